@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import Configuration
+import MoxyCache
+public import MoxyServer
+public import MoxySigning
+import SystemPackage
+
+/// The resolved settings of one `moxy` run: flags over environment over config file over defaults.
+public struct MoxySettings: Sendable {
+    /// The server configuration.
+    public var server: ServerConfiguration
+    /// The signing keys (`nil` when none is configured; `serve` then refuses to start).
+    public var signer: URLSigner?
+    /// The log level name.
+    public var logLevel: String
+
+    /// Reads settings from the three sources.
+    /// - Parameters:
+    ///   - flags: Values given on the command line, by dotted path (lists as `.stringArray`).
+    ///   - environment: The environment variables (only `MOXY_*` are read).
+    ///   - configFile: A YAML file path, if given.
+    /// - Returns: The settings.
+    /// - Throws: ``SettingsError`` naming the key and the bad value.
+    public static func load(
+        flags: [String: ConfigContent] = [:],
+        environment: [String: String],
+        configFile: String?
+    ) throws -> MoxySettings {
+        var fileValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let configFile {
+            for (path, value) in try readConfigFile(configFile) {
+                guard let key = SettingsKey.all.first(where: { $0.path == path }) else {
+                    throw SettingsError(.unknownKey, "\(configFile): unknown key '\(path)'")
+                }
+                let content: ConfigContent
+                switch value {
+                case .scalar(let text): content = key.isList ? .stringArray([text]) : .string(text)
+                case .list(let items):
+                    guard key.isList else { throw SettingsError(.invalidValue, "\(configFile): '\(path)' is not a list") }
+                    content = .stringArray(items)
+                }
+                fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(
+                    content,
+                    isSecret: key.isSecret
+                )
+            }
+        }
+        var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (path, content) in flags {
+            flagValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(
+                content,
+                isSecret: false
+            )
+        }
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: flagValues),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { $0.key.hasPrefix("MOXY_") },
+                secretsSpecifier: .specific(["MOXY_KEY", "MOXY_KEYS"])
+            ),
+            InMemoryProvider(name: "file", values: fileValues),
+        ])
+        return try MoxySettings(reader: reader.scoped(to: "moxy"))
+    }
+
+    /// Builds settings from a reader scoped to `moxy`.
+    init(reader: ConfigReader) throws {
+        func text(_ key: SettingsKey) -> String? { reader.string(forKey: ConfigKey(key.path), isSecret: key.isSecret) }
+        func parsed<T>(_ key: SettingsKey, _ parse: (String) -> T?) throws -> T? {
+            guard let value = text(key) else { return nil }
+            guard let result = parse(value) else {
+                throw SettingsError(.invalidValue, "invalid \(key.path) (\(key.environmentVariable)): '\(value)'")
+            }
+            return result
+        }
+        var server = ServerConfiguration()
+        if let (host, port) = try parsed(.listen, ValueParsers.listenAddress) {
+            server.host = host
+            server.port = port
+        }
+        server.eventLoopThreads = try parsed(.threads) { Int($0).flatMap { (1...256).contains($0) ? $0 : nil } }
+        if let size = try parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
+        if let ttl = try parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
+        if let value = try parsed(.connectTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            server.upstream.connectTimeout = value
+        }
+        if let value = try parsed(.readTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            server.upstream.readTimeout = value
+        }
+        if let value = try parsed(.totalTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            server.upstream.totalTimeout = value
+        }
+        if let size = try parsed(.maxObjectSize, { ValueParsers.size($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            server.upstream.maxObjectSize = size
+        }
+        if let count = try parsed(.maxRedirects, { Int($0).flatMap { (0...20).contains($0) ? $0 : nil } }) {
+            server.upstream.maxRedirects = count
+        }
+        if let types = reader.stringArray(forKey: ConfigKey(SettingsKey.contentTypes.path)) {
+            for type in types where !MoxySettings.isContentTypePattern(type) {
+                throw SettingsError(.invalidValue, "invalid upstream.content_types entry '\(type)' (use type/subtype or type/*)")
+            }
+            server.upstream.contentTypes = types.map { $0.lowercased() }
+        }
+        if let agent = text(.userAgent) { server.upstream.userAgent = agent }
+        if try parsed(.allowLoopback, ValueParsers.bool) == true { server.upstream.addressPolicy.allowed.insert(.loopback) }
+        if try parsed(.allowPrivate, ValueParsers.bool) == true { server.upstream.addressPolicy.allowed.insert(.private) }
+        self.server = server
+        self.logLevel = try parsed(.logLevel) {
+            ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0.lowercased()) ? $0.lowercased() : nil
+        } ?? "info"
+        self.signer = try MoxySettings.makeSigner(
+            key: text(.key),
+            keys: reader.stringArray(forKey: ConfigKey(SettingsKey.keys.path), isSecret: true) ?? [],
+            defaultKeyID: text(.defaultKeyID)
+        )
+    }
+
+    static func makeSigner(key: String?, keys: [String], defaultKeyID: String?) throws -> URLSigner? {
+        let defaultID = defaultKeyID ?? "default"
+        var signingKeys: [SigningKey] = []
+        do {
+            if let key, !key.isEmpty { signingKeys.append(try SigningKey(id: defaultID, secret: key)) }
+            for entry in keys {
+                guard let equals = entry.firstIndex(of: "=") else {
+                    throw SettingsError(.invalidValue, "invalid keys entry: expected ID=SECRET")
+                }
+                signingKeys.append(try SigningKey(id: String(entry[..<equals]), secret: String(entry[entry.index(after: equals)...])))
+            }
+            guard !signingKeys.isEmpty else { return nil }
+            return try URLSigner(keys: signingKeys, defaultKeyID: defaultID)
+        } catch let error as SigningError {
+            throw SettingsError(.invalidValue, error.message)
+        }
+    }
+
+    static func isContentTypePattern(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
+            && text.allSatisfy { $0.isLetter || $0.isNumber || "/*+-.".contains($0) }
+    }
+
+    static func readConfigFile(_ path: String) throws -> [String: YAMLSubset.Value] {
+        let text: String
+        do {
+            let fd = try FileDescriptor.open(FilePath(path), .readOnly)
+            defer { try? fd.close() }
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+                if count == 0 { break }
+                bytes += chunk[0..<count]
+                guard bytes.count <= 1 << 20 else { throw SettingsError(.file, "\(path): larger than 1 MiB") }
+            }
+            guard let decoded = String(validating: bytes, as: UTF8.self) else {
+                throw SettingsError(.file, "\(path): not UTF-8")
+            }
+            text = decoded
+        } catch let error as SettingsError {
+            throw error
+        } catch {
+            throw SettingsError(.file, "cannot read config file \(path): \(error)")
+        }
+        do {
+            return try YAMLSubset.parse(text)
+        } catch {
+            throw SettingsError(.file, "\(path): \(error)")
+        }
+    }
+}

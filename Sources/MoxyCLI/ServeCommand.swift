@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import Configuration
+import Logging
+import MoxyServer
+import ServiceLifecycle
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `moxy serve`: runs the proxy until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the proxy.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "HOST:PORT to listen on (default 127.0.0.1:8080).") var listen: String?
+    @Option(help: "Event-loop threads (default: the CPUs this process may use).") var threads: String?
+    @Option(name: .customLong("memory-cache-size"), help: "Memory tier size, e.g. 64MiB.") var memoryCacheSize: String?
+    @Option(name: .customLong("default-ttl"), help: "Freshness when the origin gives none, e.g. 1h.") var defaultTTL: String?
+    @Option(name: .customLong("connect-timeout"), help: "Upstream connect timeout, e.g. 5s.") var connectTimeout: String?
+    @Option(name: .customLong("read-timeout"), help: "Upstream read timeout, e.g. 10s.") var readTimeout: String?
+    @Option(name: .customLong("total-timeout"), help: "Upstream total timeout, e.g. 30s.") var totalTimeout: String?
+    @Option(name: .customLong("max-object-size"), help: "Largest object fetched, e.g. 10MiB.") var maxObjectSize: String?
+    @Option(name: .customLong("max-redirects"), help: "Redirects followed per fetch (default 4).") var maxRedirects: String?
+    @Option(name: .customLong("content-type"), help: "Allowed content type (repeatable), e.g. image/*.")
+    var contentTypes: [String] = []
+    @Flag(name: .customLong("allow-loopback"), inversion: .prefixedNo, help: "Let signed URLs reach loopback addresses.")
+    var allowLoopback: Bool?
+    @Flag(name: .customLong("allow-private"), inversion: .prefixedNo, help: "Let signed URLs reach private addresses.")
+    var allowPrivate: Bool?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
+
+    /// The flags that were given, by config path.
+    var flagValues: [String: ConfigContent] {
+        var values: [String: ConfigContent] = [:]
+        let strings: [(SettingsKey, String?)] = [
+            (.listen, listen), (.threads, threads), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
+            (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
+            (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel),
+            (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),
+        ]
+        for (key, value) in strings { if let value { values[key.path] = .string(value) } }
+        if !contentTypes.isEmpty { values[SettingsKey.contentTypes.path] = .stringArray(contentTypes) }
+        return values
+    }
+
+    func run() async throws {
+        let settings: MoxySettings
+        do {
+            settings = try MoxySettings.load(flags: flagValues, environment: ProcessEnvironment.current, configFile: common.config)
+        } catch let error as SettingsError {
+            throw CLIFailure(error.message)
+        }
+        guard let signer = settings.signer else {
+            throw CLIFailure("no signing key: set MOXY_KEY (or key/keys in the config file) before serving")
+        }
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "moxy")
+        let server = MoxyServer(configuration: settings.server, signer: signer, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        do {
+            try await group.run()
+        } catch {
+            throw CLIFailure("cannot serve on \(settings.server.host):\(settings.server.port): \(error)")
+        }
+    }
+}
+
+/// The process environment as a dictionary, without Foundation.
+enum ProcessEnvironment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

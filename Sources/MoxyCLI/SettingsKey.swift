@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Every configuration key Moxy reads, with its environment variable, flag and default.
+///
+/// Keys are dotted paths in the config file (`cache.memory_size`); the environment variable is
+/// `MOXY_` plus the path uppercased with `.` as `_` (`MOXY_CACHE_MEMORY_SIZE`). This table is the
+/// source of `docs/configuration.md`.
+public struct SettingsKey: Sendable, Hashable {
+    /// The dotted path in the config file.
+    public let path: String
+    /// The command-line flag of `moxy serve`, if any.
+    public let flag: String?
+    /// The default, as text.
+    public let defaultValue: String
+    /// Whether the value is a list.
+    public let isList: Bool
+    /// Whether the value is secret (never logged).
+    public let isSecret: Bool
+    /// What it does.
+    public let help: String
+
+    /// The environment variable name.
+    public var environmentVariable: String {
+        "MOXY_" + path.uppercased().map { $0 == "." || $0 == "-" ? "_" : $0 }.reduce(into: "") { $0.append($1) }
+    }
+
+    init(_ path: String, flag: String?, _ defaultValue: String, list: Bool = false, secret: Bool = false, _ help: String) {
+        self.path = path
+        self.flag = flag
+        self.defaultValue = defaultValue
+        self.isList = list
+        self.isSecret = secret
+        self.help = help
+    }
+
+    static let listen = SettingsKey("listen", flag: "--listen", "127.0.0.1:8080", "HOST:PORT to listen on")
+    static let threads = SettingsKey("threads", flag: "--threads", "CPUs available", "event-loop threads")
+    static let key = SettingsKey("key", flag: nil, "(none)", secret: true, "the default signing key (UTF-8 secret)")
+    static let keys = SettingsKey(
+        "keys", flag: nil, "(none)", list: true, secret: true, "more signing keys as ID=SECRET (comma-separated in env)")
+    static let defaultKeyID = SettingsKey(
+        "default_key_id", flag: nil, "default", "key id used for URLs without a k option; `key` has this id")
+    static let logLevel = SettingsKey("log_level", flag: "--log-level", "info", "trace, debug, info, notice, warning, error")
+    static let allowLoopback = SettingsKey(
+        "allow_loopback", flag: "--allow-loopback", "false", "let signed URLs reach loopback addresses")
+    static let allowPrivate = SettingsKey(
+        "allow_private", flag: "--allow-private", "false", "let signed URLs reach RFC 1918 / ULA addresses")
+    static let memorySize = SettingsKey("cache.memory_size", flag: "--memory-cache-size", "64MiB", "memory tier size")
+    static let defaultTTL = SettingsKey(
+        "cache.default_ttl", flag: "--default-ttl", "1h", "freshness when the origin gives none (0 = do not store)")
+    static let connectTimeout = SettingsKey(
+        "upstream.connect_timeout", flag: "--connect-timeout", "5s", "time to connect upstream")
+    static let readTimeout = SettingsKey(
+        "upstream.read_timeout", flag: "--read-timeout", "10s", "time without upstream data before failing")
+    static let totalTimeout = SettingsKey(
+        "upstream.total_timeout", flag: "--total-timeout", "30s", "time for a whole fetch, redirects and body")
+    static let maxObjectSize = SettingsKey(
+        "upstream.max_object_size", flag: "--max-object-size", "10MiB", "largest object fetched")
+    static let maxRedirects = SettingsKey(
+        "upstream.max_redirects", flag: "--max-redirects", "4", "redirects followed per fetch")
+    static let contentTypes = SettingsKey(
+        "upstream.content_types", flag: "--content-type", "image/*", list: true, "allowed content types (repeatable flag)")
+    static let userAgent = SettingsKey("upstream.user_agent", flag: nil, "Moxy/0.1", "User-Agent sent upstream")
+
+    /// All keys, in documentation order.
+    public static let all: [SettingsKey] = [
+        listen, threads, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, memorySize, defaultTTL,
+        connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent,
+    ]
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import NIOCore
+
+/// A complete response ready to be written to clients many times: pre-encoded head, body bytes and
+/// the freshness needed to compute `Age`.
+///
+/// Instances are immutable and shared between event loops; writing one costs no copy of the body
+/// (a `ByteBuffer` is copy-on-write and the writer only reads it).
+public final class CachedResponse: Sendable {
+    /// The status code.
+    public let status: Int
+    /// Status line and stored header fields, including `Content-Length` and `Cache-Control`.
+    public let head: ByteBuffer
+    /// The same head without `Cache-Control` and `Expires`, for responses whose lifetime the writer caps.
+    public let headWithoutLifetime: ByteBuffer
+    /// The body.
+    public let body: ByteBuffer
+    /// Unix seconds when the response arrived from the origin.
+    public let responseTime: Int64
+    /// Freshness lifetime and initial age.
+    public let freshness: Freshness
+    /// The `max-age` the head announces downstream.
+    public let downstreamMaxAge: Int64
+
+    /// Creates a response.
+    /// - Parameters:
+    ///   - status: The status code.
+    ///   - fields: Header fields to emit (without `Content-Length`, `Age`, `Date`, `Cache-Status`, `Connection`).
+    ///   - body: The body.
+    ///   - responseTime: Unix seconds when it arrived.
+    ///   - freshness: Its freshness (lifetime 0 for responses that are not stored).
+    ///   - downstreamMaxAge: The `max-age` announced by the `Cache-Control` in `fields`.
+    ///   - allocator: The allocator for the pre-encoded heads.
+    public init(
+        status: Int,
+        fields: [(name: String, value: String)],
+        body: ByteBuffer,
+        responseTime: Int64,
+        freshness: Freshness,
+        downstreamMaxAge: Int64,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) {
+        let withLength = fields + [(name: "Content-Length", value: String(body.readableBytes))]
+        self.status = status
+        self.head = ResponseHead.encode(status: status, fields: withLength, allocator: allocator)
+        self.headWithoutLifetime = ResponseHead.encode(
+            status: status,
+            fields: withLength.filter {
+                let name = $0.name.lowercased()
+                return name != "cache-control" && name != "expires"
+            },
+            allocator: allocator
+        )
+        self.body = body
+        self.responseTime = responseTime
+        self.freshness = freshness
+        self.downstreamMaxAge = downstreamMaxAge
+    }
+
+    /// The current age in seconds (RFC 9111 §4.2.3).
+    /// - Parameter now: Unix seconds.
+    /// - Returns: Initial age plus resident time, never negative.
+    @inlinable
+    public func age(at now: Int64) -> Int64 {
+        freshness.initialAge + max(0, now - responseTime)
+    }
+
+    /// Whether the response is still fresh.
+    /// - Parameter now: Unix seconds.
+    /// - Returns: `true` while its age is below its lifetime.
+    @inlinable
+    public func isFresh(at now: Int64) -> Bool {
+        freshness.lifetime > age(at: now)
+    }
+
+    /// Bytes this response holds, used to bound the memory tier.
+    public var cost: Int { head.readableBytes + headWithoutLifetime.readableBytes + body.readableBytes + 256 }
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import NIOCore
+
+/// Encodes an HTTP/1.1 status line and header fields into bytes, once, so that a cache hit can
+/// write them without re-encoding.
+///
+/// The encoded head ends after the last field line's CRLF; the writer appends per-request fields
+/// (`Age`, `Date`, `Cache-Status`) and the blank line.
+public enum ResponseHead {
+    /// Encodes a status line and fields.
+    /// - Parameters:
+    ///   - status: The status code.
+    ///   - fields: Header fields in order; names are written as given.
+    ///   - allocator: The allocator for the buffer.
+    /// - Returns: `HTTP/1.1 <status> <reason>\r\n` followed by `Name: value\r\n` for each field.
+    public static func encode(status: Int, fields: [(name: String, value: String)], allocator: ByteBufferAllocator)
+        -> ByteBuffer
+    {
+        var buffer = allocator.buffer(capacity: 64 + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        buffer.writeString("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n")
+        for field in fields {
+            buffer.writeString(field.name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
+        }
+        return buffer
+    }
+
+    /// The standard reason phrase for a status code.
+    /// - Parameter status: The status code.
+    /// - Returns: The phrase, or `Unknown`.
+    public static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 410: "Gone"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 508: "Loop Detected"
+        default: "Unknown"
+        }
+    }
+}

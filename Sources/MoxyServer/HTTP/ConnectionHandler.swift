@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import MoxyCache
+import MoxySigning
+import NIOCore
+import NIOHTTP1
+
+/// One client connection: parses requests (pipelined or not), answers memory hits synchronously on
+/// this event loop, and hands misses to the coalesced fetcher, answering strictly in request order.
+final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What the handler keeps of a request until it is answered.
+    struct Request {
+        var method: HTTPMethod
+        var uri: String
+        var version: HTTPVersion
+        var keepAlive: Bool
+        var via: [String]
+
+        var isHead: Bool { method == .HEAD }
+    }
+
+    private let core: ProxyCore
+    private var partial: Request?
+    private var queue = CircularBuffer<Request>(initialCapacity: 4)
+    private var waitingForFetch = false
+    private var readHeld = false
+    private var closed = false
+    private var dates = DateHeaderCache()
+
+    init(core: ProxyCore) {
+        self.core = core
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            partial = Request(
+                method: head.method,
+                uri: head.uri,
+                version: head.version,
+                keepAlive: head.isKeepAlive,
+                via: head.headers["via"]
+            )
+        case .body:
+            break  // GET and HEAD bodies are ignored; other methods are refused.
+        case .end:
+            if let request = partial {
+                partial = nil
+                queue.append(request)
+                process(context: context)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Back-pressure for pipelining: stop reading while a fetch holds the queue.
+        if waitingForFetch {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        queue.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, !closed {
+            // Answer in order: anything already queued is dropped, the connection ends after the 400.
+            queue.removeAll()
+            let response = core.errorResponse(ProxyError(.badRequest, "malformed HTTP request"))
+            let request = Request(method: .GET, uri: "/", version: .http1_1, keepAlive: false, via: [])
+            write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, context: context)
+            context.flush()
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    /// Answers queued requests until one needs a fetch.
+    private func process(context: ChannelHandlerContext) {
+        while !waitingForFetch, !closed, let request = queue.popFirst() {
+            handle(request, context: context)
+        }
+    }
+
+    private func handle(_ request: Request, context: ChannelHandlerContext) {
+        let now = UnixTime.now()
+        guard request.method == .GET || request.method == .HEAD else {
+            return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, context)
+        }
+        if request.via.contains(where: { $0.contains(core.configuration.serverName) }) {
+            return fail(ProxyError(.loopDetected, "request loop detected"), request, context)
+        }
+        let path = request.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { request.uri[..<$0] } ?? Substring(request.uri)
+        let target: VerifiedTarget
+        do {
+            target = try path.utf8.withContiguousStorageIfAvailable { try core.signer.verify(pathBytes: $0, now: now) }
+                ?? core.signer.verify(path: path, now: now)
+        } catch let error as SigningError {
+            return fail(Self.proxyError(for: error), request, context)
+        } catch {
+            return fail(ProxyError(.badSignature, "bad signature"), request, context)
+        }
+        let entry = core.store.get(target.url)
+        if let entry, entry.isFresh(at: now) {
+            write(entry, cacheStatus: "moxy; hit", for: request, expires: target.expires, context: context)
+            return
+        }
+        waitingForFetch = true
+        core.fetch(target, hadStale: entry != nil, on: context.eventLoop).assumeIsolated().whenSuccess { outcome in
+            self.waitingForFetch = false
+            guard !self.closed else { return }
+            self.write(
+                outcome.response,
+                cacheStatus: outcome.cacheStatus,
+                for: request,
+                expires: outcome.isError ? nil : target.expires,
+                context: context
+            )
+            context.flush()
+            self.process(context: context)
+            if self.readHeld && !self.waitingForFetch {
+                self.readHeld = false
+                context.read()
+            }
+        }
+    }
+
+    private func fail(_ error: ProxyError, _ request: Request, _ context: ChannelHandlerContext) {
+        write(core.errorResponse(error), cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, context: context)
+    }
+
+    /// Writes a response: pre-encoded head, the per-request fields, the body (not for HEAD).
+    private func write(
+        _ response: CachedResponse,
+        cacheStatus: String,
+        for request: Request,
+        expires: Int64?,
+        context: ChannelHandlerContext
+    ) {
+        let now = UnixTime.now()
+        let age = response.age(at: now)
+        var fields = context.channel.allocator.buffer(capacity: 160)
+        let head: ByteBuffer
+        if let expires {
+            // No cache downstream may keep the response past the URL's expiry.
+            head = response.headWithoutLifetime
+            let remaining = max(0, min(response.downstreamMaxAge - age, expires - now))
+            fields.writeStaticString("Cache-Control: public, max-age=")
+            fields.writeString(String(remaining + age))
+            fields.writeStaticString("\r\n")
+        } else {
+            head = response.head
+        }
+        fields.writeStaticString("Age: ")
+        fields.writeString(String(age))
+        fields.writeStaticString("\r\n")
+        dates.write(into: &fields, now: now)
+        fields.writeStaticString("Cache-Status: ")
+        fields.writeString(cacheStatus)
+        fields.writeStaticString("\r\n")
+        if !request.keepAlive {
+            fields.writeStaticString("Connection: close\r\n")
+        } else if request.version.minor == 0 {
+            fields.writeStaticString("Connection: keep-alive\r\n")
+        }
+        fields.writeStaticString("\r\n")
+        context.write(wrapOutboundOut(head), promise: nil)
+        if request.isHead || response.body.readableBytes == 0 {
+            context.write(wrapOutboundOut(fields), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(fields), promise: nil)
+            context.write(wrapOutboundOut(response.body), promise: nil)
+        }
+        if !request.keepAlive {
+            closed = true
+            queue.removeAll()
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+                .whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    static func proxyError(for error: SigningError) -> ProxyError {
+        switch error.code {
+        case .malformedPath: ProxyError(.notFound, "not a Moxy URL")
+        case .expired: ProxyError(.expired, "expired")
+        case .invalidTarget: ProxyError(.invalidTarget, "signed target is not a fetchable http(s) URL")
+        case .unknownKey: ProxyError(.badSignature, "unknown key id")
+        default: ProxyError(.badSignature, "bad signature")
+        }
+    }
+}

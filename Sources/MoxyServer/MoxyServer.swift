@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import Logging
+public import MoxySigning
+import MoxyCache
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+public import ServiceLifecycle
+
+/// The Moxy HTTP/1 server: SwiftNIO listeners, the memory tier and the upstream fetcher.
+///
+/// ```swift
+/// let server = try MoxyServer(configuration: .init(port: 0), signer: signer, logger: logger)
+/// let port = try await server.start()
+/// // …
+/// try await server.shutdown()
+/// ```
+/// It is also a `Service`: ``run()`` starts it, waits for graceful shutdown, then drains.
+public final class MoxyServer: Service, Sendable {
+    private let configuration: ServerConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private let core: ProxyCore
+    private let logger: Logger
+    private let channel = NIOLockedValueBox<(any Channel)?>(nil)
+
+    /// Creates a server; nothing listens until ``start()``.
+    /// - Parameters:
+    ///   - configuration: Settings.
+    ///   - signer: The keys that verify signed URLs.
+    ///   - logger: Where to log.
+    public init(configuration: ServerConfiguration, signer: URLSigner, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let threads = configuration.eventLoopThreads ?? ProcessCPUs.available()
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let fetcher = UpstreamFetcher(
+            configuration: configuration.upstream,
+            eventLoopGroup: group,
+            serverName: configuration.serverName
+        )
+        self.core = ProxyCore(signer: signer, fetcher: fetcher, configuration: configuration, logger: logger)
+    }
+
+    /// Binds the listener.
+    /// - Returns: The bound port (useful with port 0).
+    /// - Throws: When the address cannot be bound.
+    @discardableResult
+    public func start() async throws -> Int {
+        let core = self.core
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(ConnectionHandler(core: core))
+                }
+            }
+        let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        channel.withLockedValue { $0 = bound }
+        let port = bound.localAddress?.port ?? configuration.port
+        logger.info("moxy listening", metadata: ["address": "\(configuration.host):\(port)"])
+        return port
+    }
+
+    /// Starts the server, waits for graceful shutdown (e.g. SIGTERM through a `ServiceGroup`), then stops.
+    public func run() async throws {
+        try await start()
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        } onGracefulShutdown: {}
+        try await shutdown()
+    }
+
+    /// Stops listening, closes the upstream client and the event loops.
+    public func shutdown() async throws {
+        let listener = channel.withLockedValue { value -> (any Channel)? in
+            defer { value = nil }
+            return value
+        }
+        try? await listener?.close()
+        try? await core.fetcher.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    /// Memory tier counters.
+    public var memoryStats: MemoryStore.Stats { core.store.stats }
+}

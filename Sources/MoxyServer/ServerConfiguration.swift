@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Everything the Moxy server needs to run, with the documented defaults.
+///
+/// Reading it from files, environment variables and flags is the CLI's job
+/// (see `docs/configuration.md`); the server only takes this value.
+public struct ServerConfiguration: Sendable {
+    /// Where to listen.
+    public var host: String
+    /// The port to listen on; `0` picks a free port.
+    public var port: Int
+    /// Event-loop threads; `nil` means the CPUs this process may run on.
+    public var eventLoopThreads: Int?
+    /// Memory tier size in bytes.
+    public var memoryCacheSize: Int
+    /// Freshness (seconds) for responses whose origin gives no lifetime.
+    public var defaultTTL: Int64
+    /// How upstream fetches behave.
+    public var upstream: UpstreamConfiguration
+    /// The `Server` and `Via` token.
+    public var serverName: String
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - host: Listen host (default `127.0.0.1`).
+    ///   - port: Listen port (default `8080`).
+    ///   - eventLoopThreads: Threads (default: CPUs available to the process).
+    ///   - memoryCacheSize: Memory tier bytes (default 64 MiB).
+    ///   - defaultTTL: Default freshness seconds (default 3600).
+    ///   - upstream: Upstream settings.
+    ///   - serverName: `Server`/`Via` token (default `moxy`).
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        eventLoopThreads: Int? = nil,
+        memoryCacheSize: Int = 64 << 20,
+        defaultTTL: Int64 = 3600,
+        upstream: UpstreamConfiguration = UpstreamConfiguration(),
+        serverName: String = "moxy"
+    ) {
+        self.host = host
+        self.port = port
+        self.eventLoopThreads = eventLoopThreads
+        self.memoryCacheSize = memoryCacheSize
+        self.defaultTTL = defaultTTL
+        self.upstream = upstream
+        self.serverName = serverName
+    }
+}
+
+/// How Moxy fetches targets of signed URLs.
+public struct UpstreamConfiguration: Sendable {
+    /// Seconds to establish a connection.
+    public var connectTimeout: Double
+    /// Seconds without receiving data before the fetch fails.
+    public var readTimeout: Double
+    /// Seconds for the whole fetch, redirects and body included.
+    public var totalTimeout: Double
+    /// Largest body accepted, in bytes; enforced on `Content-Length` and while streaming.
+    public var maxObjectSize: Int
+    /// Redirects followed before giving up.
+    public var maxRedirects: Int
+    /// Allowed content types (`image/*`, `video/mp4`, `*/*`).
+    public var contentTypes: [String]
+    /// Address classes reachable besides global unicast.
+    public var addressPolicy: AddressPolicy
+    /// The `User-Agent` sent upstream.
+    public var userAgent: String
+
+    /// Creates upstream settings.
+    /// - Parameters:
+    ///   - connectTimeout: Default 5 s.
+    ///   - readTimeout: Default 10 s.
+    ///   - totalTimeout: Default 30 s.
+    ///   - maxObjectSize: Default 10 MiB.
+    ///   - maxRedirects: Default 4.
+    ///   - contentTypes: Default `["image/*"]`.
+    ///   - addressPolicy: Default: global addresses only.
+    ///   - userAgent: Default `Moxy/0.1`.
+    public init(
+        connectTimeout: Double = 5,
+        readTimeout: Double = 10,
+        totalTimeout: Double = 30,
+        maxObjectSize: Int = 10 << 20,
+        maxRedirects: Int = 4,
+        contentTypes: [String] = ["image/*"],
+        addressPolicy: AddressPolicy = AddressPolicy(),
+        userAgent: String = "Moxy/0.1"
+    ) {
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.totalTimeout = totalTimeout
+        self.maxObjectSize = maxObjectSize
+        self.maxRedirects = maxRedirects
+        self.contentTypes = contentTypes
+        self.addressPolicy = addressPolicy
+        self.userAgent = userAgent
+    }
+}

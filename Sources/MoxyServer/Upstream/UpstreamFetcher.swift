@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import AsyncHTTPClient
+import Logging
+import MoxyCache
+import NIOCore
+import NIOHTTP1
+
+/// Fetches the targets of signed URLs safely: every hop's host and connected address are checked
+/// against the ``AddressPolicy``, redirects are followed here (not by the HTTP client), and size,
+/// type and time limits are enforced while the body streams.
+public final class UpstreamFetcher: Sendable {
+    let configuration: UpstreamConfiguration
+    let client: HTTPClient
+    let viaToken: String
+
+    /// Creates a fetcher whose HTTP client runs on the given event loops.
+    /// - Parameters:
+    ///   - configuration: Limits and policy.
+    ///   - eventLoopGroup: The event loops for upstream connections.
+    ///   - serverName: The token sent in `Via`.
+    public init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup, serverName: String) {
+        self.configuration = configuration
+        self.viaToken = serverName
+        let policy = configuration.addressPolicy
+        var clientConfiguration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
+                read: .milliseconds(Int64(configuration.readTimeout * 1000))
+            ),
+            decompression: .disabled
+        )
+        clientConfiguration.httpVersion = .http1Only
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        // The address actually connected to is checked before any byte of the request is sent,
+        // which also defeats DNS rebinding between a name check and the connect.
+        clientConfiguration.http1_1ConnectionDebugInitializer = { channel in
+            if let remote = channel.remoteAddress, let refused = policy.refusal(for: remote) {
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(
+                    ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+                )
+            }
+            return channel.eventLoop.makeSucceededVoidFuture()
+        }
+        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
+    }
+
+    /// Shuts the HTTP client down.
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    /// Fetches a target URL, following redirects.
+    /// - Parameters:
+    ///   - url: The target URL exactly as signed.
+    ///   - logger: Where to log.
+    /// - Returns: The final, checked response with its whole body.
+    /// - Throws: ``ProxyError``.
+    public func fetch(_ url: String, logger: Logger) async throws(ProxyError) -> UpstreamResponse {
+        guard var target = TargetURL(url) else {
+            throw ProxyError(.invalidTarget, "target is not a fetchable http(s) URL")
+        }
+        let requestTime = UnixTime.now()
+        let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.totalTimeout * 1000))
+        var redirects = 0
+        while true {
+            try checkHost(of: target)
+            var request = HTTPClientRequest(url: target.text)
+            request.method = .GET
+            request.headers.add(name: "User-Agent", value: configuration.userAgent)
+            request.headers.add(name: "Via", value: "1.1 \(viaToken)")
+            request.headers.add(name: "Accept", value: configuration.contentTypes.joined(separator: ", "))
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(request, deadline: deadline, logger: logger)
+            } catch {
+                throw Self.mapError(error)
+            }
+            let status = Int(response.status.code)
+            if [301, 302, 303, 307, 308].contains(status) {
+                guard let location = response.headers.first(name: "location") else {
+                    throw ProxyError(.badRedirect, "upstream redirect \(status) has no Location")
+                }
+                guard let next = target.resolving(location) else {
+                    throw ProxyError(.badRedirect, "upstream redirect to an unsupported URL")
+                }
+                redirects += 1
+                guard redirects <= configuration.maxRedirects else {
+                    throw ProxyError(.tooManyRedirects, "more than \(configuration.maxRedirects) redirects")
+                }
+                target = next
+                continue
+            }
+            return try await finish(response, status: status, target: target, requestTime: requestTime)
+        }
+    }
+
+    private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, requestTime: Int64)
+        async throws(ProxyError) -> UpstreamResponse
+    {
+        let responseTime = UnixTime.now()
+        guard (200...299).contains(status) else {
+            if status >= 500 { throw ProxyError(.upstreamStatus, status: 502, "upstream answered \(status)") }
+            let passed = status == 404 || status == 410 ? status : 404
+            throw ProxyError(.upstreamStatus, status: passed, "upstream answered \(status)")
+        }
+        let maxSize = configuration.maxObjectSize
+        if let lengthText = response.headers.first(name: "content-length") {
+            guard let length = Int(lengthText), length >= 0 else {
+                throw ProxyError(.upstreamError, "upstream sent an invalid Content-Length")
+            }
+            guard length <= maxSize else {
+                throw ProxyError(.tooLarge, "object is \(length) bytes, the limit is \(maxSize)")
+            }
+        }
+        let contentTypes = response.headers["content-type"]
+        guard contentTypes.count == 1, let contentType = MediaType(contentTypes[0]) else {
+            throw ProxyError(.contentType, contentTypes.isEmpty ? "upstream sent no content type" : "malformed content type")
+        }
+        guard configuration.contentTypes.contains(where: { contentType.matches($0.lowercased()) }) else {
+            throw ProxyError(.contentType, "content type \(contentType.type)/\(contentType.subtype) is not allowed")
+        }
+        var body = ByteBuffer()
+        do {
+            for try await chunk in response.body {
+                guard body.readableBytes + chunk.readableBytes <= maxSize else {
+                    throw ProxyError(.tooLarge, "object exceeds the limit of \(maxSize) bytes")
+                }
+                var chunk = chunk
+                body.writeBuffer(&chunk)
+            }
+        } catch let error as ProxyError {
+            throw error
+        } catch {
+            throw Self.mapError(error)
+        }
+        // Keep exactly the bytes: the growth slack of the accumulating buffer would cost cache memory.
+        if body.capacity > body.readableBytes + body.readableBytes / 8 + 64 {
+            var exact = ByteBufferAllocator().buffer(capacity: body.readableBytes)
+            exact.writeImmutableBuffer(body)
+            body = exact
+        }
+        return UpstreamResponse(
+            status: status,
+            headers: response.headers.map { (name: $0.name, value: $0.value) },
+            contentType: contentType,
+            body: body,
+            requestTime: requestTime,
+            responseTime: responseTime,
+            finalURL: target
+        )
+    }
+
+    /// Refuses hosts whose literal address or name is in a refused class.
+    func checkHost(of target: TargetURL) throws(ProxyError) {
+        if let addressClass = AddressClass.classify(host: target.host), !configuration.addressPolicy.permits(addressClass) {
+            throw ProxyError(.addressRefused, "target address is \(addressClass.rawValue), which is not allowed")
+        }
+    }
+
+    static func mapError(_ error: any Error) -> ProxyError {
+        if let error = error as? ProxyError { return error }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .readTimeout, .deadlineExceeded, .writeTimeout:
+                return ProxyError(.timeout, "upstream timed out")
+            case .remoteConnectionClosed:
+                return ProxyError(.upstreamError, "upstream closed the connection")
+            default:
+                return ProxyError(.upstreamError, "upstream error: \(error)")
+            }
+        }
+        if error is CancellationError { return ProxyError(.timeout, "upstream fetch cancelled") }
+        return ProxyError(.connectFailed, "could not reach upstream")
+    }
+}
