@@ -106,6 +106,12 @@ public struct MoxySettings: Sendable {
         if let agent = text(.userAgent) { server.upstream.userAgent = agent }
         if try parsed(.allowLoopback, ValueParsers.bool) == true { server.upstream.addressPolicy.allowed.insert(.loopback) }
         if try parsed(.allowPrivate, ValueParsers.bool) == true { server.upstream.addressPolicy.allowed.insert(.private) }
+        for text in reader.stringArray(forKey: ConfigKey(SettingsKey.allowNetworks.path)) ?? [] {
+            guard let network = IPNetwork(text) else {
+                throw SettingsError(.invalidValue, "invalid allow_networks entry '\(text)' (use ADDRESS/BITS)")
+            }
+            server.upstream.addressPolicy.allowedNetworks.append(network)
+        }
         self.server = server
         self.logLevel = try parsed(.logLevel) {
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0.lowercased()) ? $0.lowercased() : nil

@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
     var allowLoopback: Bool?
     @Flag(name: .customLong("allow-private"), inversion: .prefixedNo, help: "Let signed URLs reach private addresses.")
     var allowPrivate: Bool?
+    @Option(name: .customLong("allow-network"), help: "A CIDR network signed URLs may reach (repeatable).")
+    var allowNetworks: [String] = []
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
 
     /// The flags that were given, by config path.
@@ -44,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         for (key, value) in strings { if let value { values[key.path] = .string(value) } }
         if !contentTypes.isEmpty { values[SettingsKey.contentTypes.path] = .stringArray(contentTypes) }
+        if !allowNetworks.isEmpty { values[SettingsKey.allowNetworks.path] = .stringArray(allowNetworks) }
         return values
     }
 

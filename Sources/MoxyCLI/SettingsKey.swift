@@ -45,6 +45,9 @@ public struct SettingsKey: Sendable, Hashable {
         "allow_loopback", flag: "--allow-loopback", "false", "let signed URLs reach loopback addresses")
     static let allowPrivate = SettingsKey(
         "allow_private", flag: "--allow-private", "false", "let signed URLs reach RFC 1918 / ULA addresses")
+    static let allowNetworks = SettingsKey(
+        "allow_networks", flag: "--allow-network", "(none)", list: true,
+        "CIDR networks signed URLs may reach whatever their class, e.g. 10.1.2.0/24 (repeatable flag)")
     static let memorySize = SettingsKey("cache.memory_size", flag: "--memory-cache-size", "64MiB", "memory tier size")
     static let defaultTTL = SettingsKey(
         "cache.default_ttl", flag: "--default-ttl", "1h", "freshness when the origin gives none (0 = do not store)")
@@ -64,7 +67,7 @@ public struct SettingsKey: Sendable, Hashable {
 
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
-        listen, threads, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, memorySize, defaultTTL,
+        listen, threads, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent,
     ]
 }

@@ -66,6 +66,9 @@ public struct UpstreamConfiguration: Sendable {
     public var addressPolicy: AddressPolicy
     /// The `User-Agent` sent upstream.
     public var userAgent: String
+    /// Whether URL hosts are checked before connecting (always on outside tests, which turn it off
+    /// to exercise the connect-time check on its own).
+    var checksHostBeforeConnect = true
 
     /// Creates upstream settings.
     /// - Parameters:

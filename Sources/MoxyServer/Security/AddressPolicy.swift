@@ -2,34 +2,57 @@
 
 public import NIOCore
 
-/// Which destination address classes signed-URL fetches may reach.
+/// Which destination addresses signed-URL fetches may reach.
 ///
-/// Only ``AddressClass/global`` is allowed by default. Each other class can be allowed on its own
-/// (tests and local demos allow ``AddressClass/loopback``). The policy is applied to URL hosts before
-/// a request and to the address actually connected to, for every redirect hop.
+/// Only ``AddressClass/global`` is allowed by default. Each other class can be allowed as a whole
+/// (tests and local demos allow ``AddressClass/loopback``), or single networks can be allowed
+/// (`10.1.2.0/24` for one internal image host). The policy is applied to URL hosts before a request
+/// and to the address actually connected to, for every redirect hop.
 public struct AddressPolicy: Sendable, Hashable {
     /// Classes allowed besides ``AddressClass/global``.
     public var allowed: Set<AddressClass>
+    /// Networks allowed whatever their class.
+    public var allowedNetworks: [IPNetwork]
 
     /// Creates a policy.
-    /// - Parameter allowed: Extra classes to allow.
-    public init(allowed: Set<AddressClass> = []) {
+    /// - Parameters:
+    ///   - allowed: Extra classes to allow.
+    ///   - allowedNetworks: Extra networks to allow.
+    public init(allowed: Set<AddressClass> = [], allowedNetworks: [IPNetwork] = []) {
         self.allowed = allowed
+        self.allowedNetworks = allowedNetworks
     }
 
-    /// Whether a class may be reached.
+    /// Whether a class may be reached as a whole.
     /// - Parameter addressClass: The class.
     /// - Returns: `true` for global addresses and explicitly allowed classes.
     public func permits(_ addressClass: AddressClass) -> Bool {
         addressClass == .global || allowed.contains(addressClass)
     }
 
-    /// Whether a connected socket address may be used.
+    /// Why an address is refused.
+    /// - Parameter address: The address.
+    /// - Returns: The refused class, or `nil` when allowed.
+    public func refusal(for address: IPAddress) -> AddressClass? {
+        let addressClass = AddressClass.classify(address)
+        if permits(addressClass) || allowedNetworks.contains(where: { $0.contains(address) }) { return nil }
+        return addressClass
+    }
+
+    /// Why a URL host is refused before any connection is made.
+    /// - Parameter host: An IP literal in any spelling, or a name.
+    /// - Returns: The refused class, or `nil` when the host may be tried (names are checked again on connect).
+    public func refusal(forHost host: some StringProtocol) -> AddressClass? {
+        if let address = IPAddress(parsing: host) { return refusal(for: address) }
+        guard let addressClass = AddressClass.classify(host: host) else { return nil }
+        return permits(addressClass) ? nil : addressClass
+    }
+
+    /// Why a connected socket address is refused.
     /// - Parameter address: The remote address of a connection.
     /// - Returns: The refused class, or `nil` when allowed. Unix sockets are always refused.
     public func refusal(for address: SocketAddress) -> AddressClass? {
         guard let text = address.ipAddress, let ip = IPAddress(parsing: text) else { return .reserved }
-        let addressClass = AddressClass.classify(ip)
-        return permits(addressClass) ? nil : addressClass
+        return refusal(for: ip)
     }
 }

@@ -155,7 +155,8 @@ public final class UpstreamFetcher: Sendable {
 
     /// Refuses hosts whose literal address or name is in a refused class.
     func checkHost(of target: TargetURL) throws(ProxyError) {
-        if let addressClass = AddressClass.classify(host: target.host), !configuration.addressPolicy.permits(addressClass) {
+        guard configuration.checksHostBeforeConnect else { return }
+        if let addressClass = configuration.addressPolicy.refusal(forHost: target.host) {
             throw ProxyError(.addressRefused, "target address is \(addressClass.rawValue), which is not allowed")
         }
     }
