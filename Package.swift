@@ -77,6 +77,21 @@ let package = Package(
             dependencies: ["MoxyCLI"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "MoxyTestSupport",
+            dependencies: [
+                "MoxyServer",
+                "MoxySigning",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MoxyTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MoxySigningTests",
             dependencies: ["MoxySigning"],
@@ -91,6 +106,8 @@ let package = Package(
             name: "MoxyServerTests",
             dependencies: [
                 "MoxyServer",
+                "MoxyTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "MoxySigning",
                 "MoxyCache",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,6 +121,7 @@ let package = Package(
             name: "MoxyCLITests",
             dependencies: [
                 "MoxyCLI",
+                "MoxyTestSupport",
                 "MoxyServer",
                 "MoxySigning",
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -59,6 +59,27 @@ public final class UpstreamFetcher: Sendable {
     /// - Returns: The final, checked response with its whole body.
     /// - Throws: ``ProxyError``.
     public func fetch(_ url: String, logger: Logger) async throws(ProxyError) -> UpstreamResponse {
+        // The HTTP client's deadline covers the response head; the race covers the body too.
+        let total = Duration.milliseconds(Int64(configuration.totalTimeout * 1000))
+        do {
+            return try await withThrowingTaskGroup(of: UpstreamResponse?.self) { group in
+                group.addTask { try await self.fetchFollowingRedirects(url, logger: logger) }
+                group.addTask {
+                    try await Task.sleep(for: total)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let response = first else {
+                    throw ProxyError(.timeout, "upstream did not answer within \(configuration.totalTimeout) s")
+                }
+                return response
+            }
+        } catch {
+            throw Self.mapError(error)
+        }
+    }
+
+    private func fetchFollowingRedirects(_ url: String, logger: Logger) async throws(ProxyError) -> UpstreamResponse {
         guard var target = TargetURL(url) else {
             throw ProxyError(.invalidTarget, "target is not a fetchable http(s) URL")
         }

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyServer
+import MoxySigning
+import MoxyTestSupport
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@Suite struct CacheFlowTests {
+    @Test func secondRequestIsAHitAndTheOriginSeesOne() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/cat.png", OriginRoute(body: Array(repeating: 42, count: 1024)))
+            let first = try await moxy.get("/cat.png")
+            #expect(first.status == 200)
+            #expect(first.header("cache-status") == "moxy; fwd=miss; stored")
+            #expect(first.body == Array(repeating: 42, count: 1024))
+            let second = try await moxy.get("/cat.png")
+            #expect(second.status == 200)
+            #expect(second.header("cache-status") == "moxy; hit")
+            #expect(second.body == first.body)
+            #expect(second.header("age") != nil && second.header("date") != nil)
+            #expect(second.header("content-type") == "image/png")
+            #expect(second.header("cache-control") == "public, max-age=3600")
+            #expect(moxy.origin.count("/cat.png") == 1)
+        }
+    }
+
+    @Test func headIsServedWithoutBodyAndFromCache() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/h.png", OriginRoute(body: Array(repeating: 1, count: 500)))
+            let head = try await moxy.get("/h.png", method: .HEAD)
+            #expect(head.status == 200)
+            #expect(head.header("content-length") == "500")
+            #expect(head.body.isEmpty)
+            let get = try await moxy.get("/h.png")
+            #expect(get.header("cache-status") == "moxy; hit")
+            #expect(get.body.count == 500)
+            let head2 = try await moxy.get("/h.png", method: .HEAD)
+            #expect(head2.header("cache-status") == "moxy; hit")
+            #expect(moxy.origin.count("/h.png") == 1)
+        }
+    }
+
+    @Test func keyRotationKeepsTheCacheWarm() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/r.png", OriginRoute())
+            _ = try await moxy.get("/r.png")
+            let other = try await moxy.get("/r.png", options: SignOptions(keyID: "2"))
+            #expect(other.header("cache-status") == "moxy; hit")
+            #expect(moxy.origin.count("/r.png") == 1)
+        }
+    }
+
+    @Test func noStoreAndPrivateAreNotCached() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/ns.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "no-store")]))
+            moxy.origin.route("/p.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "private, max-age=60")]))
+            for _ in 0..<2 {
+                let response = try await moxy.get("/ns.png")
+                #expect(response.status == 200)
+                #expect(response.header("cache-status") == "moxy; fwd=miss; detail=no-store")
+                #expect(response.header("cache-control") == "no-store")
+                _ = try await moxy.get("/p.png")
+            }
+            #expect(moxy.origin.count("/ns.png") == 2)
+            #expect(moxy.origin.count("/p.png") == 2)
+        }
+    }
+
+    @Test func maxAgeExpiryIsRespected() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/short.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=1")]))
+            _ = try await moxy.get("/short.png")
+            let hit = try await moxy.get("/short.png")
+            #expect(hit.header("cache-status") == "moxy; hit")
+            try await Task.sleep(for: .milliseconds(2100))
+            let refreshed = try await moxy.get("/short.png")
+            #expect(refreshed.header("cache-status") == "moxy; fwd=stale; stored")
+            #expect(moxy.origin.count("/short.png") == 2)
+        }
+    }
+
+    @Test func originAgeCountsAndMaxAgeZeroIsNotStored() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/aged.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=100"), ("Age", "40")]))
+            moxy.origin.route("/zero.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=0")]))
+            _ = try await moxy.get("/aged.png")
+            let hit = try await moxy.get("/aged.png")
+            #expect(Int(hit.header("age") ?? "") ?? 0 >= 40)
+            _ = try await moxy.get("/zero.png")
+            _ = try await moxy.get("/zero.png")
+            #expect(moxy.origin.count("/zero.png") == 2)
+        }
+    }
+
+    @Test func expiringURLsCapTheDownstreamMaxAge() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/e.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "public, max-age=86400"), ("Expires", "Thu, 01 Jan 2099 00:00:00 GMT")]))
+            let expires = UnixTime.now() + 100
+            for _ in 0..<2 {
+                let response = try await moxy.get("/e.png", options: SignOptions(expires: expires))
+                #expect(response.status == 200)
+                let maxAge = Int(response.header("cache-control")?.split(separator: "=").last ?? "") ?? -1
+                #expect((95...100).contains(maxAge))
+                #expect(response.header("expires") == nil)
+            }
+            let unlimited = try await moxy.get("/e.png")
+            #expect(unlimited.header("cache-control") == "public, max-age=86400")
+        }
+    }
+
+    @Test func hundredConcurrentMissesMakeOneOriginRequest() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/cold.png", OriginRoute(body: Array(repeating: 9, count: 4096), delay: .milliseconds(300)))
+            let path = try moxy.path("/cold.png")
+            let results = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for _ in 0..<100 { group.addTask { try await moxy.request(path) } }
+                var all: [TestResponse] = []
+                for try await response in group { all.append(response) }
+                return all
+            }
+            #expect(results.count == 100)
+            #expect(results.allSatisfy { $0.status == 200 && $0.body.count == 4096 })
+            #expect(results.filter { $0.header("cache-status") == "moxy; fwd=miss; stored" }.count == 1)
+            #expect(moxy.origin.count("/cold.png") == 1)
+        }
+    }
+
+    @Test func concurrentMissesShareAnErrorToo() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/boom.png", OriginRoute(status: 503, delay: .milliseconds(200)))
+            let path = try moxy.path("/boom.png")
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 { group.addTask { try await moxy.request(path).status } }
+                var all: [Int] = []
+                for try await status in group { all.append(status) }
+                return all
+            }
+            #expect(statuses.allSatisfy { $0 == 502 })
+            #expect(moxy.origin.count("/boom.png") == 1)
+        }
+    }
+}

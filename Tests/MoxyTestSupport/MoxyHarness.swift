@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import AsyncHTTPClient
+import Logging
+public import MoxyServer
+public import MoxySigning
+public import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A response as a test sees it.
+public struct TestResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// The header fields.
+    public var headers: HTTPHeaders
+    /// The body bytes.
+    public var body: [UInt8]
+
+    /// The first value of a field.
+    public func header(_ name: String) -> String? { headers.first(name: name) }
+    /// The body as text.
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A test origin and a Moxy server in front of it, both on 127.0.0.1, with a real HTTP client.
+public struct MoxyHarness: Sendable {
+    /// The origin.
+    public let origin: TestOrigin
+    /// Moxy's port.
+    public let port: Int
+    /// The keys Moxy verifies with.
+    public let signer: URLSigner
+    /// The server.
+    public let server: MoxyServer
+    let client: HTTPClient
+
+    /// Runs `body` with a fresh origin and server; both stop afterwards.
+    /// - Parameters:
+    ///   - configure: Changes to the default test configuration (loopback allowed, one thread, port 0).
+    ///   - body: The test.
+    public static func run(
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (MoxyHarness) async throws -> Void
+    ) async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let origin = TestOrigin()
+        try await origin.start(group: group)
+        var configuration = ServerConfiguration(port: 0, eventLoopThreads: 1)
+        configuration.upstream.addressPolicy = AddressPolicy(allowed: [.loopback])
+        configure(&configuration)
+        let signer = try URLSigner(
+            keys: [try SigningKey(id: "default", secret: "test-secret"), try SigningKey(id: "2", secret: "second")],
+            defaultKeyID: "default"
+        )
+        var logger = Logger(label: "moxy-test")
+        logger.logLevel = .warning
+        let server = MoxyServer(configuration: configuration, signer: signer, logger: logger)
+        let port = try await server.start()
+        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(20)))
+        clientConfiguration.decompression = .disabled
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+        let client = HTTPClient(eventLoopGroup: group, configuration: clientConfiguration)
+        let harness = MoxyHarness(origin: origin, port: port, signer: signer, server: server, client: client)
+        do {
+            try await body(harness)
+        } catch {
+            try? await client.shutdown()
+            try? await server.shutdown()
+            await origin.stop()
+            throw error
+        }
+        try await client.shutdown()
+        try await server.shutdown()
+        await origin.stop()
+    }
+
+    /// The Moxy path for an origin path.
+    public func path(_ originPath: String, options: SignOptions = SignOptions()) throws -> String {
+        try signer.sign(origin.url(originPath), options: options)
+    }
+
+    /// Requests a Moxy path.
+    public func request(_ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> TestResponse {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 32 << 20)
+        return TestResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
+    }
+
+    /// Signs an origin path and requests it.
+    public func get(_ originPath: String, options: SignOptions = SignOptions(), method: HTTPMethod = .GET) async throws -> TestResponse {
+        try await request(path(originPath, options: options), method: method)
+    }
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import NIOCore
+import NIOConcurrencyHelpers
+public import NIOHTTP1
+import NIOPosix
+
+/// What the test origin answers for one path.
+public struct OriginRoute: Sendable {
+    /// The status code.
+    public var status: Int
+    /// Header fields (a `Content-Length` is added unless ``chunks`` is set).
+    public var headers: [(String, String)]
+    /// The body.
+    public var body: [UInt8]
+    /// When set, the body is sent chunked, in this many pieces, without `Content-Length`.
+    public var chunks: Int?
+    /// Wait before sending the head.
+    public var delay: TimeAmount
+    /// Wait between body pieces.
+    public var chunkDelay: TimeAmount
+
+    /// Creates a route.
+    public init(
+        status: Int = 200,
+        headers: [(String, String)] = [("Content-Type", "image/png")],
+        body: [UInt8] = Array("png-bytes".utf8),
+        chunks: Int? = nil,
+        delay: TimeAmount = .zero,
+        chunkDelay: TimeAmount = .zero
+    ) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.chunks = chunks
+        self.delay = delay
+        self.chunkDelay = chunkDelay
+    }
+
+    /// A redirect to `location`.
+    public static func redirect(_ location: String, status: Int = 302) -> OriginRoute {
+        OriginRoute(status: status, headers: [("Location", location)], body: [])
+    }
+}
+
+/// An HTTP/1.1 origin on 127.0.0.1 with programmable routes that counts the requests it receives.
+public final class TestOrigin: Sendable {
+    private let routes = NIOLockedValueBox<[String: OriginRoute]>([:])
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
+    private let lastHeaders = NIOLockedValueBox<[String: HTTPHeaders]>([:])
+    private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+    /// The bound port.
+    public private(set) nonisolated(unsafe) var port = 0
+
+    /// Creates an origin; call ``start(group:)``.
+    public init() {}
+
+    /// Binds to 127.0.0.1 on a free port.
+    public func start(group: any EventLoopGroup) async throws {
+        let bound = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(OriginHandler(origin: self))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = bound.localAddress?.port ?? 0
+        channel.withLockedValue { $0 = bound }
+    }
+
+    /// Closes the listener.
+    public func stop() async {
+        let listener = channel.withLockedValue { $0 }
+        try? await listener?.close()
+    }
+
+    /// Sets the answer for a path (with query, as requested).
+    public func route(_ path: String, _ route: OriginRoute) {
+        routes.withLockedValue { $0[path] = route }
+    }
+
+    /// `http://127.0.0.1:PORT` + path.
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// How many requests reached a path.
+    public func count(_ path: String) -> Int { counts.withLockedValue { $0[path] ?? 0 } }
+
+    /// The request headers last received for a path.
+    public func headers(_ path: String) -> HTTPHeaders? { lastHeaders.withLockedValue { $0[path] } }
+
+    fileprivate func received(_ head: HTTPRequestHead) -> OriginRoute? {
+        counts.withLockedValue { $0[head.uri, default: 0] += 1 }
+        lastHeaders.withLockedValue { $0[head.uri] = head.headers }
+        return routes.withLockedValue { $0[head.uri] }
+    }
+}
+
+private final class OriginHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let origin: TestOrigin
+    var route: OriginRoute?
+    var keepAlive = true
+
+    init(origin: TestOrigin) { self.origin = origin }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            keepAlive = head.isKeepAlive
+            route = origin.received(head) ?? OriginRoute(status: 404, headers: [("Content-Type", "text/plain")], body: Array("no route".utf8))
+        case .body:
+            break
+        case .end:
+            guard let route else { return }
+            let loop = context.eventLoop.assumeIsolated()
+            loop.scheduleTask(in: route.delay) { self.respond(route, context: context) }
+        }
+    }
+
+    func respond(_ route: OriginRoute, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(route.headers)
+        let pieces: [[UInt8]]
+        if let chunks = route.chunks, chunks > 0 {
+            let size = max(1, (route.body.count + chunks - 1) / chunks)
+            pieces = stride(from: 0, to: route.body.count, by: size).map { Array(route.body[$0..<min($0 + size, route.body.count)]) }
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        } else {
+            pieces = route.body.isEmpty ? [] : [route.body]
+            if !headers.contains(name: "content-length") { headers.add(name: "Content-Length", value: String(route.body.count)) }
+        }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: route.status), headers: headers)
+        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        sendPieces(pieces[...], route: route, context: context)
+    }
+
+    func sendPieces(_ pieces: ArraySlice<[UInt8]>, route: OriginRoute, context: ChannelHandlerContext) {
+        guard let first = pieces.first else {
+            let keepAlive = self.keepAlive
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                if !keepAlive { context.close(promise: nil) }
+            }
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: first)))), promise: nil)
+        let rest = pieces.dropFirst()
+        if route.chunkDelay == .zero {
+            sendPieces(rest, route: route, context: context)
+        } else {
+            context.eventLoop.assumeIsolated().scheduleTask(in: route.chunkDelay) {
+                self.sendPieces(rest, route: route, context: context)
+            }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
