@@ -70,7 +70,12 @@ public final class MoxyServer: Service, Sendable {
 
     /// Starts the server, waits for graceful shutdown (e.g. SIGTERM through a `ServiceGroup`), then stops.
     public func run() async throws {
-        try await start()
+        do {
+            try await start()
+        } catch {
+            try? await shutdown()
+            throw error
+        }
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 try? await Task.sleep(for: .milliseconds(250))

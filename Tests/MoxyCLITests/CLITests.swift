@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import AsyncHTTPClient
+import Foundation
+import MoxyTestSupport
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+/// Runs the real `moxy` binary built next to the test bundle.
+struct MoxyBinary {
+    static var path: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("moxy").path
+    }
+
+    /// Runs to completion, returning exit status, stdout and stderr.
+    static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func signThenVerify() throws {
+        let env = ["MOXY_KEY": "cli-secret"]
+        let signed = try MoxyBinary.run(["sign", "https://example.com/a.png", "--expires", "1h"], environment: env)
+        #expect(signed.status == 0)
+        let path = signed.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(path.hasPrefix("/") && path.split(separator: "/").count == 3)
+        let verified = try MoxyBinary.run(["verify", "http://cdn.example/\(path.dropFirst())?x=1"], environment: env)
+        #expect(verified.status == 0)
+        #expect(verified.out == "https://example.com/a.png\n")
+        let wrongKey = try MoxyBinary.run(["verify", path], environment: ["MOXY_KEY": "other"])
+        #expect(wrongKey.status != 0)
+        #expect(wrongKey.err.contains("bad-signature"))
+    }
+
+    @Test func signRefusesBadInputWithOneLine() throws {
+        let noKey = try MoxyBinary.run(["sign", "https://example.com/a.png"], environment: [:])
+        #expect(noKey.status != 0 && noKey.err.contains("MOXY_KEY"))
+        let ftp = try MoxyBinary.run(["sign", "ftp://example.com/a"], environment: ["MOXY_KEY": "k"])
+        #expect(ftp.status != 0 && ftp.err.contains("http"))
+        let badExpiry = try MoxyBinary.run(["sign", "https://example.com/a", "--expires", "soon"], environment: ["MOXY_KEY": "k"])
+        #expect(badExpiry.status != 0 && badExpiry.err.contains("--expires"))
+    }
+
+    @Test func serveWithoutAKeyRefusesToStart() throws {
+        let result = try MoxyBinary.run(["serve", "--listen", "127.0.0.1:0"], environment: [:])
+        #expect(result.status != 0)
+        #expect(result.err.contains("no signing key"))
+        #expect(result.err.split(separator: "\n").count == 1)
+    }
+
+    @Test func signServeRoundTripThroughTheRealBinary() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let origin = TestOrigin()
+        try await origin.start(group: group)
+        defer { Task { await origin.stop() } }
+        origin.route("/pixel.png", OriginRoute(body: Array("pixel".utf8)))
+
+        // Find a free port, then hand it to the server.
+        let probe = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let port = probe.localAddress!.port!
+        try await probe.close()
+
+        let env = ["MOXY_KEY": "round-trip-secret", "MOXY_ALLOW_LOOPBACK": "true"]
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: MoxyBinary.path)
+        server.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--threads", "1"]
+        server.environment = env
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+
+        let signed = try MoxyBinary.run(["sign", origin.url("/pixel.png"), "--base", "http://127.0.0.1:\(port)"], environment: env)
+        #expect(signed.status == 0)
+        let url = signed.out.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let client = HTTPClient(eventLoopGroup: group)
+        var statuses: [String] = []
+        for attempt in 0..<100 {
+            do {
+                let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                #expect(String(buffer: body) == "pixel")
+                statuses.append(response.headers.first(name: "cache-status") ?? "")
+                if statuses.count == 2 { break }
+            } catch {
+                // The server may still be starting.
+                if attempt == 99 { throw error }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        try await client.shutdown()
+        #expect(statuses == ["moxy; fwd=miss; stored", "moxy; hit"])
+        #expect(origin.count("/pixel.png") == 1)
+
+        server.terminate()  // SIGTERM: graceful shutdown
+        for _ in 0..<50 where server.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!server.isRunning)
+        #expect(server.terminationStatus == 0)
+    }
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Configuration
+import MoxyCLI
+import MoxyServer
+import MoxySigning
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes `text` to a fresh file under /tmp and returns its path.
+func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
+    var template = Array("/tmp/moxy-test-XXXXXX\(suffix)".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, Int32(suffix.utf8.count)) }
+    precondition(fd >= 0)
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    return String(cString: template)
+}
+
+@Suite struct SettingsTests {
+    @Test func defaultsMatchTheDocumentation() throws {
+        let settings = try MoxySettings.load(environment: [:], configFile: nil)
+        #expect(settings.server.host == "127.0.0.1" && settings.server.port == 8080)
+        #expect(settings.server.memoryCacheSize == 64 << 20)
+        #expect(settings.server.defaultTTL == 3600)
+        #expect(settings.server.upstream.maxObjectSize == 10 << 20)
+        #expect(settings.server.upstream.maxRedirects == 4)
+        #expect(settings.server.upstream.contentTypes == ["image/*"])
+        #expect(settings.server.upstream.addressPolicy.allowed.isEmpty)
+        #expect(settings.signer == nil)
+    }
+
+    @Test func flagsOverrideEnvironmentWhichOverridesTheFile() throws {
+        let file = temporaryFile("""
+            # a comment
+            listen: 127.0.0.1:7001
+            cache:
+              memory_size: 8MiB   # inline comment
+              default_ttl: 10m
+            upstream:
+              max_redirects: 2
+              content_types:
+                - image/*
+                - "video/mp4"
+            key: "file-secret"
+            """)
+        let fileOnly = try MoxySettings.load(environment: [:], configFile: file)
+        #expect(fileOnly.server.port == 7001)
+        #expect(fileOnly.server.memoryCacheSize == 8 << 20)
+        #expect(fileOnly.server.defaultTTL == 600)
+        #expect(fileOnly.server.upstream.maxRedirects == 2)
+        #expect(fileOnly.server.upstream.contentTypes == ["image/*", "video/mp4"])
+        #expect(fileOnly.signer?.keyIDs == ["default"])
+
+        let env = ["MOXY_LISTEN": "127.0.0.1:7002", "MOXY_UPSTREAM_MAX_REDIRECTS": "3", "MOXY_UPSTREAM_CONTENT_TYPES": "image/png,image/gif"]
+        let withEnv = try MoxySettings.load(environment: env, configFile: file)
+        #expect(withEnv.server.port == 7002)
+        #expect(withEnv.server.upstream.maxRedirects == 3)
+        #expect(withEnv.server.upstream.contentTypes == ["image/png", "image/gif"])
+        #expect(withEnv.server.memoryCacheSize == 8 << 20)
+
+        let withFlags = try MoxySettings.load(
+            flags: ["listen": .string("127.0.0.1:7003"), "upstream.content_types": .stringArray(["image/webp"])],
+            environment: env,
+            configFile: file
+        )
+        #expect(withFlags.server.port == 7003)
+        #expect(withFlags.server.upstream.contentTypes == ["image/webp"])
+        #expect(withFlags.server.upstream.maxRedirects == 3)
+    }
+
+    @Test func keysComeFromKeyAndKeys() throws {
+        let settings = try MoxySettings.load(
+            environment: ["MOXY_KEY": "one", "MOXY_KEYS": "2=two,old=three=with-equals"],
+            configFile: nil
+        )
+        #expect(settings.signer?.keyIDs == ["2", "default", "old"])
+        #expect(settings.signer?.defaultKeyID == "default")
+        let onlyList = try MoxySettings.load(environment: ["MOXY_KEYS": "a=1,b=2", "MOXY_DEFAULT_KEY_ID": "b"], configFile: nil)
+        #expect(onlyList.signer?.defaultKeyID == "b")
+    }
+
+    @Test func allowFlagsBuildTheAddressPolicy() throws {
+        let settings = try MoxySettings.load(
+            environment: ["MOXY_ALLOW_LOOPBACK": "true", "MOXY_ALLOW_NETWORKS": "10.1.2.0/24,fd00::/8"],
+            configFile: nil
+        )
+        #expect(settings.server.upstream.addressPolicy.allowed == [.loopback])
+        #expect(settings.server.upstream.addressPolicy.allowedNetworks.map(\.description) == ["10.1.2.0/24", "fd00:0:0:0:0:0:0:0/8"])
+    }
+
+    @Test(arguments: [
+        ("MOXY_LISTEN", "nowhere"), ("MOXY_CACHE_MEMORY_SIZE", "lots"), ("MOXY_CACHE_DEFAULT_TTL", "-5s"),
+        ("MOXY_UPSTREAM_MAX_REDIRECTS", "99"), ("MOXY_ALLOW_LOOPBACK", "maybe"), ("MOXY_UPSTREAM_CONTENT_TYPES", "image"),
+        ("MOXY_UPSTREAM_CONNECT_TIMEOUT", "0"), ("MOXY_KEYS", "no-equals-sign"), ("MOXY_ALLOW_NETWORKS", "10.0.0.0/33"),
+        ("MOXY_THREADS", "0"), ("MOXY_LOG_LEVEL", "loud"),
+    ])
+    func badValuesAreOneLineErrorsNamingTheKey(_ variable: String, _ value: String) {
+        do {
+            _ = try MoxySettings.load(environment: [variable: value], configFile: nil)
+            Issue.record("accepted \(variable)=\(value)")
+        } catch let error as SettingsError {
+            #expect(!error.message.contains("\n"))
+            #expect(error.message.contains(value) || error.message.contains("keys") || error.message.contains("ID=SECRET"))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func unknownFileKeysAndBadYAMLAreRefused() {
+        #expect(throws: SettingsError.self) { try MoxySettings.load(environment: [:], configFile: temporaryFile("lisen: 1.2.3.4:5\n")) }
+        #expect(throws: SettingsError.self) { try MoxySettings.load(environment: [:], configFile: temporaryFile("cache: {a: 1}\n")) }
+        #expect(throws: SettingsError.self) { try MoxySettings.load(environment: [:], configFile: "/nonexistent/moxy.yaml") }
+    }
+
+    @Test func yamlSubset() throws {
+        let parsed = try YAMLSubset.parse("""
+            a: 1
+            b:
+              c: 'it''s'
+              d: "x # not a comment"
+              e: [one, "two", 'three']
+            f:
+            - x
+            - y
+            g: plain text value
+            """)
+        #expect(parsed["a"] == .scalar("1"))
+        #expect(parsed["b.c"] == .scalar("it's"))
+        #expect(parsed["b.d"] == .scalar("x # not a comment"))
+        #expect(parsed["b.e"] == .list(["one", "two", "three"]))
+        #expect(parsed["f"] == .list(["x", "y"]))
+        #expect(parsed["g"] == .scalar("plain text value"))
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse("a: 1\na: 2\n") }
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse("a: &anchor 1\n") }
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse("just text\n") }
+    }
+
+    @Test func valueParsers() {
+        #expect(ValueParsers.duration("500ms") == 0.5)
+        #expect(ValueParsers.duration("2h") == 7200)
+        #expect(ValueParsers.duration("7d") == 604_800)
+        #expect(ValueParsers.duration("30") == 30)
+        #expect(ValueParsers.duration("soon") == nil)
+        #expect(ValueParsers.size("64MiB") == 64 << 20)
+        #expect(ValueParsers.size("512k") == 512 << 10)
+        #expect(ValueParsers.size("1G") == 1 << 30)
+        #expect(ValueParsers.size("12 MB") == nil)
+        #expect(ValueParsers.listenAddress(":9000")! == ("0.0.0.0", 9000))
+        #expect(ValueParsers.listenAddress("[::1]:80")! == ("::1", 80))
+    }
+}

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyServer
+import MoxySigning
+import MoxyTestSupport
+import NIOCore
+import Testing
+
+@Suite struct ConnectionTests {
+    @Test func pipelinedRequestsAreAnsweredInOrderAcrossAMiss() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/slow.png", OriginRoute(body: Array("SLOW".utf8), delay: .milliseconds(200)))
+            moxy.origin.route("/fast.png", OriginRoute(body: Array("FAST".utf8)))
+            _ = try await moxy.get("/fast.png")  // warm: the second request will be a synchronous hit
+            let slow = try moxy.path("/slow.png")
+            let fast = try moxy.path("/fast.png")
+            let request = "GET \(slow) HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET \(fast) HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "HEAD \(fast) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let text = try await RawClient.exchange(port: moxy.port, request: request)
+            let statusLines = RawClient.statusLines(text)
+            #expect(statusLines == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"])
+            let slowAt = try #require(text.firstRange(of: "SLOW")).lowerBound
+            let fastAt = try #require(text.firstRange(of: "FAST")).lowerBound
+            #expect(slowAt < fastAt)
+            #expect(text.hasSuffix("\r\n\r\n"))  // the HEAD answer ends with the head: no body
+            #expect(text.contains("Connection: close"))
+        }
+    }
+
+    @Test func http10ClosesUnlessKeepAliveIsAsked() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/a.png", OriginRoute())
+            let path = try moxy.path("/a.png")
+            let closed = try await RawClient.exchange(port: moxy.port, request: "GET \(path) HTTP/1.0\r\n\r\n")
+            #expect(closed.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(closed.contains("Connection: close"))
+            let kept = try await RawClient.exchange(
+                port: moxy.port,
+                request: "GET \(path) HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET \(path) HTTP/1.0\r\n\r\n"
+            )
+            #expect(kept.ranges(of: "HTTP/1.1 200 OK").count == 2)
+            #expect(kept.contains("Connection: keep-alive"))
+        }
+    }
+
+    @Test func malformedRequestsGet400AndTheConnectionCloses() async throws {
+        try await MoxyHarness.run { moxy in
+            let text = try await RawClient.exchange(port: moxy.port, request: "THIS IS NOT HTTP\r\n\r\n")
+            #expect(text.hasPrefix("HTTP/1.1 400 Bad Request"))
+            #expect(text.contains("Connection: close"))
+        }
+    }
+}
