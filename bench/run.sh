@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Cache-hit benchmark: Moxy vs nginx proxy_cache, same origin, same objects, same machine.
+#
+# Needs: nginx, wrk, taskset, python3 (apt-get install nginx wrk). Installs nothing.
+# Each server is pinned to one core (SERVER_CPU), wrk to another (CLIENT_CPU). Systems and object
+# sizes alternate, ROUNDS times; the table gives the median req/s and p99 of the rounds, the server
+# RSS after the runs, and the ratio Moxy/nginx.
+#
+# Usage: bench/run.sh            (builds moxy in release mode if MOXY_BIN is not set)
+# Knobs: ROUNDS=5 DURATION=10 CONNECTIONS=50 SERVER_CPU=0 CLIENT_CPU=1 MOXY_BIN=path
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+ORIGIN_PORT=${ORIGIN_PORT:-18080}
+MOXY_PORT=${MOXY_PORT:-18081}
+NGINX_PORT=${NGINX_PORT:-18082}
+
+for tool in nginx wrk taskset python3; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install nginx wrk" >&2; exit 1; }
+done
+if [ -z "${MOXY_BIN:-}" ]; then
+    swift build -c release --product moxy >&2
+    MOXY_BIN="$(swift build -c release --show-bin-path)/moxy"
+fi
+
+WORK=$(mktemp -d /tmp/moxy-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+    sleep 0.5
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Origin: static files with an image type and a long max-age (both proxies may cache them).
+mkdir -p "$WORK/origin"
+head -c 1024 /dev/urandom > "$WORK/origin/1k.png"
+head -c 102400 /dev/urandom > "$WORK/origin/100k.png"
+cat > "$WORK/origin.py" <<'PY'
+import http.server, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        self.send_header("Cache-Control", "public, max-age=86400")
+        super().end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+(cd "$WORK/origin" && exec python3 "$WORK/origin.py" "$ORIGIN_PORT") &
+PIDS+=($!)
+
+# Moxy: one event loop on the server core.
+MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
+    --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning &
+MOXY_PID=$!
+PIDS+=($MOXY_PID)
+
+# nginx: proxy_cache, one worker, no access log, tcp_nopush off (else 100 KiB hits stall).
+mkdir -p "$WORK/nginx-cache"
+cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush off;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    proxy_cache_path $WORK/nginx-cache levels=1:2 keys_zone=bench:10m max_size=1g inactive=1h use_temp_path=off;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            proxy_pass http://127.0.0.1:$ORIGIN_PORT;
+            proxy_cache bench;
+            proxy_cache_valid 200 1h;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+NGX
+taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
+PIDS+=($!)
+
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
+wait_port "$ORIGIN_PORT"; wait_port "$MOXY_PORT"; wait_port "$NGINX_PORT"
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+nginx_rss_kib() {  # master + workers
+    local master; master=$(cat "$WORK/nginx.pid")
+    local total; total=$(rss_kib "$master")
+    for child in $(pgrep -P "$master"); do total=$((total + $(rss_kib "$child"))); done
+    echo "$total"
+}
+MOXY_IDLE_RSS=$(rss_kib "$MOXY_PID")
+
+declare -A URL
+for size in 1k 100k; do
+    path=$(MOXY_KEY=bench-key "$MOXY_BIN" sign "http://127.0.0.1:$ORIGIN_PORT/$size.png")
+    URL[moxy-$size]="http://127.0.0.1:$MOXY_PORT$path"
+    URL[nginx-$size]="http://127.0.0.1:$NGINX_PORT/$size.png"
+done
+
+# Warm both caches and check that the second request is a hit.
+for key in "${!URL[@]}"; do
+    curl -s -o /dev/null "${URL[$key]}"; curl -s -o /dev/null "${URL[$key]}"
+done
+curl -s -D - -o /dev/null "${URL[moxy-1k]}" | grep -qi "cache-status: moxy; hit" || { echo "moxy did not hit" >&2; exit 1; }
+
+to_ms() {  # wrk latency like 812.00us, 1.20ms, 1.01s -> ms
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n *= 1; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+declare -A RPS P99
+for round in $(seq "$ROUNDS"); do
+    for size in 1k 100k; do
+        for system in moxy nginx; do
+            out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${URL[$system-$size]}")
+            rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+            p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
+            errors=$(echo "$out" | awk '/Non-2xx|Socket errors/' | tr '\n' ' ')
+            RPS[$system-$size]+="$rps "
+            P99[$system-$size]+="$p99 "
+            echo "round $round $size $system: $rps req/s, p99 $p99 ms $errors" >&2
+        done
+    done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+MOXY_RSS=$(rss_kib "$MOXY_PID")
+NGINX_RSS=$(nginx_rss_kib)
+
+echo
+echo "Cache hits, $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
+printf "%-6s %14s %14s %12s %12s %8s\n" size "moxy req/s" "nginx req/s" "moxy p99 ms" "nginx p99 ms" ratio
+for size in 1k 100k; do
+    m=$(echo "${RPS[moxy-$size]}" | median); n=$(echo "${RPS[nginx-$size]}" | median)
+    mp=$(echo "${P99[moxy-$size]}" | median); np=$(echo "${P99[nginx-$size]}" | median)
+    printf "%-6s %14.0f %14.0f %12.3f %12.3f %8.2f\n" "$size" "$m" "$n" "$mp" "$np" "$(awk -v a="$m" -v b="$n" 'BEGIN {print a / b}')"
+done
+echo "RSS: moxy idle $((MOXY_IDLE_RSS / 1024)) MiB ($MOXY_IDLE_RSS KiB), moxy after load $((MOXY_RSS / 1024)) MiB ($MOXY_RSS KiB), nginx master+worker after load $((NGINX_RSS / 1024)) MiB ($NGINX_RSS KiB)"
