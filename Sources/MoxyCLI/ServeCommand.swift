@@ -18,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "HOST:PORT to listen on (default 127.0.0.1:8080).") var listen: String?
     @Option(help: "Event-loop threads (default: the CPUs this process may use).") var threads: String?
+    @Option(name: .customLong("idle-timeout"), help: "Close client connections idle this long (default 75s).")
+    var idleTimeout: String?
     @Option(name: .customLong("memory-cache-size"), help: "Memory tier size, e.g. 64MiB.") var memoryCacheSize: String?
     @Option(name: .customLong("default-ttl"), help: "Freshness when the origin gives none, e.g. 1h.") var defaultTTL: String?
     @Option(name: .customLong("connect-timeout"), help: "Upstream connect timeout, e.g. 5s.") var connectTimeout: String?
@@ -39,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     var flagValues: [String: ConfigContent] {
         var values: [String: ConfigContent] = [:]
         let strings: [(SettingsKey, String?)] = [
-            (.listen, listen), (.threads, threads), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
+            (.listen, listen), (.threads, threads), (.idleTimeout, idleTimeout), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
             (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),

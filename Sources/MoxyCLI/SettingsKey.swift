@@ -34,6 +34,8 @@ public struct SettingsKey: Sendable, Hashable {
     }
 
     static let listen = SettingsKey("listen", flag: "--listen", "127.0.0.1:8080", "HOST:PORT to listen on")
+    static let idleTimeout = SettingsKey(
+        "idle_timeout", flag: "--idle-timeout", "75s", "close client connections idle this long")
     static let threads = SettingsKey("threads", flag: "--threads", "CPUs available", "event-loop threads")
     static let key = SettingsKey("key", flag: nil, "(none)", secret: true, "the default signing key (UTF-8 secret)")
     static let keys = SettingsKey(
@@ -67,7 +69,7 @@ public struct SettingsKey: Sendable, Hashable {
 
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
-        listen, threads, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
+        listen, threads, idleTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent,
     ]
 }

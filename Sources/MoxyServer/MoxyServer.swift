@@ -49,6 +49,7 @@ public final class MoxyServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         let core = self.core
+        let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -57,6 +58,7 @@ public final class MoxyServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(allTimeout: idle))
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(ConnectionHandler(core: core))
                 }

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var upstream: UpstreamConfiguration
     /// The `Server` and `Via` token.
     public var serverName: String
+    /// Seconds a client connection may stay idle (no request in progress) before it is closed.
+    public var idleTimeout: Double
 
     /// Creates a configuration.
     /// - Parameters:
@@ -29,6 +31,7 @@ public struct ServerConfiguration: Sendable {
     ///   - defaultTTL: Default freshness seconds (default 3600).
     ///   - upstream: Upstream settings.
     ///   - serverName: `Server`/`Via` token (default `moxy`).
+    ///   - idleTimeout: Seconds an idle client connection is kept (default 75, as nginx's `keepalive_timeout`).
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
@@ -36,7 +39,8 @@ public struct ServerConfiguration: Sendable {
         memoryCacheSize: Int = 64 << 20,
         defaultTTL: Int64 = 3600,
         upstream: UpstreamConfiguration = UpstreamConfiguration(),
-        serverName: String = "moxy"
+        serverName: String = "moxy",
+        idleTimeout: Double = 75
     ) {
         self.host = host
         self.port = port
@@ -45,6 +49,7 @@ public struct ServerConfiguration: Sendable {
         self.defaultTTL = defaultTTL
         self.upstream = upstream
         self.serverName = serverName
+        self.idleTimeout = idleTimeout
     }
 }
 

@@ -53,3 +53,15 @@ import Testing
         }
     }
 }
+
+@Suite struct IdleTimeoutTests {
+    @Test func idleConnectionsAreClosed() async throws {
+        try await MoxyHarness.run(configure: { $0.idleTimeout = 0.3 }) { moxy in
+            let started = ContinuousClock.now
+            // No request at all: the server closes the connection after the idle timeout.
+            let text = try await RawClient.exchange(port: moxy.port, request: "", timeout: .seconds(5))
+            #expect(text.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+    }
+}

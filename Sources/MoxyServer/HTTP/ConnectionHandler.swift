@@ -77,6 +77,15 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Idle keep-alive connections are closed; a connection waiting for a fetch is not idle.
+        if event is IdleStateHandler.IdleStateEvent {
+            if !waitingForFetch && partial == nil { context.close(promise: nil) }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is HTTPParserError, !closed {
             // Answer in order: anything already queued is dropped, the connection ends after the 400.
