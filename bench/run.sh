@@ -29,6 +29,7 @@ if [ -z "${MOXY_BIN:-}" ]; then
 fi
 
 WORK=$(mktemp -d /tmp/moxy-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run as an unprivileged user
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
@@ -62,6 +63,7 @@ PIDS+=($MOXY_PID)
 
 # nginx: proxy_cache, one worker, no access log, tcp_nopush off (else 100 KiB hits stall).
 mkdir -p "$WORK/nginx-cache"
+chmod 777 "$WORK/nginx-cache"
 cat > "$WORK/nginx.conf" <<NGX
 worker_processes 1;
 daemon off;
@@ -114,6 +116,9 @@ for key in "${!URL[@]}"; do
     curl -s -o /dev/null "${URL[$key]}"; curl -s -o /dev/null "${URL[$key]}"
 done
 curl -s -D - -o /dev/null "${URL[moxy-1k]}" | grep -qi "cache-status: moxy; hit" || { echo "moxy did not hit" >&2; exit 1; }
+for size in 1k 100k; do
+    curl -sf -o /dev/null "${URL[nginx-$size]}" || { echo "nginx failed: $(tail -3 "$WORK/nginx-error.log")" >&2; exit 1; }
+done
 
 to_ms() {  # wrk latency like 812.00us, 1.20ms, 1.01s -> ms
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n *= 1; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'

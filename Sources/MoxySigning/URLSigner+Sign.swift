@@ -24,21 +24,29 @@ extension URLSigner {
         if let segment = written.segment { rest += "/" + segment }
         rest += "/" + Base64URL.encode(url.utf8)
         if let ext = options.fileExtension { rest += "." + ext }
-        let signature = Base64URL.encode(key.mac(rest.utf8))
+        let signature = Base64URL.encode(key.mac(rest))
         return "/" + signature + rest
     }
 
-    /// Checks that bytes form an absolute `http:` or `https:` URL with a host and no spaces or controls.
+    /// Checks that bytes form an absolute `http:` or `https:` URL with no spaces or controls, in UTF-8.
     static func checkTarget(_ bytes: [UInt8]) throws {
-        let lower = bytes.prefix(8).map { $0 | 0x20 }
-        let isHTTP = lower.starts(with: Array("http://".utf8)) || lower.starts(with: Array("https://".utf8))
-        guard isHTTP else {
+        func lower(_ index: Int) -> UInt8 { index < bytes.count ? bytes[index] | 0x20 : 0 }
+        let isHTTP = lower(0) == UInt8(ascii: "h") && lower(1) == UInt8(ascii: "t") && lower(2) == UInt8(ascii: "t")
+            && lower(3) == UInt8(ascii: "p")
+        let schemeEnd = isHTTP && lower(4) == UInt8(ascii: "s") ? 5 : 4
+        guard isHTTP, bytes.count > schemeEnd + 3, bytes[schemeEnd] == UInt8(ascii: ":"),
+            bytes[schemeEnd + 1] == UInt8(ascii: "/"), bytes[schemeEnd + 2] == UInt8(ascii: "/")
+        else {
             throw SigningError(.invalidTarget, "target must be an absolute http:// or https:// URL")
         }
-        guard !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
-            throw SigningError(.invalidTarget, "target contains spaces or control characters")
+        var isASCII = true
+        for byte in bytes {
+            if byte <= 0x20 || byte == 0x7F {
+                throw SigningError(.invalidTarget, "target contains spaces or control characters")
+            }
+            if byte >= 0x80 { isASCII = false }
         }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
+        guard isASCII || String(validating: bytes, as: UTF8.self) != nil else {
             throw SigningError(.invalidTarget, "target is not valid UTF-8")
         }
     }

@@ -64,7 +64,7 @@ extension URLSigner {
         guard signatureText.count == 43, let signature = Base64URL.decode(signatureText), signature.count == 32 else {
             throw SigningError(.badSignature, "bad signature")
         }
-        guard constantTimeEquals(key.mac(rest), signature) else {
+        guard key.isValid(signature, for: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: rest))) else {
             throw SigningError(.badSignature, "bad signature")
         }
         if let expires = options.expires, now >= expires {
@@ -83,10 +83,9 @@ extension URLSigner {
 ///   - lhs: The first bytes.
 ///   - rhs: The second bytes.
 /// - Returns: Whether they are equal.
-@inlinable
-public func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+public func constantTimeEquals(_ lhs: some RandomAccessCollection<UInt8>, _ rhs: some RandomAccessCollection<UInt8>) -> Bool {
     guard lhs.count == rhs.count else { return false }
     var difference: UInt8 = 0
-    for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+    for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
     return difference == 0
 }

@@ -24,6 +24,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var isHead: Bool { method == .HEAD }
     }
 
+    /// Bodies up to this size are copied into the head's buffer (one write instead of two).
+    static let inlineBodyLimit = 4096
+
     private let core: ProxyCore
     private var partial: Request?
     private var queue = CircularBuffer<Request>(initialCapacity: 4)
@@ -163,37 +166,40 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ) {
         let now = UnixTime.now()
         let age = response.age(at: now)
-        var fields = context.channel.allocator.buffer(capacity: 160)
-        let head: ByteBuffer
+        let head = expires == nil ? response.head : response.headWithoutLifetime
+        // Small bodies are copied behind the head so that the response leaves in one buffer;
+        // larger ones are written as a second buffer (a slice of the cached one, no copy).
+        let inlineBody = !request.isHead && response.body.readableBytes <= ConnectionHandler.inlineBodyLimit
+        var buffer = context.channel.allocator.buffer(
+            capacity: head.readableBytes + 192 + (inlineBody ? response.body.readableBytes : 0)
+        )
+        buffer.writeImmutableBuffer(head)
         if let expires {
             // No cache downstream may keep the response past the URL's expiry.
-            head = response.headWithoutLifetime
             let remaining = max(0, min(response.downstreamMaxAge - age, expires - now))
-            fields.writeStaticString("Cache-Control: public, max-age=")
-            fields.writeString(String(remaining + age))
-            fields.writeStaticString("\r\n")
-        } else {
-            head = response.head
+            buffer.writeStaticString("Cache-Control: public, max-age=")
+            buffer.writeString(String(remaining + age))
+            buffer.writeStaticString("\r\n")
         }
-        fields.writeStaticString("Age: ")
-        fields.writeString(String(age))
-        fields.writeStaticString("\r\n")
-        dates.write(into: &fields, now: now)
-        fields.writeStaticString("Cache-Status: ")
-        fields.writeString(cacheStatus)
-        fields.writeStaticString("\r\n")
+        buffer.writeStaticString("Age: ")
+        buffer.writeString(String(age))
+        buffer.writeStaticString("\r\n")
+        dates.write(into: &buffer, now: now)
+        buffer.writeStaticString("Cache-Status: ")
+        buffer.writeString(cacheStatus)
+        buffer.writeStaticString("\r\n")
         if !request.keepAlive {
-            fields.writeStaticString("Connection: close\r\n")
+            buffer.writeStaticString("Connection: close\r\n")
         } else if request.version.minor == 0 {
-            fields.writeStaticString("Connection: keep-alive\r\n")
+            buffer.writeStaticString("Connection: keep-alive\r\n")
         }
-        fields.writeStaticString("\r\n")
-        context.write(wrapOutboundOut(head), promise: nil)
-        if request.isHead || response.body.readableBytes == 0 {
-            context.write(wrapOutboundOut(fields), promise: nil)
+        buffer.writeStaticString("\r\n")
+        if inlineBody {
+            buffer.writeImmutableBuffer(response.body)
+            context.write(wrapOutboundOut(buffer), promise: nil)
         } else {
-            context.write(wrapOutboundOut(fields), promise: nil)
-            context.write(wrapOutboundOut(response.body), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            if !request.isHead { context.write(wrapOutboundOut(response.body), promise: nil) }
         }
         if !request.keepAlive {
             closed = true
