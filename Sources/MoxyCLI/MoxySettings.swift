@@ -4,7 +4,6 @@ public import Configuration
 import MoxyCache
 public import MoxyServer
 public import MoxySigning
-import SystemPackage
 
 /// The resolved settings of one `moxy` run: flags over environment over config file over defaults.
 public struct MoxySettings: Sendable {
@@ -151,26 +150,14 @@ public struct MoxySettings: Sendable {
     }
 
     static func readConfigFile(_ path: String) throws -> [String: YAMLSubset.Value] {
-        let text: String
+        let bytes: [UInt8]
         do {
-            let fd = try FileDescriptor.open(FilePath(path), .readOnly)
-            defer { try? fd.close() }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if count == 0 { break }
-                bytes += chunk[0..<count]
-                guard bytes.count <= 1 << 20 else { throw SettingsError(.file, "\(path): larger than 1 MiB") }
-            }
-            guard let decoded = String(validating: bytes, as: UTF8.self) else {
-                throw SettingsError(.file, "\(path): not UTF-8")
-            }
-            text = decoded
-        } catch let error as SettingsError {
-            throw error
+            bytes = try SmallFile.read(path, limit: 1 << 20)
         } catch {
-            throw SettingsError(.file, "cannot read config file \(path): \(error)")
+            throw SettingsError(.file, "cannot read config file: \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw SettingsError(.file, "\(path): not UTF-8")
         }
         do {
             return try YAMLSubset.parse(text)

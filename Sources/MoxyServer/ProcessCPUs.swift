@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 
 /// The CPUs this process may run on.
@@ -14,7 +11,8 @@ public enum ProcessCPUs {
     /// - Returns: The count.
     public static func available() -> Int {
         #if os(Linux)
-        if let status = readSmallFile("/proc/self/status"),
+        if let bytes = try? SmallFile.read("/proc/self/status", limit: 1 << 20),
+            case let status = String(decoding: bytes, as: UTF8.self),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
             let count = count(list: line.dropFirst("Cpus_allowed_list:".count))
         {
@@ -43,19 +41,5 @@ public enum ProcessCPUs {
             }
         }
         return total > 0 ? total : nil
-    }
-
-    static func readSmallFile(_ path: String) -> String? {
-        #if os(Linux)
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 16384)
-        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        return String(decoding: bytes[0..<count], as: UTF8.self)
-        #else
-        return nil
-        #endif
     }
 }
