@@ -29,6 +29,20 @@ import Testing
         }
     }
 
+    @Test func manyPipelinedRequestsForALargeObjectAllGetAnswers() async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/big.png", OriginRoute(body: Array(repeating: 0x5A, count: 256 * 1024)))
+            let path = try moxy.path("/big.png")
+            _ = try await moxy.request(path)
+            // 64 x 256 KiB is far more than the socket buffers: the server must pause and resume.
+            let request = String(repeating: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", count: 63)
+                + "GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let text = try await RawClient.exchange(port: moxy.port, request: request, timeout: .seconds(30))
+            #expect(RawClient.statusLines(text).count == 64)
+            #expect(text.utf8.count > 64 * 256 * 1024)
+        }
+    }
+
     @Test func http10ClosesUnlessKeepAliveIsAsked() async throws {
         try await MoxyHarness.run { moxy in
             moxy.origin.route("/a.png", OriginRoute())

@@ -66,10 +66,27 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        // Back-pressure for pipelining: stop reading while a fetch holds the queue.
-        if waitingForFetch {
+        // Back-pressure: stop reading while a fetch holds the queue or the client does not read
+        // what was already written, so a pipelining client cannot make the server buffer without bound.
+        if waitingForFetch || !context.channel.isWritable {
             readHeld = true
         } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            process(context: context)
+            context.flush()
+            releaseHeldRead(context: context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func releaseHeldRead(context: ChannelHandlerContext) {
+        if readHeld && !waitingForFetch && context.channel.isWritable {
+            readHeld = false
             context.read()
         }
     }
@@ -104,7 +121,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers queued requests until one needs a fetch.
     private func process(context: ChannelHandlerContext) {
-        while !waitingForFetch, !closed, let request = queue.popFirst() {
+        while !waitingForFetch, !closed, context.channel.isWritable, let request = queue.popFirst() {
             handle(request, context: context)
         }
     }
@@ -145,10 +162,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             )
             context.flush()
             self.process(context: context)
-            if self.readHeld && !self.waitingForFetch {
-                self.readHeld = false
-                context.read()
-            }
+            self.releaseHeldRead(context: context)
         }
     }
 
