@@ -78,11 +78,8 @@ public final class MoxyServer: Service, Sendable {
             try? await shutdown()
             throw error
         }
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: .milliseconds(250))
-            }
-        } onGracefulShutdown: {}
+        // Returns when graceful shutdown is triggered (SIGTERM/SIGINT) or the task is cancelled.
+        try? await gracefulShutdown()
         try await shutdown()
     }
 
