@@ -87,6 +87,18 @@ import Testing
             let response = try await moxy.get("/a.png")
             #expect(response.status == 403)
             #expect(moxy.origin.count("/a.png") == 0)
+            #expect(moxy.origin.connections == 1)  // connected, then refused before the request was sent
+        }
+    }
+
+    @Test(.enabled(if: machineHostnameResolvesToLoopback(), "needs a host name that /etc/hosts maps to 127.0.0.1"))
+    func aNameThatResolvesToLoopbackIsRefusedBeforeConnecting() async throws {
+        try await MoxyHarness.run(configure: { $0.upstream.addressPolicy = AddressPolicy() }) { moxy in
+            let path = try moxy.signer.sign("http://\(machineHostname()):\(moxy.origin.port)/a.png")
+            let response = try await moxy.request(path)
+            #expect(response.status == 403)
+            #expect(response.text.contains("loopback"))
+            #expect(moxy.origin.connections == 0)
         }
     }
 
@@ -95,5 +107,67 @@ import Testing
             let path = try moxy.signer.sign("http://user:pass@127.0.0.1:\(moxy.origin.port)/a.png")
             #expect(try await moxy.request(path).status == 400)
         }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func machineHostname() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    gethostname(&buffer, buffer.count)
+    return String(cString: buffer)
+}
+
+func machineHostnameResolvesToLoopback() -> Bool {
+    let name = machineHostname()
+    let addresses = HostResolver.resolveBlocking(name)
+    return AddressClass.classify(host: name) == nil && !addresses.isEmpty
+        && addresses.allSatisfy { AddressClass.classify($0) == .loopback }
+}
+
+@Suite struct AddressPolicyTests {
+    @Test(arguments: [
+        ("127.0.0.1", AddressClass.loopback), ("2130706433", .loopback), ("0x7f.1", .loopback), ("0177.0.0.1", .loopback),
+        ("127.1", .loopback), ("[::1]", .loopback), ("0.0.0.0", .unspecified), ("::", .unspecified),
+        ("10.1.2.3", .private), ("172.16.0.1", .private), ("172.31.255.255", .private), ("192.168.1.1", .private),
+        ("fd12::1", .private), ("100.64.0.1", .sharedAddressSpace), ("169.254.169.254", .linkLocal), ("fe80::1", .linkLocal),
+        ("224.0.0.1", .multicast), ("ff02::1", .multicast), ("240.0.0.1", .reserved), ("255.255.255.255", .reserved),
+        ("192.0.2.1", .reserved), ("2001:db8::1", .reserved), ("fec0::1", .reserved), ("::ffff:127.0.0.1", .embeddedIPv4),
+        ("::ffff:8.8.8.8", .embeddedIPv4), ("64:ff9b::a00:1", .embeddedIPv4), ("2002:a00:1::", .embeddedIPv4),
+        ("2001:0:a00:1::", .embeddedIPv4), ("8.8.8.8", .global), ("172.32.0.1", .global), ("2606:4700::1111", .global),
+        ("localhost", .loopback), ("LOCALHOST.", .loopback), ("a.b.localhost", .loopback), ("x.localdomain", .loopback),
+    ])
+    func classifiesWithoutConnecting(_ host: String, _ expected: AddressClass) {
+        #expect(AddressClass.classify(host: host) == expected, "\(host)")
+    }
+
+    @Test func namesAreLeftForResolution() {
+        #expect(AddressClass.classify(host: "images.example.com") == nil)
+        #expect(AddressClass.classify(host: "localhost.example.com") == nil)
+    }
+
+    @Test(arguments: ["1.2.3.4.5", "256.0.0.1", "0x1.0x2.0x3.0x100", "::1::2", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9", "", "[::1"])
+    func malformedLiteralsAreNotAddresses(_ text: String) {
+        #expect(IPAddress(parsing: text) == nil, "\(text)")
+    }
+
+    @Test func policyAllowsClassesAndNetworks() {
+        let policy = AddressPolicy(allowed: [.private], allowedNetworks: [IPNetwork("169.254.10.0/24")!, IPNetwork("fd00::/8")!])
+        #expect(policy.refusal(for: IPAddress(parsing: "10.0.0.1")!) == nil)
+        #expect(policy.refusal(for: IPAddress(parsing: "169.254.10.9")!) == nil)
+        #expect(policy.refusal(for: IPAddress(parsing: "169.254.169.254")!) == .linkLocal)
+        #expect(policy.refusal(for: IPAddress(parsing: "127.0.0.1")!) == .loopback)
+        #expect(policy.refusal(forHost: "localhost") == .loopback)
+        #expect(policy.refusal(forHost: "example.com") == nil)
+        #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("10.0.0/8") == nil && IPNetwork("::/129") == nil)
+    }
+
+    @Test func theResolverReturnsLoopbackForLocalhost() async throws {
+        // Resolution only: nothing connects. localhost resolves from /etc/hosts.
+        let addresses = try await HostResolver.resolve("localhost")
+        #expect(!addresses.isEmpty)
+        #expect(addresses.allSatisfy { AddressClass.classify($0) == .loopback })
     }
 }

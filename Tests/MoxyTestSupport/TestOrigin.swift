@@ -48,6 +48,7 @@ public final class TestOrigin: Sendable {
     private let routes = NIOLockedValueBox<[String: OriginRoute]>([:])
     private let counts = NIOLockedValueBox<[String: Int]>([:])
     private let lastHeaders = NIOLockedValueBox<[String: HTTPHeaders]>([:])
+    private let connectionCount = NIOLockedValueBox(0)
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
     /// The bound port.
     public private(set) nonisolated(unsafe) var port = 0
@@ -60,7 +61,8 @@ public final class TestOrigin: Sendable {
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                self.connectionCount.withLockedValue { $0 += 1 }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(OriginHandler(origin: self))
                 }
@@ -83,6 +85,9 @@ public final class TestOrigin: Sendable {
 
     /// `http://127.0.0.1:PORT` + path.
     public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// How many TCP connections were accepted.
+    public var connections: Int { connectionCount.withLockedValue { $0 } }
 
     /// How many requests reached a path.
     public func count(_ path: String) -> Int { counts.withLockedValue { $0[path] ?? 0 } }

@@ -87,7 +87,7 @@ public final class UpstreamFetcher: Sendable {
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.totalTimeout * 1000))
         var redirects = 0
         while true {
-            try checkHost(of: target)
+            try await checkHost(of: target)
             var request = HTTPClientRequest(url: target.text)
             request.method = .GET
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
@@ -174,11 +174,24 @@ public final class UpstreamFetcher: Sendable {
         )
     }
 
-    /// Refuses hosts whose literal address or name is in a refused class.
-    func checkHost(of target: TargetURL) throws(ProxyError) {
+    /// Refuses hosts whose literal address, name, or resolved addresses are in a refused class,
+    /// before any connection is made.
+    func checkHost(of target: TargetURL) async throws(ProxyError) {
         guard configuration.checksHostBeforeConnect else { return }
-        if let addressClass = configuration.addressPolicy.refusal(forHost: target.host) {
-            throw ProxyError(.addressRefused, "target address is \(addressClass.rawValue), which is not allowed")
+        let policy = configuration.addressPolicy
+        if let refused = policy.refusal(forHost: target.host) {
+            throw ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+        }
+        guard IPAddress(parsing: target.host) == nil else { return }
+        let addresses: [IPAddress]
+        do {
+            addresses = try await HostResolver.resolve(target.host)
+        } catch {
+            throw ProxyError(.connectFailed, "cannot resolve \(target.host)")
+        }
+        guard !addresses.isEmpty else { throw ProxyError(.connectFailed, "cannot resolve \(target.host)") }
+        if let refused = addresses.lazy.compactMap({ policy.refusal(for: $0) }).first {
+            throw ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
         }
     }
 
