@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MoxySigningTests",
-            dependencies: ["MoxySigning"],
+            dependencies: ["MoxySigning", "MoxyTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
