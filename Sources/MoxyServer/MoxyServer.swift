@@ -23,6 +23,7 @@ public final class MoxyServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let core: ProxyCore
     private let logger: Logger
+    private let threads: Int
     private let channel = NIOLockedValueBox<(any Channel)?>(nil)
 
     /// Creates a server; nothing listens until ``start()``.
@@ -33,8 +34,9 @@ public final class MoxyServer: Service, Sendable {
     public init(configuration: ServerConfiguration, signer: URLSigner, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        let threads = configuration.eventLoopThreads ?? ProcessCPUs.available()
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let threads = max(1, configuration.eventLoopThreads ?? ProcessCPUs.available())
+        self.threads = threads
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let fetcher = UpstreamFetcher(
             configuration: configuration.upstream,
             eventLoopGroup: group,
@@ -66,7 +68,10 @@ public final class MoxyServer: Service, Sendable {
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         channel.withLockedValue { $0 = bound }
         let port = bound.localAddress?.port ?? configuration.port
-        logger.info("moxy listening", metadata: ["address": "\(configuration.host):\(port)"])
+        logger.info(
+            "moxy listening",
+            metadata: ["address": "\(configuration.host):\(port)", "threads": "\(threads)"]
+        )
         return port
     }
 

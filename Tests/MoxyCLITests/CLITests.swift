@@ -2,6 +2,7 @@
 
 import AsyncHTTPClient
 import Foundation
+import MoxyServer
 import MoxyTestSupport
 import NIOCore
 import NIOHTTP1
@@ -112,5 +113,35 @@ struct MoxyBinary {
         for _ in 0..<50 where server.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!server.isRunning)
         #expect(server.terminationStatus == 0)
+    }
+}
+
+@Suite struct ThreadCountTests {
+    @Test func cpuListsAreCounted() {
+        #expect(ProcessCPUs.count(list: "0-1") == 2)
+        #expect(ProcessCPUs.count(list: "0,2-3,7") == 4)
+        #expect(ProcessCPUs.count(list: " 5 ") == 1)
+        #expect(ProcessCPUs.count(list: "3-1") == nil)
+        #expect(ProcessCPUs.count(list: "x") == nil)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"), "taskset is not installed"))
+    func serveUsesOneEventLoopPerAllowedCPU() async throws {
+        let log = "/tmp/moxy-threads-\(getpid()).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+        server.arguments = ["-c", "0", MoxyBinary.path, "serve", "--listen", "127.0.0.1:0"]
+        server.environment = ["MOXY_KEY": "threads"]
+        server.standardError = FileHandle(forWritingAtPath: log)
+        try server.run()
+        defer { server.terminate() }
+        var text = ""
+        for _ in 0..<100 where !text.contains("moxy listening") {
+            try await Task.sleep(for: .milliseconds(50))
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+        #expect(text.contains("threads=1"), "\(text)")
     }
 }
