@@ -24,9 +24,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var isHead: Bool { method == .HEAD }
     }
 
-    /// Bodies up to this size are copied into the head's buffer (one write instead of two).
-    static let inlineBodyLimit = 4096
-
     private let core: ProxyCore
     private var partial: Request?
     private var queue = CircularBuffer<Request>(initialCapacity: 4)
@@ -181,12 +178,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let now = UnixTime.now()
         let age = response.age(at: now)
         let head = expires == nil ? response.head : response.headWithoutLifetime
-        // Small bodies are copied behind the head so that the response leaves in one buffer;
-        // larger ones are written as a second buffer (a slice of the cached one, no copy).
-        let inlineBody = !request.isHead && response.body.readableBytes <= ConnectionHandler.inlineBodyLimit
-        var buffer = context.channel.allocator.buffer(
-            capacity: head.readableBytes + 192 + (inlineBody ? response.body.readableBytes : 0)
-        )
+        // The pre-encoded head and the per-request fields go out in one buffer, the body as the
+        // cached buffer itself (never copied): two iovecs in one writev.
+        var buffer = context.channel.allocator.buffer(capacity: head.readableBytes + 192)
         buffer.writeImmutableBuffer(head)
         if let expires {
             // No cache downstream may keep the response past the URL's expiry.
@@ -208,12 +202,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             buffer.writeStaticString("Connection: keep-alive\r\n")
         }
         buffer.writeStaticString("\r\n")
-        if inlineBody {
-            buffer.writeImmutableBuffer(response.body)
-            context.write(wrapOutboundOut(buffer), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(buffer), promise: nil)
-            if !request.isHead { context.write(wrapOutboundOut(response.body), promise: nil) }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        if !request.isHead && response.body.readableBytes > 0 {
+            context.write(wrapOutboundOut(response.body), promise: nil)
         }
         if !request.keepAlive {
             closed = true
