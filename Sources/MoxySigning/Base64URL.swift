@@ -3,8 +3,9 @@
 /// Base64url (RFC 4648 §5) without padding, on raw bytes, with no Foundation dependency.
 ///
 /// Moxy URLs carry both the signature and the target URL in this alphabet. Decoding is strict:
-/// only the 64 URL-safe characters are accepted, padding (`=`) is refused, and a length that no
-/// unpadded encoding can have (`count % 4 == 1`) is an error.
+/// only the 64 URL-safe characters are accepted, padding (`=`) is refused, a length that no
+/// unpadded encoding can have (`count % 4 == 1`) is an error, and so are non-zero bits after the
+/// last whole byte: every byte string has exactly one accepted encoding (no malleable signatures).
 public enum Base64URL {
     @usableFromInline
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
@@ -67,6 +68,7 @@ public enum Base64URL {
                 output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
             }
         }
+        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
         return output
     }
 }

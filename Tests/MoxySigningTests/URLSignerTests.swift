@@ -31,6 +31,16 @@ import Testing
         #expect(throws: SigningError(.badSignature, "")) { try signer.verify(path: tampered, now: 0) }
     }
 
+    @Test func signaturesHaveExactlyOneEncoding() throws {
+        let path = try signer.sign("http://example.com/a.png")
+        var chars = Array(path)
+        // The 43rd signature character carries 4 data bits and 2 spare bits; flip a spare bit.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let index = alphabet.firstIndex(of: chars[43])!
+        chars[43] = alphabet[index ^ 1]
+        #expect(throws: SigningError(.badSignature, "")) { try signer.verify(path: String(chars), now: 0) }
+    }
+
     @Test func tamperedTargetIsRefused() throws {
         let path = try signer.sign("http://example.com/a.png")
         let other = try signer.sign("http://example.com/b.png")
@@ -100,6 +110,10 @@ import Testing
         #expect(Base64URL.decode(Array("aGk=".utf8)) == nil)
         #expect(Base64URL.decode(Array("a+b/".utf8)) == nil)
         #expect(Base64URL.decode(Array("abcde".utf8)) == nil)
+        // Non-canonical: "aGk" is "hi"; "aGl" carries the same bytes plus non-zero spare bits.
+        #expect(Base64URL.decode(Array("aGk".utf8)) == Array("hi".utf8))
+        #expect(Base64URL.decode(Array("aGl".utf8)) == nil)
+        #expect(Base64URL.decode(Array("aB".utf8)) == nil)
     }
 
     @Test func constantTimeComparison() {
