@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Miss-path overhead: latency of a fetch through Moxy (an object the origin marks no-store, so every
+# request is a miss) against the same request sent to the origin directly, one connection at a time.
+#
+# Needs: nginx, wrk, taskset (apt-get install nginx wrk). Installs nothing.
+# Knobs: DURATION=10 MOXY_BIN=path SERVER_CPU=0 CLIENT_CPU=1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+ORIGIN_PORT=${ORIGIN_PORT:-18090}
+MOXY_PORT=${MOXY_PORT:-18091}
+for tool in nginx wrk taskset; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install nginx wrk" >&2; exit 1; }
+done
+if [ -z "${MOXY_BIN:-}" ]; then
+    swift build -c release --product moxy --static-swift-stdlib --scratch-path .build-static >&2
+    MOXY_BIN="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/moxy"
+fi
+WORK=$(mktemp -d /tmp/moxy-miss.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true
+    sleep 0.3
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$WORK/www"
+head -c 1024 /dev/urandom > "$WORK/www/1k.png"
+chmod -R a+rX "$WORK/www"
+cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    types { image/png png; }
+    server {
+        listen 127.0.0.1:$ORIGIN_PORT;
+        root $WORK/www;
+        add_header Cache-Control no-store;
+    }
+}
+NGX
+taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
+PIDS+=($!)
+MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
+    --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning &
+PIDS+=($!)
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; exit 1; }
+wait_port "$ORIGIN_PORT"; wait_port "$MOXY_PORT"
+DIRECT="http://127.0.0.1:$ORIGIN_PORT/1k.png"
+VIA="http://127.0.0.1:$MOXY_PORT$(MOXY_KEY=bench-key "$MOXY_BIN" sign "$DIRECT")"
+curl -s -D - -o /dev/null "$VIA" | grep -qi "cache-status: moxy; fwd=miss; detail=no-store" || { echo "not a miss" >&2; exit 1; }
+run() { taskset -c "$CLIENT_CPU" wrk -t1 -c1 -d"${DURATION}s" --latency "$1" | awk '/^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Requests\/sec/ {rps=$2} END {print p50, p99, rps}'; }
+read -r d50 d99 drps <<<"$(run "$DIRECT")"
+read -r m50 m99 mrps <<<"$(run "$VIA")"
+echo "one connection, ${DURATION}s each, every request through Moxy is a miss (origin sends no-store)"
+echo "direct to origin: p50 $d50, p99 $d99, $drps req/s"
+echo "through Moxy:     p50 $m50, p99 $m99, $mrps req/s"
