@@ -11,23 +11,10 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 ORIGIN_PORT=${ORIGIN_PORT:-18090}
 MOXY_PORT=${MOXY_PORT:-18091}
-for tool in nginx wrk taskset; do
-    command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install nginx wrk" >&2; exit 1; }
-done
-if [ -z "${MOXY_BIN:-}" ]; then
-    swift build -c release --product moxy --static-swift-stdlib --scratch-path .build-static >&2
-    MOXY_BIN="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/moxy"
-fi
-WORK=$(mktemp -d /tmp/moxy-miss.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-    kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true
-    sleep 0.3
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+source bench/common.sh
+require_tools nginx wrk taskset
+build_moxy
+make_workdir moxy-miss
 mkdir -p "$WORK/www"
 head -c 1024 /dev/urandom > "$WORK/www/1k.png"
 chmod -R a+rX "$WORK/www"
@@ -52,7 +39,6 @@ PIDS+=($!)
 MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
     --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning &
 PIDS+=($!)
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; exit 1; }
 wait_port "$ORIGIN_PORT"; wait_port "$MOXY_PORT"
 DIRECT="http://127.0.0.1:$ORIGIN_PORT/1k.png"
 VIA="http://127.0.0.1:$MOXY_PORT$(MOXY_KEY=bench-key "$MOXY_BIN" sign "$DIRECT")"

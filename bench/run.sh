@@ -21,26 +21,10 @@ ORIGIN_PORT=${ORIGIN_PORT:-18080}
 MOXY_PORT=${MOXY_PORT:-18081}
 NGINX_PORT=${NGINX_PORT:-18082}
 
-for tool in nginx wrk taskset python3; do
-    command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install nginx wrk" >&2; exit 1; }
-done
-if [ -z "${MOXY_BIN:-}" ]; then
-    # The deployment build: static Swift runtime (measured faster and smaller than the dynamic one).
-    # It gets its own scratch path, since toggling --static-swift-stdlib rebuilds most modules.
-    swift build -c release --product moxy --static-swift-stdlib --scratch-path .build-static >&2
-    MOXY_BIN="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/moxy"
-fi
-
-WORK=$(mktemp -d /tmp/moxy-bench.XXXXXX)
-chmod 755 "$WORK"  # nginx workers run as an unprivileged user
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-    kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true
-    sleep 0.5
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+source bench/common.sh
+require_tools nginx wrk taskset python3
+build_moxy
+make_workdir moxy-bench
 
 # Origin: static files with an image type and a long max-age (both proxies may cache them).
 mkdir -p "$WORK/origin"
@@ -95,7 +79,6 @@ NGX
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
 PIDS+=($!)
 
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
 wait_port "$ORIGIN_PORT"; wait_port "$MOXY_PORT"; wait_port "$NGINX_PORT"
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }

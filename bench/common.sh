@@ -1,0 +1,42 @@
+# Shared by the bench scripts (sourced, not run): tool checks, the moxy build, a work folder that
+# is removed on exit with every process started, and waiting for ports.
+
+# require_tools TOOL...: exit with the apt-get hint when one is missing.
+require_tools() {
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install nginx wrk" >&2; exit 1; }
+    done
+}
+
+# build_moxy: sets MOXY_BIN, building the deployment variant unless MOXY_BIN is already set: the
+# static Swift runtime (measured faster and smaller than the dynamic one), in its own scratch path
+# since toggling --static-swift-stdlib rebuilds most modules.
+build_moxy() {
+    if [ -z "${MOXY_BIN:-}" ]; then
+        swift build -c release --product moxy --static-swift-stdlib --scratch-path .build-static >&2
+        MOXY_BIN="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/moxy"
+    fi
+}
+
+# make_workdir NAME: sets WORK to a fresh folder readable by nginx workers; on exit, every PID in
+# PIDS and the nginx master in $WORK/nginx.pid are stopped and the folder removed.
+make_workdir() {
+    WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+    chmod 755 "$WORK"  # nginx workers run as an unprivileged user
+    PIDS=()
+    trap cleanup EXIT
+}
+
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true
+    sleep 0.5
+    rm -rf "$WORK"
+}
+
+# wait_port PORT: wait up to 10 s for 127.0.0.1:PORT to accept connections.
+wait_port() {
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
+    echo "port $1 never opened" >&2
+    exit 1
+}
