@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Logging
 import MoxyCache
 import MoxySigning
 import NIOCore
@@ -109,7 +108,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             queue.removeAll()
             let response = core.errorResponse(ProxyError(.badRequest, "malformed HTTP request"))
             let request = Request(method: .GET, uri: "/", version: .http1_1, keepAlive: false, via: [])
-            write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, context: context)
+            write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, now: UnixTime.now(), context: context)
             context.flush()
         } else {
             context.close(promise: nil)
@@ -126,10 +125,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handle(_ request: Request, context: ChannelHandlerContext) {
         let now = UnixTime.now()
         guard request.method == .GET || request.method == .HEAD else {
-            return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, context)
+            return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, now, context)
         }
         if request.via.contains(where: { $0.contains(core.configuration.serverName) }) {
-            return fail(ProxyError(.loopDetected, "request loop detected"), request, context)
+            return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
         }
         let path = request.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { request.uri[..<$0] } ?? Substring(request.uri)
         let target: VerifiedTarget
@@ -137,13 +136,13 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             target = try path.utf8.withContiguousStorageIfAvailable { try core.signer.verify(pathBytes: $0, now: now) }
                 ?? core.signer.verify(path: path, now: now)
         } catch let error as SigningError {
-            return fail(Self.proxyError(for: error), request, context)
+            return fail(Self.proxyError(for: error), request, now, context)
         } catch {
-            return fail(ProxyError(.badSignature, "bad signature"), request, context)
+            return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
         }
         let entry = core.store.get(target.url)
         if let entry, entry.isFresh(at: now) {
-            write(entry, cacheStatus: "moxy; hit", for: request, expires: target.expires, context: context)
+            write(entry, cacheStatus: "moxy; hit", for: request, expires: target.expires, now: now, context: context)
             return
         }
         waitingForFetch = true
@@ -155,6 +154,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 cacheStatus: outcome.cacheStatus,
                 for: request,
                 expires: outcome.isError ? nil : target.expires,
+                now: UnixTime.now(),
                 context: context
             )
             context.flush()
@@ -163,8 +163,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func fail(_ error: ProxyError, _ request: Request, _ context: ChannelHandlerContext) {
-        write(core.errorResponse(error), cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, context: context)
+    private func fail(_ error: ProxyError, _ request: Request, _ now: Int64, _ context: ChannelHandlerContext) {
+        write(core.errorResponse(error), cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
     }
 
     /// Writes a response: pre-encoded head, the per-request fields, the body (not for HEAD).
@@ -173,9 +173,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         cacheStatus: String,
         for request: Request,
         expires: Int64?,
+        now: Int64,
         context: ChannelHandlerContext
     ) {
-        let now = UnixTime.now()
         let age = response.age(at: now)
         let head = expires == nil ? response.head : response.headWithoutLifetime
         // The pre-encoded head and the per-request fields go out in one buffer, the body as the

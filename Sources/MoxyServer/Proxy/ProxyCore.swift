@@ -5,7 +5,7 @@ import MoxyCache
 import MoxySigning
 import NIOCore
 
-/// The shared, thread-safe part of the proxy: verification, the memory tier, coalesced fetching
+/// The shared, thread-safe part of the proxy: the signer, the memory tier, coalesced fetching
 /// and turning upstream responses into cacheable responses.
 final class ProxyCore: Sendable {
     let signer: URLSigner

@@ -36,7 +36,7 @@ public enum HostResolver {
                     let value = sockaddr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
                         UInt32(bigEndian: $0.pointee.sin_addr.s_addr)
                     }
-                    addresses.append(.v4(UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)))
+                    addresses.append(IPAddress(v4: value))
                 case AF_INET6:
                     var storage = sockaddr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
                     addresses.append(.v6(withUnsafeBytes(of: &storage) { Array($0) }))

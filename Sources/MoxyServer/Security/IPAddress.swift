@@ -22,10 +22,16 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
             guard let bytes = IPAddress.parseV6(host) else { return nil }
             self = .v6(bytes)
         } else if let value = IPAddress.parseV4(host) {
-            self = .v4(UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF))
+            self.init(v4: value)
         } else {
             return nil
         }
+    }
+
+    /// An IPv4 address from its 32-bit value (host order).
+    /// - Parameter value: The address, most significant byte first.
+    public init(v4 value: UInt32) {
+        self = .v4(UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF))
     }
 
     /// Dotted decimal for IPv4, hex groups for IPv6.
@@ -90,8 +96,11 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
             text = String(text[...lastColon]) + String(bytes[0] << 8 | bytes[1], radix: 16) + ":"
                 + String(bytes[2] << 8 | bytes[3], radix: 16)
         }
-        let halves = text.components(separatedBy: "::")
-        guard halves.count <= 2 else { return nil }
+        var halves = [text]
+        if let gap = text.firstRange(of: "::") {
+            halves = [String(text[..<gap.lowerBound]), String(text[gap.upperBound...])]
+            guard !halves[1].contains("::") else { return nil }
+        }
         func parseGroups(_ part: String) -> [UInt16]? {
             if part.isEmpty { return [] }
             var result: [UInt16] = []
@@ -111,19 +120,5 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
         guard groups.count == 8 else { return nil }
         return groups.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
-    }
-}
-
-extension String {
-    /// Splits on a multi-character separator (FoundationEssentials-free).
-    func components(separatedBy separator: String) -> [String] {
-        var result: [String] = []
-        var current = Substring(self)
-        while let range = current.firstRange(of: separator) {
-            result.append(String(current[..<range.lowerBound]))
-            current = current[range.upperBound...]
-        }
-        result.append(String(current))
-        return result
     }
 }
