@@ -31,6 +31,22 @@ public struct CacheControl: Sendable, Hashable {
         return min(Int64(text) ?? 0, 2_147_483_648)
     }
 
+    /// Whether the directive is present without an argument (`no-cache`, not `no-cache="Set-Cookie"`).
+    /// - Parameter name: A lowercase directive name.
+    /// - Returns: `true` when present with no value.
+    public func hasUnqualified(_ name: String) -> Bool {
+        guard let entry = directives[name] else { return false }
+        return entry == nil || entry!.trimmingSpaces.isEmpty
+    }
+
+    /// The field names listed by a qualified directive such as `private="Set-Cookie, X-User"` (lowercased).
+    /// - Parameter name: A lowercase directive name.
+    /// - Returns: The names, empty when absent or unqualified.
+    public func fieldNames(_ name: String) -> [String] {
+        guard let entry = directives[name], let list = entry else { return [] }
+        return list.split(separator: ",").map { $0.trimmingSpaces.lowercased() }.filter { !$0.isEmpty }
+    }
+
     private mutating func parse(_ value: String) {
         var chars = Substring(value)
         while !chars.isEmpty {

@@ -22,6 +22,18 @@ public final class CachedResponse: Sendable {
     public let freshness: Freshness
     /// The `max-age` the head announces downstream.
     public let downstreamMaxAge: Int64
+    /// The stored header fields, as encoded in ``head`` (without `Content-Length`).
+    public let fields: [(name: String, value: String)]
+    /// The stored `ETag`, if any.
+    public let etag: String?
+    /// The stored `Last-Modified` as Unix seconds, if any.
+    public let lastModified: Int64?
+    /// The field names this response varies on (lowercased, sorted; empty for none).
+    public let varyNames: [String]
+    /// For a variant marker (the entry stored under a URI's primary key when its responses vary):
+    /// the marker's generation, part of every variant's key so that invalidating the primary key
+    /// orphans all variants at once. `nil` for ordinary responses.
+    public let variantGeneration: UInt64?
 
     /// Creates a response.
     /// - Parameters:
@@ -56,6 +68,35 @@ public final class CachedResponse: Sendable {
         self.responseTime = responseTime
         self.freshness = freshness
         self.downstreamMaxAge = downstreamMaxAge
+        self.fields = fields
+        self.etag = fields.first(named: "etag")
+        self.lastModified = fields.first(named: "last-modified").flatMap { HTTPDate.parse($0) }
+        self.varyNames = VaryKey.names(fields.values(named: "vary")) ?? ["*"]
+        self.variantGeneration = nil
+    }
+
+    private init(markerFor names: [String], generation: UInt64) {
+        self.status = 0
+        self.head = ByteBuffer()
+        self.headWithoutLifetime = ByteBuffer()
+        self.body = ByteBuffer()
+        self.responseTime = 0
+        self.freshness = .uncached
+        self.downstreamMaxAge = 0
+        self.fields = []
+        self.etag = nil
+        self.lastModified = nil
+        self.varyNames = names
+        self.variantGeneration = generation
+    }
+
+    /// A variant marker: stored under a URI's primary key when its responses vary on `names`.
+    /// - Parameters:
+    ///   - names: The `Vary` field names.
+    ///   - generation: A number unique to this marker.
+    /// - Returns: The marker.
+    public static func variantMarker(names: [String], generation: UInt64) -> CachedResponse {
+        CachedResponse(markerFor: names, generation: generation)
     }
 
     /// The current age in seconds (RFC 9111 §4.2.3).
@@ -75,5 +116,8 @@ public final class CachedResponse: Sendable {
     }
 
     /// Bytes this response holds, used to bound the memory tier.
-    public var cost: Int { head.readableBytes + headWithoutLifetime.readableBytes + body.readableBytes + 256 }
+    public var cost: Int {
+        head.readableBytes + headWithoutLifetime.readableBytes + body.readableBytes + 256
+            + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
+    }
 }

@@ -1,77 +1,169 @@
 // SPDX-License-Identifier: Apache-2.0
 
-/// Decides whether a response may be stored by a shared cache, and for how long (RFC 9111 §3, §4.2).
+/// Decides whether a response may be stored by a shared cache, and with which freshness
+/// (RFC 9111 §3, §4.2, §5.2.2; RFC 5861; RFC 8246), adjusted by the operator's ``CacheOverrides``.
 ///
-/// This is a pure function of the response; it does no I/O. Revalidation (`no-cache`) is not
-/// supported yet, so responses that would always need it are not stored.
+/// A pure function of the request facts, the response head and the clock readings; no I/O.
 public struct StoragePolicy: Sendable, Hashable {
-    /// Freshness lifetime, in seconds, used when the origin gives none.
-    public var defaultTTL: Int64
+    /// The operator's adjustments.
+    public var overrides: CacheOverrides
 
     /// Creates a policy.
-    /// - Parameter defaultTTL: Seconds of freshness when the origin gives no explicit lifetime; `0` stores nothing without one.
-    public init(defaultTTL: Int64 = 3600) {
-        self.defaultTTL = defaultTTL
+    /// - Parameter overrides: Operator adjustments (default: plain RFC 9111).
+    public init(overrides: CacheOverrides = CacheOverrides()) {
+        self.overrides = overrides
     }
 
-    /// The outcome of ``evaluate(status:headers:requestTime:responseTime:)``.
+    /// The signed-URL policy: `200` only, `defaultTTL` seconds when the origin says nothing.
+    /// - Parameter defaultTTL: Seconds of freshness without an explicit lifetime; `0` stores nothing without one.
+    public init(defaultTTL: Int64) {
+        var overrides = CacheOverrides.signedURLs
+        overrides.defaultTTL = defaultTTL
+        self.overrides = overrides
+    }
+
+    /// The outcome of an evaluation.
     public enum Decision: Sendable, Hashable {
         /// Store with this freshness.
         case store(Freshness)
-        /// Do not store, for the given short reason (e.g. `no-store`).
+        /// Do not store, for the given short reason (e.g. `no-store`), used in `Cache-Status` `detail`.
         case doNotStore(String)
     }
 
+    /// Statuses a cache may store without explicit freshness (RFC 9110 §15.1, "heuristically cacheable").
+    public static let heuristicallyCacheable: Set<Int> = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]
+
     /// Evaluates a response.
     /// - Parameters:
+    ///   - method: The request method (only `GET` responses are stored; `HEAD` is fetched as `GET`).
+    ///   - requestHeaders: The request fields (for `Authorization` and request `no-store`).
     ///   - status: The final status code.
     ///   - headers: The response header fields (names in any case).
     ///   - requestTime: Unix seconds when the request was sent.
     ///   - responseTime: Unix seconds when the response arrived.
     /// - Returns: Whether and how long to store it.
-    public func evaluate(status: Int, headers: [(name: String, value: String)], requestTime: Int64, responseTime: Int64)
-        -> Decision
-    {
-        guard status == 200 else { return .doNotStore("status \(status)") }
+    public func evaluate(
+        method: String = "GET",
+        requestHeaders: [(name: String, value: String)] = [],
+        status: Int,
+        headers: [(name: String, value: String)],
+        requestTime: Int64,
+        responseTime: Int64
+    ) -> Decision {
+        guard method == "GET" else { return .doNotStore("method") }
+        // 206 is partial, 304 only updates, 1xx is not final: none is a complete response (§3, §3.3).
+        guard (200...599).contains(status), status != 206, status != 304 else { return .doNotStore("status") }
         let cacheControl = CacheControl(headers.values(named: "cache-control"))
-        for directive in ["no-store", "private", "no-cache"] where cacheControl.has(directive) {
-            return .doNotStore(directive)
+        if cacheControl.has("no-store") { return .doNotStore("no-store") }
+        if overrides.honorRequestDirectives, CacheControl(requestHeaders.values(named: "cache-control")).has("no-store") {
+            return .doNotStore("request-no-store")
         }
-        if headers.values(named: "vary").contains(where: { $0.split(separator: ",").contains { $0.trimmingSpaces == "*" } })
+        if cacheControl.hasUnqualified("private"), !overrides.ignorePrivate { return .doNotStore("private") }
+        // Qualified private / no-cache: the rest may be stored, the named fields may not (§5.2.2.4, §5.2.2.7).
+        var withheld = cacheControl.fieldNames("private") + cacheControl.fieldNames("no-cache")
+        if let allowed = overrides.cacheableStatuses, !allowed.contains(status), overrides.statusTTL[status] == nil {
+            return .doNotStore("status")
+        }
+        // §3.5: a shared cache stores an answer to an authenticated request only when told it may.
+        if requestHeaders.contains(where: { $0.name.lowercased() == "authorization" }),
+            !(cacheControl.has("public") || cacheControl.has("must-revalidate") || cacheControl.has("s-maxage"))
         {
+            return .doNotStore("authorization")
+        }
+        if headers.values(named: "vary").contains(where: { $0.split(separator: ",").contains { $0.trimmingSpaces == "*" } }) {
             return .doNotStore("vary-star")
         }
+        if headers.contains(where: { $0.name.lowercased() == "set-cookie" }) {
+            guard overrides.ignoreSetCookie || withheld.contains("set-cookie") else { return .doNotStore("set-cookie") }
+            withheld.append("set-cookie")
+        }
         let date = headers.values(named: "date").first.flatMap { HTTPDate.parse($0) }
-        let ageValue = headers.values(named: "age").first.flatMap { Int64($0.trimmingSpaces) }.map { max(0, $0) }
-        let initialAge = Freshness.initialAge(
-            ageHeader: ageValue,
-            dateHeader: date,
-            requestTime: requestTime,
-            responseTime: responseTime
-        )
-        let lifetime: Int64
-        let isExplicit: Bool
+        let ageValue = headers.values(named: "age").first.flatMap { DeltaSeconds.parse($0) }
+        let initialAge = Freshness.initialAge(ageHeader: ageValue, dateHeader: date, requestTime: requestTime, responseTime: responseTime)
+
+        var lifetime: Int64
+        var isExplicit = true
         if let sharedMaxAge = cacheControl.seconds("s-maxage") {
-            (lifetime, isExplicit) = (sharedMaxAge, true)
+            lifetime = sharedMaxAge
         } else if let maxAge = cacheControl.seconds("max-age") {
-            (lifetime, isExplicit) = (maxAge, true)
+            lifetime = maxAge
         } else if let expiresText = headers.values(named: "expires").first {
             // An invalid Expires (e.g. "0") means already expired (RFC 9111 §5.3).
             let expires = HTTPDate.parse(expiresText) ?? Int64.min / 2
             lifetime = max(0, expires - (date ?? responseTime))
-            isExplicit = true
         } else {
-            (lifetime, isExplicit) = (defaultTTL, false)
+            isExplicit = false
+            if let ttl = overrides.statusTTL[status] {
+                lifetime = ttl
+            } else if let ttl = overrides.defaultTTL {
+                lifetime = ttl
+            } else if Self.heuristicallyCacheable.contains(status) || cacheControl.has("public"),
+                let modified = headers.values(named: "last-modified").first.flatMap({ HTTPDate.parse($0) })
+            {
+                // §4.2.2: a fraction (10 %) of the time since the last modification, capped.
+                lifetime = min(max(0, ((date ?? responseTime) - modified) / 10), overrides.heuristicMaxTTL)
+            } else if Self.heuristicallyCacheable.contains(status) || cacheControl.has("public") {
+                lifetime = 0
+            } else {
+                return .doNotStore("no-freshness")
+            }
         }
-        guard lifetime > initialAge else { return .doNotStore("stale") }
-        return .store(Freshness(lifetime: lifetime, initialAge: initialAge, isExplicit: isExplicit))
+        if let minimum = overrides.minTTL { lifetime = max(lifetime, minimum) }
+        if let maximum = overrides.maxTTL { lifetime = min(lifetime, maximum) }
+
+        var freshness = Freshness(lifetime: lifetime, initialAge: initialAge, isExplicit: isExplicit)
+        freshness.mustRevalidate =
+            cacheControl.has("must-revalidate") || cacheControl.has("proxy-revalidate") || cacheControl.has("s-maxage")
+        freshness.alwaysRevalidate = cacheControl.hasUnqualified("no-cache") && !overrides.ignoreNoCache
+        freshness.immutable = cacheControl.has("immutable")
+        freshness.staleWhileRevalidate = cacheControl.seconds("stale-while-revalidate") ?? overrides.staleWhileRevalidate
+        if let window = cacheControl.seconds("stale-if-error") {
+            freshness.staleIfError = window
+            freshness.staleIfErrorFromOrigin = true
+        } else {
+            freshness.staleIfError = overrides.staleIfError
+        }
+        freshness.maxStale = overrides.maxStale
+        freshness.withheldFields = withheld
+
+        let hasValidator = headers.contains { ["etag", "last-modified"].contains($0.name.lowercased()) }
+        // An entry that is stale on arrival (or always needs validation) is only worth keeping if it
+        // can be validated or served stale on error.
+        if lifetime <= initialAge || freshness.alwaysRevalidate {
+            guard hasValidator || freshness.staleIfError > 0 || freshness.staleWhileRevalidate > 0 else {
+                return .doNotStore(freshness.alwaysRevalidate ? "no-cache" : "stale")
+            }
+        }
+        return .store(freshness)
+    }
+}
+
+/// Parsing of delta-seconds values (RFC 9111 §1.2.2).
+public enum DeltaSeconds {
+    /// Parses a non-negative integer, capping huge values at 2^31.
+    /// - Parameter text: The field value.
+    /// - Returns: Seconds, or `nil` when not a valid delta-seconds.
+    public static func parse(_ text: some StringProtocol) -> Int64? {
+        let digits = text.trimmingSpaces
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        if digits.utf8.count > 10 { return 2_147_483_648 }
+        return min(Int64(digits) ?? 0, 2_147_483_648)
     }
 }
 
 extension Array where Element == (name: String, value: String) {
     /// The values of every field with the given lowercase name.
-    func values(named name: String) -> [String] {
+    /// - Parameter name: A lowercase field name.
+    /// - Returns: The values, in order.
+    public func values(named name: String) -> [String] {
         compactMap { $0.name.lowercased() == name ? $0.value : nil }
+    }
+
+    /// The first value of the field with the given lowercase name.
+    /// - Parameter name: A lowercase field name.
+    /// - Returns: The value, or `nil`.
+    public func first(named name: String) -> String? {
+        first { $0.name.lowercased() == name }?.value
     }
 }
 

@@ -29,9 +29,9 @@ public final class MoxyServer: Service, Sendable {
     /// Creates a server; nothing listens until ``start()``.
     /// - Parameters:
     ///   - configuration: Settings.
-    ///   - signer: The keys that verify signed URLs.
+    ///   - signer: The keys that verify signed URLs; `nil` serves origin routes only.
     ///   - logger: Where to log.
-    public init(configuration: ServerConfiguration, signer: URLSigner, logger: Logger) {
+    public init(configuration: ServerConfiguration, signer: URLSigner?, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         let threads = max(1, configuration.eventLoopThreads ?? ProcessCPUs.available())
@@ -42,7 +42,14 @@ public final class MoxyServer: Service, Sendable {
             eventLoopGroup: group,
             serverName: configuration.serverName
         )
-        self.core = ProxyCore(signer: signer, fetcher: fetcher, configuration: configuration, logger: logger)
+        let forwarder = OriginForwarder(configuration: configuration.upstream, eventLoopGroup: group)
+        self.core = ProxyCore(
+            signer: signer,
+            fetcher: fetcher,
+            forwarder: forwarder,
+            configuration: configuration,
+            logger: logger
+        )
     }
 
     /// Binds the listener.
@@ -70,7 +77,10 @@ public final class MoxyServer: Service, Sendable {
         let port = bound.localAddress?.port ?? configuration.port
         logger.info(
             "moxy listening",
-            metadata: ["address": "\(configuration.host):\(port)", "threads": "\(threads)"]
+            metadata: [
+                "address": "\(configuration.host):\(port)", "threads": "\(threads)",
+                "routes": "\(configuration.routes.map { "\($0.host ?? "*")\($0.pathPrefix)=\($0.upstream)" }.joined(separator: " "))",
+            ]
         )
         return port
     }
@@ -96,6 +106,7 @@ public final class MoxyServer: Service, Sendable {
         }
         try? await listener?.close()
         try? await core.fetcher.shutdown()
+        try? await core.forwarder.shutdown()
         try await group.shutdownGracefully()
     }
 

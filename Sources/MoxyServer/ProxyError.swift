@@ -23,6 +23,8 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
             case tooManyRedirects = "too-many-redirects"
             case badRedirect = "bad-redirect"
             case badRequest = "bad-request"
+            case notCached = "not-cached"
+            case requestTooLarge = "request-too-large"
         }
 
         fileprivate let backing: Backing
@@ -61,6 +63,11 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The client request is malformed (400).
         public static let badRequest = Code(.badRequest)
 
+        /// `only-if-cached` and nothing usable is stored (504, RFC 9111 §5.2.1.7).
+        public static let notCached = Code(.notCached)
+        /// The request body exceeds the route's limit (413).
+        public static let requestTooLarge = Code(.requestTooLarge)
+
         /// The stable text, e.g. `too-large`.
         public var description: String { backing.rawValue }
     }
@@ -93,10 +100,10 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
         case .badSignature, .expired, .addressRefused: 403
         case .invalidTarget, .badRequest: 400
         case .loopDetected: 508
-        case .tooLarge: 413
+        case .tooLarge, .requestTooLarge: 413
         case .contentType: 415
         case .upstreamStatus, .upstreamError, .connectFailed, .tooManyRedirects, .badRedirect: 502
-        case .timeout: 504
+        case .timeout, .notCached: 504
         }
     }
 }

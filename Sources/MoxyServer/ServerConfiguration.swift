@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+public import MoxyCache
+
 /// Everything the Moxy server needs to run, with the documented defaults.
 ///
 /// Reading it from files, environment variables and flags is the CLI's job
@@ -13,8 +15,19 @@ public struct ServerConfiguration: Sendable {
     public var eventLoopThreads: Int?
     /// Memory tier size in bytes.
     public var memoryCacheSize: Int
-    /// Freshness (seconds) for responses whose origin gives no lifetime.
-    public var defaultTTL: Int64
+    /// Freshness (seconds) for signed-URL responses whose origin gives no lifetime.
+    public var defaultTTL: Int64 {
+        get { signedCache.defaultTTL ?? 0 }
+        set { signedCache.defaultTTL = newValue }
+    }
+    /// Caching adjustments for signed URLs (default: `200` only, one hour without explicit freshness).
+    public var signedCache: CacheOverrides = .signedURLs
+    /// Origin routes (reverse proxy); matched before signed URLs unless ``signedPrefix`` is set.
+    public var routes: [RouteConfiguration] = []
+    /// A path prefix (e.g. `/_s`) reserved for signed URLs, checked before routes; `nil` for none.
+    public var signedPrefix: String?
+    /// Add the cache key to `Cache-Status` (RFC 9211 `key`), for debugging.
+    public var cacheStatusKey = false
     /// How upstream fetches behave.
     public var upstream: UpstreamConfiguration
     /// The `Server` and `Via` token.
@@ -46,7 +59,7 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.eventLoopThreads = eventLoopThreads
         self.memoryCacheSize = memoryCacheSize
-        self.defaultTTL = defaultTTL
+        self.signedCache.defaultTTL = defaultTTL
         self.upstream = upstream
         self.serverName = serverName
         self.idleTimeout = idleTimeout

@@ -5,8 +5,9 @@ import MoxySigning
 import NIOCore
 import NIOHTTP1
 
-/// One client connection: parses requests (pipelined or not), answers memory hits synchronously on
-/// this event loop, and hands misses to the coalesced fetcher, answering strictly in request order.
+/// One client connection: parses requests (pipelined or not), answers cache hits synchronously on
+/// this event loop, hands misses to the coalesced fetcher and streams pass-through requests,
+/// answering strictly in request order.
 final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
@@ -18,42 +19,96 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var uri: String
         var version: HTTPVersion
         var keepAlive: Bool
-        var via: [String]
+        var headers: HTTPHeaders
+        var flags: RequestFlags
+        /// The streamed body of a request forwarded to a route.
+        var body: RequestBodyStream?
+        var contentLength: Int?
+        var route: RouteConfiguration?
 
         var isHead: Bool { method == .HEAD }
+        var fields: [(name: String, value: String)] { headers.map { (name: $0.name, value: $0.value) } }
     }
 
-    private let core: ProxyCore
-    private var partial: Request?
+    let core: ProxyCore
     private var queue = CircularBuffer<Request>(initialCapacity: 4)
     private var waitingForFetch = false
     private var readHeld = false
-    private var closed = false
-    private var dates = DateHeaderCache()
+    var closed = false
+    var dates = DateHeaderCache()
+    private var remoteAddress: String?
+    /// The body being received, until its `.end`.
+    private var receivingBody: RequestBodyStream?
+    private var receivingRequest = false
+    private var bodyBytes = 0
+    private var bodyLimit = Int.max
+    private var bodyPaused = false
 
     init(core: ProxyCore) {
         self.core = core
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        remoteAddress = context.channel.remoteAddress?.ipAddress
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            partial = Request(
+            receivingRequest = true
+            var request = Request(
                 method: head.method,
                 uri: head.uri,
                 version: head.version,
                 keepAlive: head.isKeepAlive,
-                via: head.headers["via"]
+                headers: head.headers,
+                flags: RequestFlags(head.headers)
             )
-        case .body:
-            break  // GET and HEAD bodies are ignored; other methods are refused.
+            startBody(&request, context: context)
+            queue.append(request)
+            process(context: context)
+        case .body(let chunk):
+            guard let body = receivingBody else { return }
+            bodyBytes += chunk.readableBytes
+            if bodyBytes > bodyLimit {
+                body.finish(ProxyError(.requestTooLarge, "request body exceeds \(bodyLimit) bytes"))
+                receivingBody = nil
+                bodyPaused = false
+            } else if !body.yield(chunk) {
+                bodyPaused = true
+            }
         case .end:
-            if let request = partial {
-                partial = nil
-                queue.append(request)
-                process(context: context)
+            receivingRequest = false
+            receivingBody?.finish()
+            receivingBody = nil
+            bodyPaused = false
+            releaseHeldRead(context: context)
+        }
+    }
+
+    /// Opens a body stream for a request with a body that goes to a route with a method other than GET/HEAD.
+    private func startBody(_ request: inout Request, context: ChannelHandlerContext) {
+        let lengthText = request.headers.first(name: "content-length")
+        request.contentLength = lengthText.flatMap { Int($0) }
+        let hasBody = (request.contentLength ?? 0) > 0 || request.headers.contains(name: "transfer-encoding")
+        guard request.method != .GET, request.method != .HEAD,
+            case .route(let route, _) = core.resolve(Substring(request.uri), host: request.headers.first(name: "host"))
+        else { return }
+        request.route = route
+        guard hasBody else { return }
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let body = RequestBodyStream {
+            eventLoop.execute {
+                let (handler, context) = loop.value
+                handler.bodyPaused = false
+                handler.releaseHeldRead(context: context)
             }
         }
+        request.body = body
+        receivingBody = body
+        bodyBytes = 0
+        bodyLimit = route.maxRequestBody
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -62,9 +117,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        // Back-pressure: stop reading while a fetch holds the queue or the client does not read
-        // what was already written, so a pipelining client cannot make the server buffer without bound.
-        if waitingForFetch || !context.channel.isWritable {
+        // Back-pressure: stop reading while a fetch holds the queue (unless its body is still
+        // arriving), while the upstream does not take body bytes, or while the client does not read
+        // what was already written, so a client cannot make the server buffer without bound.
+        if (waitingForFetch && receivingBody == nil) || bodyPaused || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
@@ -80,8 +136,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    private func releaseHeldRead(context: ChannelHandlerContext) {
-        if readHeld && !waitingForFetch && context.channel.isWritable {
+    func releaseHeldRead(context: ChannelHandlerContext) {
+        if readHeld && (!waitingForFetch || receivingBody != nil) && !bodyPaused && context.channel.isWritable {
             readHeld = false
             context.read()
         }
@@ -89,14 +145,17 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
+        for request in queue { request.body?.finish(ChannelError.ioOnClosedChannel) }
         queue.removeAll()
+        receivingBody?.finish(ChannelError.ioOnClosedChannel)
+        receivingBody = nil
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // Idle keep-alive connections are closed; a connection waiting for a fetch is not idle.
         if event is IdleStateHandler.IdleStateEvent {
-            if !waitingForFetch && partial == nil { context.close(promise: nil) }
+            if !waitingForFetch && !receivingRequest { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -107,7 +166,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // Answer in order: anything already queued is dropped, the connection ends after the 400.
             queue.removeAll()
             let response = core.errorResponse(ProxyError(.badRequest, "malformed HTTP request"))
-            let request = Request(method: .GET, uri: "/", version: .http1_1, keepAlive: false, via: [])
+            let request = Request(
+                method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: RequestFlags([:]))
             write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, now: UnixTime.now(), context: context)
             context.flush()
         } else {
@@ -122,96 +182,198 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Called when an asynchronous answer has been written completely.
+    func finishedAsync(context: ChannelHandlerContext) {
+        waitingForFetch = false
+        guard !closed else { return }
+        context.flush()
+        process(context: context)
+        releaseHeldRead(context: context)
+    }
+
     private func handle(_ request: Request, context: ChannelHandlerContext) {
         let now = UnixTime.now()
+        if request.flags.contains(.via), request.headers["via"].contains(where: { $0.contains(core.configuration.serverName) }) {
+            return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
+        }
+        let host = request.headers.first(name: "host")
+        switch core.resolve(Substring(request.uri), host: host) {
+        case .route(let route, let target):
+            handleRoute(request, route: route, target: target, host: host, now: now, context: context)
+        case .signed(let path):
+            handleSigned(request, path: path, now: now, context: context)
+        case .notFound:
+            fail(ProxyError(.notFound, "no route for this path"), request, now, context)
+        }
+    }
+
+    private func handleSigned(_ request: Request, path: Substring, now: Int64, context: ChannelHandlerContext) {
         guard request.method == .GET || request.method == .HEAD else {
             return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, now, context)
         }
-        if request.via.contains(where: { $0.contains(core.configuration.serverName) }) {
-            return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
+        guard let signer = core.signer else {
+            return fail(ProxyError(.notFound, "no route for this path"), request, now, context)
         }
-        let path = request.uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { request.uri[..<$0] } ?? Substring(request.uri)
+        let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
         let target: VerifiedTarget
         do {
-            target = try path.utf8.withContiguousStorageIfAvailable { try core.signer.verify(pathBytes: $0, now: now) }
-                ?? core.signer.verify(path: path, now: now)
+            target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
+                ?? signer.verify(path: path, now: now)
         } catch let error as SigningError {
             return fail(Self.proxyError(for: error), request, now, context)
         } catch {
             return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
         }
         let entry = core.store.get(target.url)
-        if let entry, entry.isFresh(at: now) {
-            write(entry, cacheStatus: "moxy; hit", for: request, expires: target.expires, now: now, context: context)
+        if let entry, request.flags.isDisjoint(with: [.directives, .conditional, .range]), entry.isFresh(at: now), !entry.freshness.alwaysRevalidate {
+            // The hot path: a fresh hit for a plain request.
+            writeHit(entry, for: request, expires: target.expires, now: now, context: context)
             return
         }
-        waitingForFetch = true
-        core.fetch(target, hadStale: entry != nil, on: context.eventLoop).assumeIsolated().whenSuccess { outcome in
-            self.waitingForFetch = false
-            guard !self.closed else { return }
-            self.write(
-                outcome.response,
-                cacheStatus: outcome.cacheStatus,
-                for: request,
-                expires: outcome.isError ? nil : target.expires,
-                now: UnixTime.now(),
-                context: context
-            )
-            context.flush()
-            self.process(context: context)
-            self.releaseHeldRead(context: context)
+        let cacheRequest = CacheRequest(
+            source: .signed(target),
+            key: target.url,
+            isHead: request.isHead,
+            headers: [],
+            directives: directives(request, core.configuration.signedCache),
+            clientAddress: nil,
+            overrides: core.configuration.signedCache
+        )
+        let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
+        answerFromCache(request, cacheRequest, lookup: lookup, expires: target.expires, now: now, context: context)
+    }
+
+    private func handleRoute(
+        _ request: Request,
+        route: RouteConfiguration,
+        target: Substring,
+        host: String?,
+        now: Int64,
+        context: ChannelHandlerContext
+    ) {
+        guard request.method == .GET || request.method == .HEAD else {
+            if let length = request.contentLength, length > route.maxRequestBody {
+                request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
+                var closing = request
+                closing.keepAlive = false
+                return fail(ProxyError(.requestTooLarge, "request body exceeds \(route.maxRequestBody) bytes"), closing, now, context)
+            }
+            if request.body != nil, request.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+            }
+            waitingForFetch = true
+            let fields = request.fields
+            let address = remoteAddress
+            let promise = context.eventLoop.makePromise(of: ProxyOutcome.self)
+            promise.completeWithTask {
+                await self.core.pass(
+                    method: request.method,
+                    route: route,
+                    target: target,
+                    host: host,
+                    headers: fields,
+                    clientAddress: address,
+                    body: request.body,
+                    contentLength: request.contentLength
+                )
+            }
+            deliver(promise.futureResult, for: request, expires: nil, context: context)
+            return
         }
+        let fields = request.fields
+        let key = core.routeKey(route, host: host, target: target)
+        let cacheRequest = CacheRequest(
+            source: .route(route, url: route.upstreamURL(for: target)),
+            key: key,
+            isHead: request.isHead,
+            headers: fields,
+            directives: directives(request, route.cache),
+            clientAddress: remoteAddress,
+            overrides: route.cache
+        )
+        let lookup = core.lookup(key, headers: fields)
+        answerFromCache(request, cacheRequest, lookup: lookup, expires: nil, now: now, context: context)
     }
 
-    private func fail(_ error: ProxyError, _ request: Request, _ now: Int64, _ context: ChannelHandlerContext) {
-        write(core.errorResponse(error), cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
+    private func directives(_ request: Request, _ overrides: CacheOverrides) -> RequestDirectives {
+        guard overrides.honorRequestDirectives, request.flags.contains(.directives) else { return .none }
+        return RequestDirectives(headers: request.fields)
     }
 
-    /// Writes a response: pre-encoded head, the per-request fields, the body (not for HEAD).
-    private func write(
-        _ response: CachedResponse,
-        cacheStatus: String,
-        for request: Request,
+    /// Serves a stored entry when the reuse policy allows it; otherwise goes forward.
+    private func answerFromCache(
+        _ request: Request,
+        _ cacheRequest: CacheRequest,
+        lookup: CacheLookup,
         expires: Int64?,
         now: Int64,
         context: ChannelHandlerContext
     ) {
-        let age = response.age(at: now)
-        let head = expires == nil ? response.head : response.headWithoutLifetime
-        // The pre-encoded head and the per-request fields go out in one buffer, the body as the
-        // cached buffer itself (never copied): two iovecs in one writev.
-        var buffer = context.channel.allocator.buffer(capacity: head.readableBytes + 192)
-        buffer.writeImmutableBuffer(head)
-        if let expires {
-            // No cache downstream may keep the response past the URL's expiry.
-            let remaining = max(0, min(response.downstreamMaxAge - age, expires - now))
-            buffer.writeStaticString("Cache-Control: public, max-age=")
-            buffer.writeString(String(remaining + age))
-            buffer.writeStaticString("\r\n")
+        if let entry = lookup.entry {
+            let age = entry.age(at: now)
+            let ttl = entry.freshness.lifetime - age
+            var status = CacheStatus(hit: true, ttl: ttl)
+            if core.configuration.cacheStatusKey { status.key = cacheRequest.key }
+            switch ReusePolicy.decide(entry.freshness, age: age, request: cacheRequest.directives) {
+            case .serve(let stale):
+                if stale { status.detail = "max-stale" }
+                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
+            case .serveAndRefresh:
+                core.refreshInBackground(cacheRequest, lookup: lookup)
+                status.detail = "stale-while-revalidate"
+                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
+            case .validate:
+                break
+            }
         }
-        buffer.writeStaticString("Age: ")
-        buffer.writeString(String(age))
-        buffer.writeStaticString("\r\n")
-        dates.write(into: &buffer, now: now)
-        buffer.writeStaticString("Cache-Status: ")
-        buffer.writeString(cacheStatus)
-        buffer.writeStaticString("\r\n")
-        if !request.keepAlive {
-            buffer.writeStaticString("Connection: close\r\n")
-        } else if request.version.minor == 0 {
-            buffer.writeStaticString("Connection: keep-alive\r\n")
+        if cacheRequest.directives.onlyIfCached {
+            return fail(ProxyError(.notCached, "not in cache (only-if-cached)"), request, now, context)
         }
-        buffer.writeStaticString("\r\n")
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        if !request.isHead && response.body.readableBytes > 0 {
-            context.write(wrapOutboundOut(response.body), promise: nil)
+        waitingForFetch = true
+        var future = core.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
+        if core.configuration.cacheStatusKey {
+            future = future.map { outcome in
+                var outcome = outcome
+                outcome.cacheStatus.key = cacheRequest.key
+                return outcome
+            }
         }
-        if !request.keepAlive {
-            closed = true
-            queue.removeAll()
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
-                .whenComplete { _ in context.close(promise: nil) }
+        deliver(future, for: request, expires: expires, context: context)
+    }
+
+    /// Writes an asynchronous outcome when it arrives, then resumes the queue.
+    private func deliver(
+        _ future: EventLoopFuture<ProxyOutcome>,
+        for request: Request,
+        expires: Int64?,
+        context: ChannelHandlerContext
+    ) {
+        future.assumeIsolated().whenSuccess { outcome in
+            guard !self.closed else {
+                self.waitingForFetch = false
+                return
+            }
+            let now = UnixTime.now()
+            var status = outcome.cacheStatus
+            if status.hit, let response = outcome.response { status.ttl = response.freshness.lifetime - response.age(at: now) }
+            if let response = outcome.response {
+                let expiry = outcome.isError ? nil : expires
+                if status.hit || status.stored {
+                    self.writeStored(response, cacheStatus: status.value(), for: request, expires: expiry, now: now, context: context)
+                } else {
+                    self.write(response, cacheStatus: status.value(), for: request, expires: expiry, now: now, context: context)
+                }
+                self.finishedAsync(context: context)
+            } else if let stream = outcome.stream {
+                self.writeStream(stream, cacheStatus: status.value(), for: request, context: context)
+            } else {
+                self.finishedAsync(context: context)
+            }
         }
+    }
+
+    func fail(_ error: ProxyError, _ request: Request, _ now: Int64, _ context: ChannelHandlerContext) {
+        write(core.errorResponse(error), cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
     }
 
     static func proxyError(for error: SigningError) -> ProxyError {

@@ -3,137 +3,147 @@
 import Logging
 import MoxyCache
 import MoxySigning
+import NIOConcurrencyHelpers
 import NIOCore
 
-/// The shared, thread-safe part of the proxy: the signer, the memory tier, coalesced fetching
-/// and turning upstream responses into cacheable responses.
+/// The shared, thread-safe part of the proxy: the signer and routes, the memory tier with its
+/// variants, coalesced fetching, background refreshes and hit-for-miss memory.
 final class ProxyCore: Sendable {
-    let signer: URLSigner
+    let signer: URLSigner?
+    let routes: RouteTable
     let store: MemoryStore
     let fetcher: UpstreamFetcher
-    let storagePolicy: StoragePolicy
+    let forwarder: OriginForwarder
+    let signedPolicy: StoragePolicy
     let configuration: ServerConfiguration
     let logger: Logger
     let coalescer = RequestCoalescer<ProxyOutcome>()
+    /// Keys whose last response was not storable, until when (Unix seconds).
+    let hitForMiss = NIOLockedValueBox<[String: Int64]>([:])
+    /// Keys with a background refresh running.
+    let refreshing = NIOLockedValueBox<Set<String>>([])
+    private let generation = NIOLockedValueBox<UInt64>(0)
 
-    /// Fields added to every response: no sniffing, no active content.
+    /// How long a key whose response was not storable skips coalescing (Varnish's hit-for-miss).
+    static let hitForMissSeconds: Int64 = 30
+    /// Most keys remembered as hit-for-miss; past it the memory is cleared.
+    static let hitForMissLimit = 10_000
+
+    /// Fields added to every signed-URL response: no sniffing, no active content.
     static let securityFields: [(name: String, value: String)] = [
         ("X-Content-Type-Options", "nosniff"),
         ("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'"),
         ("X-Frame-Options", "deny"),
     ]
 
-    /// Upstream response fields passed downstream (lowercase); everything else is dropped.
+    /// Upstream response fields passed downstream for signed URLs (lowercase); everything else is dropped.
     static let passedFields: Set<String> = ["cache-control", "etag", "last-modified", "expires", "content-encoding"]
 
-    init(signer: URLSigner, fetcher: UpstreamFetcher, configuration: ServerConfiguration, logger: Logger) {
+    init(
+        signer: URLSigner?,
+        fetcher: UpstreamFetcher,
+        forwarder: OriginForwarder,
+        configuration: ServerConfiguration,
+        logger: Logger
+    ) {
         self.signer = signer
+        self.routes = RouteTable(configuration.routes)
         self.fetcher = fetcher
+        self.forwarder = forwarder
         self.configuration = configuration
         self.store = MemoryStore(capacity: configuration.memoryCacheSize)
-        self.storagePolicy = StoragePolicy(defaultTTL: configuration.defaultTTL)
+        self.signedPolicy = StoragePolicy(overrides: configuration.signedCache)
         self.logger = logger
     }
 
-    /// Fetches a target through the coalescer and delivers the outcome on `eventLoop`.
-    /// - Parameters:
-    ///   - target: The verified target.
-    ///   - hadStale: Whether a stale entry was found (for `fwd=stale`).
-    ///   - eventLoop: The caller's event loop.
-    /// - Returns: The outcome.
-    func fetch(_ target: VerifiedTarget, hadStale: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
-        let key = target.url
-        let (future, isLeader) = coalescer.join(key, on: eventLoop)
-        guard isLeader else {
-            return future.map { outcome in
-                var outcome = outcome
-                outcome.cacheStatus += "; collapsed"
-                return outcome
+    // MARK: - Lookup and storage with variants
+
+    /// Finds the stored response for a request, following a variant marker when the URI varies.
+    func lookup(_ key: String, headers: [(name: String, value: String)]) -> CacheLookup {
+        guard let first = store.get(key) else { return CacheLookup(entry: nil, storeKey: key, forward: .uriMiss) }
+        guard let generation = first.variantGeneration else {
+            return CacheLookup(entry: first, storeKey: key, forward: .uriMiss)
+        }
+        let variantKey = Self.variantKey(key, generation: generation, names: first.varyNames, headers: headers)
+        return CacheLookup(entry: store.get(variantKey), storeKey: variantKey, forward: .varyMiss)
+    }
+
+    /// Stores a response for the request that fetched it; a response with `Vary` goes under a
+    /// variant key behind a marker at the primary key.
+    /// - Returns: Whether the store accepted it.
+    func save(_ key: String, _ response: CachedResponse, requestHeaders: [(name: String, value: String)]) -> Bool {
+        guard !response.varyNames.isEmpty else { return store.put(key, response) }
+        let generation: UInt64
+        if let marker = store.get(key), let current = marker.variantGeneration, marker.varyNames == response.varyNames {
+            generation = current
+        } else {
+            generation = self.generation.withLockedValue {
+                $0 += 1
+                return $0
             }
+            store.put(key, .variantMarker(names: response.varyNames, generation: generation))
         }
-        Task {
-            let outcome: ProxyOutcome
-            if let entry = store.get(key), entry.isFresh(at: UnixTime.now()) {
-                // Stored by a fetch that finished between our miss and our join.
-                outcome = ProxyOutcome(response: entry, cacheStatus: "moxy; hit", isError: false)
-            } else {
-                outcome = await fetchAndStore(key, hadStale: hadStale)
-            }
-            coalescer.complete(key, with: outcome)
-        }
-        return future
+        let variantKey = Self.variantKey(key, generation: generation, names: response.varyNames, headers: requestHeaders)
+        return store.put(variantKey, response)
     }
 
-    private func fetchAndStore(_ key: String, hadStale: Bool) async -> ProxyOutcome {
-        let forward = hadStale ? "fwd=stale" : "fwd=miss"
-        let upstream: UpstreamResponse
-        do {
-            upstream = try await fetcher.fetch(key, logger: logger)
-        } catch {
-            logger.info("fetch failed", metadata: ["url": "\(key)", "error": "\(error)"])
-            return ProxyOutcome(response: errorResponse(error), cacheStatus: "moxy; \(forward); detail=\(error.code)", isError: true)
-        }
-        let decision = storagePolicy.evaluate(
-            status: upstream.status,
-            headers: upstream.headers,
-            requestTime: upstream.requestTime,
-            responseTime: upstream.responseTime
-        )
-        switch decision {
-        case .store(let freshness):
-            let response = makeResponse(upstream, freshness: freshness)
-            let stored = store.put(key, response)
-            let status = stored ? "moxy; \(forward); stored" : "moxy; \(forward); detail=too-large-for-memory"
-            return ProxyOutcome(response: response, cacheStatus: status, isError: false)
-        case .doNotStore(let reason):
-            let response = makeResponse(upstream, freshness: Freshness(lifetime: 0, initialAge: 0, isExplicit: true))
-            store.remove(key)
-            let detail = reason.hasPrefix("status") ? "status" : reason
-            return ProxyOutcome(response: response, cacheStatus: "moxy; \(forward); detail=\(detail)", isError: false)
+    static func variantKey(_ key: String, generation: UInt64, names: [String], headers: [(name: String, value: String)])
+        -> String
+    {
+        key + "\u{1}\(generation)\u{1}" + VaryKey.secondary(names, requestHeaders: headers)
+    }
+
+    /// Removes every stored response for a primary key (its variants become unreachable with the marker).
+    func invalidate(_ key: String) {
+        store.remove(key)
+        hitForMiss.withLockedValue { _ = $0.removeValue(forKey: key) }
+    }
+
+    /// Remembers that a key's response was not storable, so later requests do not queue behind one fetch.
+    func markHitForMiss(_ key: String, now: Int64) {
+        hitForMiss.withLockedValue { map in
+            if map.count >= Self.hitForMissLimit { map.removeAll(keepingCapacity: true) }
+            map[key] = now + Self.hitForMissSeconds
         }
     }
 
-    /// Builds the downstream response: canonical type, allow-listed upstream fields, security fields.
-    func makeResponse(_ upstream: UpstreamResponse, freshness: Freshness) -> CachedResponse {
-        var fields: [(name: String, value: String)] = [("Content-Type", upstream.contentType.description)]
-        var hasCacheControl = false
-        for field in upstream.headers where ProxyCore.passedFields.contains(field.name.lowercased()) {
-            if field.name.lowercased() == "cache-control" { hasCacheControl = true }
-            fields.append(field)
+    /// Whether a key is currently hit-for-miss.
+    func isHitForMiss(_ key: String, now: Int64) -> Bool {
+        hitForMiss.withLockedValue { map in
+            guard let until = map[key] else { return false }
+            if until <= now { map.removeValue(forKey: key) }
+            return until > now
         }
-        let cacheControl = CacheControl(upstream.headers.filter { $0.name.lowercased() == "cache-control" }.map(\.value))
-        let downstreamMaxAge = cacheControl.seconds("s-maxage") ?? cacheControl.seconds("max-age") ?? freshness.lifetime
-        if !hasCacheControl && freshness.lifetime > 0 {
-            fields.append(("Cache-Control", "public, max-age=\(freshness.lifetime)"))
-        }
-        fields += ProxyCore.securityFields
-        fields.append(("Server", configuration.serverName))
-        return CachedResponse(
-            status: upstream.status,
-            fields: fields,
-            body: upstream.body,
-            responseTime: upstream.responseTime,
-            freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge
-        )
     }
 
-    /// A `text/plain` error response that no cache keeps.
-    func errorResponse(_ error: ProxyError) -> CachedResponse {
-        var fields: [(name: String, value: String)] = [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Cache-Control", "no-store"),
-        ]
-        if error.code == .methodNotAllowed { fields.append(("Allow", "GET, HEAD")) }
-        fields += ProxyCore.securityFields
-        fields.append(("Server", configuration.serverName))
-        return CachedResponse(
-            status: error.status,
-            fields: fields,
-            body: ByteBuffer(string: error.message + "\n"),
-            responseTime: UnixTime.now(),
-            freshness: Freshness(lifetime: 0, initialAge: 0, isExplicit: true),
-            downstreamMaxAge: 0
-        )
+    /// The storage policy of a request's source.
+    func policy(for request: CacheRequest) -> StoragePolicy {
+        switch request.source {
+        case .signed: signedPolicy
+        case .route(let route, _): StoragePolicy(overrides: route.cache)
+        }
+    }
+}
+
+extension ProxyCore {
+    /// What a request target maps to.
+    enum Resolution {
+        /// An origin route, with the target to forward.
+        case route(RouteConfiguration, target: Substring)
+        /// A signed URL path.
+        case signed(Substring)
+        /// Neither (routes only, no match).
+        case notFound
+    }
+
+    /// Tells routes and signed URLs apart: the signed prefix (when set) first, then routes by
+    /// `Host` and path prefix, then signed URLs.
+    func resolve(_ target: Substring, host: String?) -> Resolution {
+        if let prefix = configuration.signedPrefix, RouteConfiguration.hasPathPrefix(target, prefix) {
+            let rest = target.dropFirst(prefix.hasSuffix("/") ? prefix.count - 1 : prefix.count)
+            return .signed(rest.isEmpty ? "/" : rest)
+        }
+        if let route = routes.match(host: host, target: target) { return .route(route, target: target) }
+        return signer == nil ? .notFound : .signed(target)
     }
 }

@@ -2,12 +2,24 @@
 
 import MoxyCache
 
-/// What a miss produced: a response to write and its `Cache-Status` value.
+/// What a forwarded request produced: a complete response or a stream, and its `Cache-Status`.
 struct ProxyOutcome: Sendable {
-    /// The response (stored or not).
-    var response: CachedResponse
-    /// The RFC 9211 `Cache-Status` value for the leader; waiters append `; collapsed`.
-    var cacheStatus: String
+    /// A complete response (stored or not); `nil` when ``stream`` is set.
+    var response: CachedResponse?
+    /// A response streamed through uncached.
+    var stream: StreamedResponse?
+    /// The RFC 9211 `Cache-Status`.
+    var cacheStatus: CacheStatus
     /// Whether the response is an error made by Moxy (never capped by URL expiry).
-    var isError: Bool
+    var isError: Bool = false
+
+    /// A complete response.
+    static func complete(_ response: CachedResponse, _ status: CacheStatus, isError: Bool = false) -> ProxyOutcome {
+        ProxyOutcome(response: response, stream: nil, cacheStatus: status, isError: isError)
+    }
+
+    /// A streamed response.
+    static func streamed(_ stream: StreamedResponse, _ status: CacheStatus) -> ProxyOutcome {
+        ProxyOutcome(response: nil, stream: stream, cacheStatus: status)
+    }
 }

@@ -55,15 +55,18 @@ public final class UpstreamFetcher: Sendable {
     /// Fetches a target URL, following redirects.
     /// - Parameters:
     ///   - url: The target URL exactly as signed.
+    ///   - validators: `If-None-Match` / `If-Modified-Since` fields for a revalidation; a `304` is then returned as is.
     ///   - logger: Where to log.
     /// - Returns: The final, checked response with its whole body.
     /// - Throws: ``ProxyError``.
-    public func fetch(_ url: String, logger: Logger) async throws(ProxyError) -> UpstreamResponse {
+    public func fetch(_ url: String, validators: [(name: String, value: String)] = [], logger: Logger)
+        async throws(ProxyError) -> UpstreamResponse
+    {
         // The HTTP client's deadline covers the response head; the race covers the body too.
         let total = Duration.milliseconds(Int64(configuration.totalTimeout * 1000))
         do {
             return try await withThrowingTaskGroup(of: UpstreamResponse?.self) { group in
-                group.addTask { try await self.fetchFollowingRedirects(url, logger: logger) }
+                group.addTask { try await self.fetchFollowingRedirects(url, validators: validators, logger: logger) }
                 group.addTask {
                     try await Task.sleep(for: total)
                     return nil
@@ -79,7 +82,11 @@ public final class UpstreamFetcher: Sendable {
         }
     }
 
-    private func fetchFollowingRedirects(_ url: String, logger: Logger) async throws(ProxyError) -> UpstreamResponse {
+    private func fetchFollowingRedirects(
+        _ url: String,
+        validators: [(name: String, value: String)],
+        logger: Logger
+    ) async throws(ProxyError) -> UpstreamResponse {
         guard var target = TargetURL(url) else {
             throw ProxyError(.invalidTarget, "target is not a fetchable http(s) URL")
         }
@@ -93,6 +100,7 @@ public final class UpstreamFetcher: Sendable {
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
             request.headers.add(name: "Via", value: "1.1 \(viaToken)")
             request.headers.add(name: "Accept", value: configuration.contentTypes.joined(separator: ", "))
+            if redirects == 0 { for field in validators { request.headers.add(name: field.name, value: field.value) } }
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(request, deadline: deadline, logger: logger)
@@ -122,6 +130,17 @@ public final class UpstreamFetcher: Sendable {
         async throws(ProxyError) -> UpstreamResponse
     {
         let responseTime = UnixTime.now()
+        if status == 304 {
+            return UpstreamResponse(
+                status: 304,
+                headers: response.headers.map { (name: $0.name, value: $0.value) },
+                contentType: nil,
+                body: ByteBuffer(),
+                requestTime: requestTime,
+                responseTime: responseTime,
+                finalURL: target
+            )
+        }
         guard (200...299).contains(status) else {
             if status >= 500 { throw ProxyError(.upstreamStatus, status: 502, "upstream answered \(status)") }
             let passed = status == 404 || status == 410 ? status : 404

@@ -8,8 +8,8 @@ public struct UpstreamResponse: Sendable {
     public var status: Int
     /// The response fields as received.
     public var headers: [(name: String, value: String)]
-    /// The canonical content type.
-    public var contentType: MediaType
+    /// The canonical content type (`nil` only for a `304`).
+    public var contentType: MediaType?
     /// The body, at most the configured maximum size.
     public var body: ByteBuffer
     /// Unix seconds when the first request was sent.

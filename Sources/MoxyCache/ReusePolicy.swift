@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Decides whether a stored response can answer a request (RFC 9111 §4, §4.2.4; RFC 5861; RFC 8246).
+///
+/// Pure and clock-injected: callers pass the entry's freshness, its current age and the request's
+/// directives; the server only carries out the decision.
+public enum ReusePolicy {
+    /// What to do with a stored response.
+    public enum Decision: Sendable, Hashable {
+        /// Serve it: fresh, or stale within what the request's `max-stale` accepts (`stale` tells which).
+        case serve(stale: Bool)
+        /// Serve it stale and refresh it in the background (`stale-while-revalidate`).
+        case serveAndRefresh
+        /// Contact the origin first (conditionally when the entry has validators).
+        case validate
+    }
+
+    /// Decides for one stored response.
+    /// - Parameters:
+    ///   - freshness: The entry's freshness.
+    ///   - age: Its current age (RFC 9111 §4.2.3).
+    ///   - request: The request's directives (``RequestDirectives/none`` when the operator ignores them).
+    /// - Returns: The decision.
+    public static func decide(_ freshness: Freshness, age: Int64, request: RequestDirectives) -> Decision {
+        let remaining = freshness.lifetime - age
+        let fresh = remaining > 0
+        if request.noCache || freshness.alwaysRevalidate { return .validate }
+        // RFC 8246: an immutable response is not revalidated on a reload (max-age=0) while fresh.
+        if let maxAge = request.maxAge, age > maxAge, !(freshness.immutable && fresh) { return .validate }
+        if let minFresh = request.minFresh, remaining < minFresh { return .validate }
+        if fresh { return .serve(stale: false) }
+        let staleness = age - freshness.lifetime
+        if let cap = freshness.maxStale, staleness > cap { return .validate }
+        if freshness.mustRevalidate { return .validate }
+        if let accepted = request.maxStale, accepted.map({ staleness <= $0 }) ?? true { return .serve(stale: true) }
+        if staleness <= freshness.staleWhileRevalidate { return .serveAndRefresh }
+        return .validate
+    }
+
+    /// Whether a stored response may answer when the origin failed (connection error, timeout, 5xx):
+    /// RFC 5861 §4 `stale-if-error` or the operator's window, never past the operator's cap, and
+    /// with `must-revalidate` only when the origin itself sent `stale-if-error`.
+    /// - Parameters:
+    ///   - freshness: The entry's freshness.
+    ///   - age: Its current age.
+    /// - Returns: `true` to serve it.
+    public static func canServeOnError(_ freshness: Freshness, age: Int64) -> Bool {
+        let staleness = age - freshness.lifetime
+        if staleness < 0 { return true }
+        if let cap = freshness.maxStale, staleness > cap { return false }
+        if freshness.mustRevalidate && !freshness.staleIfErrorFromOrigin { return false }
+        return staleness <= freshness.staleIfError
+    }
+}

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import NIOHTTP1
+
+/// Which request fields that change how a cached response is served are present, found in one
+/// pass so that a plain request takes the hit fast path.
+struct RequestFlags: OptionSet {
+    let rawValue: UInt8
+
+    /// `Cache-Control` or `Pragma`.
+    static let directives = RequestFlags(rawValue: 1)
+    /// `If-None-Match` or `If-Modified-Since`.
+    static let conditional = RequestFlags(rawValue: 2)
+    /// `Range`.
+    static let range = RequestFlags(rawValue: 4)
+    /// `Via`.
+    static let via = RequestFlags(rawValue: 8)
+
+    init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    init(_ headers: HTTPHeaders) {
+        var flags: RequestFlags = []
+        for (name, _) in headers {
+            switch name.utf8.count {
+            case 3 where name.lowercased() == "via": flags.insert(.via)
+            case 5 where name.lowercased() == "range": flags.insert(.range)
+            case 6 where name.lowercased() == "pragma": flags.insert(.directives)
+            case 13 where name.lowercased() == "cache-control": flags.insert(.directives)
+            case 13 where name.lowercased() == "if-none-match": flags.insert(.conditional)
+            case 17 where name.lowercased() == "if-modified-since": flags.insert(.conditional)
+            default: break
+            }
+        }
+        self = flags
+    }
+}

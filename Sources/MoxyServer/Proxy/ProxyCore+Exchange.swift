@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import AsyncHTTPClient
+import Logging
+import MoxyCache
+import MoxySigning
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+extension ProxyCore {
+    /// Fetches (or validates) a request's response through the coalescer and delivers the outcome on `eventLoop`.
+    ///
+    /// Waiters reuse the leader's outcome only when it was stored (so it is shareable) and matches
+    /// their `Vary` fields; otherwise they go forward on their own.
+    func fetch(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
+        let now = UnixTime.now()
+        if isHitForMiss(request.key, now: now) {
+            let promise = eventLoop.makePromise(of: ProxyOutcome.self)
+            promise.completeWithTask {
+                var outcome = await self.exchange(request, lookup: lookup)
+                if outcome.cacheStatus.forward != .stale { outcome.cacheStatus.forward = .bypass }
+                if outcome.cacheStatus.detail == nil { outcome.cacheStatus.detail = "hit-for-miss" }
+                return outcome
+            }
+            return promise.futureResult
+        }
+        let (future, isLeader) = coalescer.join(lookup.storeKey, on: eventLoop)
+        guard isLeader else {
+            return future.flatMap { outcome in
+                // Signed-URL fetches carry no client fields and Moxy's own errors name no client, so
+                // both are shareable; a route response is shareable once it was stored.
+                if outcome.cacheStatus.stored || outcome.isError || request.isSigned, let response = outcome.response,
+                    response.varyNames.isEmpty
+                        || self.lookup(request.key, headers: request.headers).entry === response
+                {
+                    var shared = outcome
+                    shared.cacheStatus.collapsed = true
+                    return eventLoop.makeSucceededFuture(shared)
+                }
+                let promise = eventLoop.makePromise(of: ProxyOutcome.self)
+                promise.completeWithTask { await self.exchange(request, lookup: lookup) }
+                return promise.futureResult
+            }
+        }
+        Task {
+            let outcome: ProxyOutcome
+            let current = self.lookup(request.key, headers: request.headers)
+            if let entry = current.entry, lookup.entry !== entry,
+                ReusePolicy.decide(entry.freshness, age: entry.age(at: UnixTime.now()), request: request.directives)
+                    == .serve(stale: false)
+            {
+                // Stored by a fetch that finished between our lookup and our join.
+                outcome = .complete(entry, CacheStatus(hit: true))
+            } else {
+                outcome = await exchange(request, lookup: lookup)
+            }
+            coalescer.complete(lookup.storeKey, with: outcome)
+        }
+        return future
+    }
+
+    /// Refreshes a stale entry in the background (stale-while-revalidate); one refresh per key at a time.
+    func refreshInBackground(_ request: CacheRequest, lookup: CacheLookup) {
+        let started = refreshing.withLockedValue { $0.insert(lookup.storeKey).inserted }
+        guard started else { return }
+        Task {
+            let outcome = await exchange(request, lookup: lookup)
+            refreshing.withLockedValue { _ = $0.remove(lookup.storeKey) }
+            if outcome.cacheStatus.stored == false {
+                logger.debug("background refresh kept the stored entry", metadata: ["key": "\(request.key)"])
+            }
+        }
+    }
+
+    /// Goes forward once: a conditional request when a stale entry has validators, a plain one otherwise.
+    func exchange(_ request: CacheRequest, lookup: CacheLookup) async -> ProxyOutcome {
+        let entry = lookup.entry
+        let forward: CacheStatus.Forward =
+            entry == nil ? lookup.forward : (request.directives.noCache || request.directives.maxAge != nil ? .request : .stale)
+        var validators: [(name: String, value: String)] = []
+        if let entry {
+            if let etag = entry.etag { validators.append(("If-None-Match", etag)) }
+            if let modified = entry.fields.first(named: "last-modified") { validators.append(("If-Modified-Since", modified)) }
+        }
+        switch request.source {
+        case .signed(let target):
+            return await exchangeSigned(request, target: target.url, lookup: lookup, forward: forward, validators: validators)
+        case .route(let route, let url):
+            return await exchangeRoute(request, route: route, url: url, lookup: lookup, forward: forward, validators: validators)
+        }
+    }
+
+    private func exchangeSigned(
+        _ request: CacheRequest,
+        target: String,
+        lookup: CacheLookup,
+        forward: CacheStatus.Forward,
+        validators: [(name: String, value: String)]
+    ) async -> ProxyOutcome {
+        let upstream: UpstreamResponse
+        do {
+            upstream = try await fetcher.fetch(target, validators: validators, logger: logger)
+        } catch {
+            logger.info("fetch failed", metadata: ["url": "\(target)", "error": "\(error)"])
+            if let stale = staleOnError(lookup.entry, status: error.status, forward: forward, detail: "\(error.code)") {
+                return stale
+            }
+            var status = CacheStatus(forward: forward, detail: "\(error.code)")
+            if error.code == .upstreamStatus { status.forwardStatus = error.status }
+            return .complete(errorResponse(error), status, isError: true)
+        }
+        let fields = upstream.headers
+        if upstream.status == 304, let entry = lookup.entry {
+            return freshen(entry, with: fields, request: request, lookup: lookup, forward: forward, times: (upstream.requestTime, upstream.responseTime)) {
+                $0.filter { ProxyCore.passedFields.contains($0.name.lowercased()) }
+            }
+        }
+        let decision = signedPolicy.evaluate(
+            requestHeaders: [],
+            status: upstream.status,
+            headers: fields,
+            requestTime: upstream.requestTime,
+            responseTime: upstream.responseTime
+        )
+        var status = CacheStatus(forward: forward, forwardStatus: upstream.status)
+        switch decision {
+        case .store(let freshness):
+            let response = makeResponse(upstream, freshness: freshness)
+            status.stored = save(request.key, response, requestHeaders: [])
+            if !status.stored { status.detail = "too-large-for-memory" }
+            return .complete(response, status)
+        case .doNotStore(let reason):
+            invalidate(request.key)
+            markHitForMiss(request.key, now: upstream.responseTime)
+            status.detail = reason
+            return .complete(makeResponse(upstream, freshness: .uncached), status)
+        }
+    }
+
+    private func exchangeRoute(
+        _ request: CacheRequest,
+        route: RouteConfiguration,
+        url: String,
+        lookup: CacheLookup,
+        forward: CacheStatus.Forward,
+        validators: [(name: String, value: String)]
+    ) async -> ProxyOutcome {
+        let requestTime = UnixTime.now()
+        // The cache asks for the whole representation; the client's own conditionals and ranges
+        // are answered from it.
+        let dropped: Set<String> = ["if-none-match", "if-modified-since", "if-range", "range", "if-match", "if-unmodified-since"]
+        let headers =
+            forwardedHeaders(request.headers, route: route, clientAddress: request.clientAddress).filter {
+                !dropped.contains($0.name.lowercased())
+            } + validators
+        let response: HTTPClientResponse
+        do {
+            response = try await forwarder.send(
+                ForwardRequest(method: .GET, url: url, headers: headers, body: nil, contentLength: nil),
+                logger: logger
+            )
+        } catch {
+            logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
+            if let stale = staleOnError(lookup.entry, status: nil, forward: forward, detail: "\(error.code)") { return stale }
+            return .complete(errorResponse(error), CacheStatus(forward: forward, detail: "\(error.code)"), isError: true)
+        }
+        let responseTime = UnixTime.now()
+        let status = Int(response.status.code)
+        let upstreamFields = response.headers.map { (name: $0.name, value: $0.value) }
+        let times = (requestTime: requestTime, responseTime: responseTime)
+        if status == 304, let entry = lookup.entry {
+            if let etag = upstreamFields.first(named: "etag"), let stored = entry.etag, !Validators.weakMatch(etag, stored) {
+                // The 304 is for another representation (§4.3.4): fetch the whole one instead.
+                var unconditional = lookup
+                unconditional.entry = nil
+                return await exchangeRoute(request, route: route, url: url, lookup: unconditional, forward: forward, validators: [])
+            }
+            return freshen(entry, with: upstreamFields, request: request, lookup: lookup, forward: forward, times: times) {
+                self.routeFields($0, withheld: [])
+            }
+        }
+        if status >= 500,
+            let stale = staleOnError(lookup.entry, status: status, forward: forward, detail: "upstream-status")
+        {
+            return stale
+        }
+        let policy = StoragePolicy(overrides: route.cache)
+        let decision = policy.evaluate(
+            requestHeaders: request.headers,
+            status: status,
+            headers: upstreamFields,
+            requestTime: requestTime,
+            responseTime: responseTime
+        )
+        var cacheStatus = CacheStatus(forward: forward, forwardStatus: status)
+        let contentLength = upstreamFields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) }
+        let limit = min(route.maxObjectSize, store.maxEntrySize)
+        guard case .store(let freshness) = decision else {
+            if case .doNotStore(let reason) = decision { cacheStatus.detail = reason }
+            if status < 500 { invalidate(request.key) }
+            markHitForMiss(request.key, now: responseTime)
+            return .streamed(
+                StreamedResponse(
+                    status: status,
+                    fields: routeFields(upstreamFields, withheld: []),
+                    contentLength: contentLength,
+                    prefix: ByteBuffer(),
+                    rest: response.body
+                ),
+                cacheStatus
+            )
+        }
+        let fields = routeFields(upstreamFields, withheld: freshness.withheldFields)
+        if let contentLength, contentLength > limit {
+            cacheStatus.detail = "too-large"
+            return .streamed(
+                StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: ByteBuffer(), rest: response.body),
+                cacheStatus
+            )
+        }
+        var body = ByteBuffer()
+        var iterator = response.body.makeAsyncIterator()
+        do {
+            while let chunk = try await iterator.next() {
+                var chunk = chunk
+                body.writeBuffer(&chunk)
+                if body.readableBytes > limit {
+                    cacheStatus.detail = "too-large"
+                    return .streamed(
+                        StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: body, rest: response.body),
+                        cacheStatus
+                    )
+                }
+            }
+        } catch {
+            // An incomplete body is never stored as complete (§3.3).
+            let failure = UpstreamFetcher.mapError(error)
+            logger.info("upstream body failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(failure)"])
+            if let stale = staleOnError(lookup.entry, status: nil, forward: forward, detail: "\(failure.code)") { return stale }
+            return .complete(errorResponse(failure), CacheStatus(forward: forward, detail: "\(failure.code)"), isError: true)
+        }
+        if let contentLength, contentLength != body.readableBytes {
+            return .complete(
+                errorResponse(ProxyError(.upstreamError, "upstream body was incomplete")),
+                CacheStatus(forward: forward, detail: "incomplete"),
+                isError: true
+            )
+        }
+        let stored = CachedResponse(
+            status: status,
+            fields: fields,
+            body: ByteBuffer.exact(body),
+            responseTime: responseTime,
+            freshness: freshness,
+            downstreamMaxAge: freshness.lifetime
+        )
+        cacheStatus.stored = save(request.key, stored, requestHeaders: request.headers)
+        if !cacheStatus.stored { cacheStatus.detail = "too-large-for-memory" }
+        return .complete(stored, cacheStatus)
+    }
+
+    /// Applies a `304` to a stored entry (RFC 9111 §4.3.4): merged fields, new freshness, same body.
+    private func freshen(
+        _ entry: CachedResponse,
+        with update: [(name: String, value: String)],
+        request: CacheRequest,
+        lookup: CacheLookup,
+        forward: CacheStatus.Forward,
+        times: (requestTime: Int64, responseTime: Int64),
+        filter: ([(name: String, value: String)]) -> [(name: String, value: String)]
+    ) -> ProxyOutcome {
+        let merged = HeaderFields.merged(entry.fields, with: filter(HeaderFields.endToEnd(update)))
+        let timing = update.filter { ["date", "age"].contains($0.name.lowercased()) }
+        let decision = policy(for: request).evaluate(
+            requestHeaders: request.headers,
+            status: entry.status,
+            headers: merged + timing,
+            requestTime: times.requestTime,
+            responseTime: times.responseTime
+        )
+        var status = CacheStatus(forward: forward, forwardStatus: 304)
+        switch decision {
+        case .store(let freshness):
+            let response = CachedResponse(
+                status: entry.status,
+                fields: merged,
+                body: entry.body,
+                responseTime: times.responseTime,
+                freshness: freshness,
+                downstreamMaxAge: entry.downstreamMaxAge
+            )
+            status.stored = store.put(lookup.storeKey, response)
+            return .complete(response, status)
+        case .doNotStore(let reason):
+            invalidate(request.key)
+            status.detail = reason
+            let response = CachedResponse(
+                status: entry.status,
+                fields: merged,
+                body: entry.body,
+                responseTime: times.responseTime,
+                freshness: .uncached,
+                downstreamMaxAge: 0
+            )
+            return .complete(response, status)
+        }
+    }
+
+    /// A stale entry served because the origin failed, when its freshness allows it (RFC 5861 §4).
+    private func staleOnError(_ entry: CachedResponse?, status: Int?, forward: CacheStatus.Forward, detail: String)
+        -> ProxyOutcome?
+    {
+        guard let entry, ReusePolicy.canServeOnError(entry.freshness, age: entry.age(at: UnixTime.now())) else { return nil }
+        logger.info("serving stale on error", metadata: ["detail": "\(detail)"])
+        return .complete(entry, CacheStatus(hit: true, forward: .stale, forwardStatus: status, detail: "stale-if-error"))
+    }
+
+    /// Forwards a request that bypasses the cache (unsafe and other methods), streaming both bodies;
+    /// a successful unsafe method invalidates the target URI and same-origin `Location` /
+    /// `Content-Location` (RFC 9111 §4.4).
+    func pass(
+        method: HTTPMethod,
+        route: RouteConfiguration,
+        target: Substring,
+        host: String?,
+        headers: [(name: String, value: String)],
+        clientAddress: String?,
+        body: RequestBodyStream?,
+        contentLength: Int?
+    ) async -> ProxyOutcome {
+        let url = route.upstreamURL(for: target)
+        let outgoing = forwardedHeaders(headers, route: route, clientAddress: clientAddress).filter { $0.name.lowercased() != "expect" }
+        let response: HTTPClientResponse
+        do {
+            response = try await forwarder.send(
+                ForwardRequest(method: method, url: url, headers: outgoing, body: body, contentLength: contentLength),
+                logger: logger
+            )
+        } catch {
+            body?.finish(error)
+            logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
+            return .complete(errorResponse(error), CacheStatus(forward: .bypass, detail: "\(error.code)"), isError: true)
+        }
+        let status = Int(response.status.code)
+        let fields = response.headers.map { (name: $0.name, value: $0.value) }
+        if !Self.isSafe(method), (200..<400).contains(status) {
+            invalidate(routeKey(route, host: host, target: target))
+            for name in ["location", "content-location"] {
+                guard let value = fields.first(named: name), let path = sameOriginPath(value, host: host, route: route),
+                    let other = routes.match(host: host, target: path[...]), other.name == route.name
+                else { continue }
+                invalidate(routeKey(route, host: host, target: path[...]))
+            }
+        }
+        let contentLength = fields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) }
+        return .streamed(
+            StreamedResponse(
+                status: status,
+                fields: routeFields(fields, withheld: []),
+                contentLength: contentLength,
+                prefix: ByteBuffer(),
+                rest: response.body
+            ),
+            CacheStatus(forward: .bypass, forwardStatus: status)
+        )
+    }
+
+    /// Safe methods (RFC 9110 §9.2.1) never invalidate.
+    static func isSafe(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE: true
+        default: false
+        }
+    }
+
+    /// The path of a `Location` that points back at this route's public origin or its upstream.
+    private func sameOriginPath(_ value: String, host: String?, route: RouteConfiguration) -> String? {
+        let text = String(value.trimmingSpaces)
+        if text.hasPrefix("/") && !text.hasPrefix("//") { return text }
+        guard let url = TargetURL(text) else { return nil }
+        let sameAsClient = host.map { RouteTable.hostName($0) == url.host.lowercased() } ?? false
+        let sameAsUpstream = url.origin == route.upstream.origin
+        return sameAsClient || sameAsUpstream ? url.pathAndQuery : nil
+    }
+
+    /// The primary cache key of a route request.
+    func routeKey(_ route: RouteConfiguration, host: String?, target: Substring) -> String {
+        let hostPart = route.preserveHost || route.host?.hasPrefix("*.") == true ? RouteTable.hostName(host) : ""
+        return "r\u{1}" + route.name + "\u{1}" + hostPart + "\u{1}" + target
+    }
+}
+
+extension ByteBuffer {
+    /// The bytes in a buffer of exactly their size (an accumulating buffer's slack would cost cache memory).
+    static func exact(_ buffer: ByteBuffer) -> ByteBuffer {
+        guard buffer.capacity > buffer.readableBytes + buffer.readableBytes / 8 + 64 else { return buffer }
+        var exact = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
+        exact.writeImmutableBuffer(buffer)
+        return exact
+    }
+}
