@@ -17,8 +17,24 @@ struct ConfigCommand: ParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() throws {
-            let signer = try loadSigner(configFile: common.config)
-            print("ok: keys \(signer.keyIDs.joined(separator: ", ")) (default \(signer.defaultKeyID))")
+            let settings: MoxySettings
+            do {
+                settings = try MoxySettings.load(environment: ProcessEnvironment.current, configFile: common.config)
+            } catch let error as SettingsError {
+                throw CLIFailure(error.message)
+            }
+            let routes = settings.server.routes
+            guard settings.signer != nil || !routes.isEmpty else {
+                throw CLIFailure("no signing key and no route: set MOXY_KEY (or key/keys in the config file), or add routes")
+            }
+            if let signer = settings.signer {
+                print("ok: keys \(signer.keyIDs.joined(separator: ", ")) (default \(signer.defaultKeyID))")
+            } else {
+                print("ok: no signing key (routes only)")
+            }
+            for route in routes {
+                print("route \(route.name): \(route.host ?? "*")\(route.pathPrefix) -> \(route.upstream)")
+            }
         }
     }
 }

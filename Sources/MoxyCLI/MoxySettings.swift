@@ -27,8 +27,15 @@ public struct MoxySettings: Sendable {
         configFile: String?
     ) throws -> MoxySettings {
         var fileValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        var namedRoutes: [RouteConfiguration] = []
         if let configFile {
-            for (path, value) in try readConfigFile(configFile) {
+            let document = try readConfigFile(configFile)
+            do {
+                namedRoutes = try RouteSettings.named(document.filter { $0.key.hasPrefix("routes.") })
+            } catch let error as SettingsError {
+                throw SettingsError(error.code, "\(configFile): \(error.message)")
+            }
+            for (path, value) in document where !path.hasPrefix("routes.") {
                 guard let key = SettingsKey.all.first(where: { $0.path == path }) else {
                     throw SettingsError(.unknownKey, "\(configFile): unknown key '\(path)'")
                 }
@@ -60,7 +67,13 @@ public struct MoxySettings: Sendable {
             ),
             InMemoryProvider(name: "file", values: fileValues),
         ])
-        return try MoxySettings(reader: reader.scoped(to: "moxy"))
+        var settings = try MoxySettings(reader: reader.scoped(to: "moxy"))
+        settings.server.routes = namedRoutes + settings.server.routes
+        let names = settings.server.routes.map(\.name)
+        if Set(names).count != names.count {
+            throw SettingsError(.invalidValue, "two routes have the same name")
+        }
+        return settings
     }
 
     /// Builds settings from a reader scoped to `moxy`.
@@ -114,6 +127,25 @@ public struct MoxySettings: Sendable {
             }
             server.upstream.addressPolicy.allowedNetworks.append(network)
         }
+        for (index, text) in (reader.stringArray(forKey: ConfigKey(SettingsKey.routes.path)) ?? []).enumerated() {
+            server.routes.append(try RouteSettings.shorthand(text, name: "route\(index + 1)"))
+        }
+        if let prefix = text(.signedPrefix) {
+            guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("?") else {
+                throw SettingsError(.invalidValue, "invalid signed_prefix: '\(prefix)' (use a path such as /_s)")
+            }
+            server.signedPrefix = prefix
+        }
+        if let value = try parsed(.cacheStatusKey, ValueParsers.bool) { server.cacheStatusKey = value }
+        try RouteSettings.applyCacheKnobs(
+            to: &server.signedCache,
+            value: { knob in
+                let key = "signed.cache." + knob
+                if knob == "status_ttl" { return reader.stringArray(forKey: ConfigKey(key)) }
+                return reader.string(forKey: ConfigKey(key)).map { [$0] }
+            },
+            context: "signed.cache"
+        )
         self.server = server
         self.logLevel = try parsed(.logLevel) {
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0.lowercased()) ? $0.lowercased() : nil

@@ -35,6 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
     var allowPrivate: Bool?
     @Option(name: .customLong("allow-network"), help: "A CIDR network signed URLs may reach (repeatable).")
     var allowNetworks: [String] = []
+    @Option(name: .customLong("route"), help: "An origin route PREFIX=UPSTREAM or HOST/PREFIX=UPSTREAM (repeatable).")
+    var routes: [String] = []
+    @Option(name: .customLong("signed-prefix"), help: "Path prefix reserved for signed URLs, e.g. /_s.") var signedPrefix: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
 
     /// The flags that were given, by config path.
@@ -43,11 +46,12 @@ struct ServeCommand: AsyncParsableCommand {
         let strings: [(SettingsKey, String?)] = [
             (.listen, listen), (.threads, threads), (.idleTimeout, idleTimeout), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
-            (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel),
+            (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),
         ]
         for (key, value) in strings { if let value { values[key.path] = .string(value) } }
         if !contentTypes.isEmpty { values[SettingsKey.contentTypes.path] = .stringArray(contentTypes) }
+        if !routes.isEmpty { values[SettingsKey.routes.path] = .stringArray(routes) }
         if !allowNetworks.isEmpty { values[SettingsKey.allowNetworks.path] = .stringArray(allowNetworks) }
         return values
     }
@@ -59,8 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as SettingsError {
             throw CLIFailure(error.message)
         }
-        guard let signer = settings.signer else {
-            throw CLIFailure("no signing key: set MOXY_KEY (or key/keys in the config file) before serving")
+        let signer = settings.signer
+        guard signer != nil || !settings.server.routes.isEmpty else {
+            throw CLIFailure("no signing key and no route: set MOXY_KEY (or key/keys in the config file), or give --route PREFIX=UPSTREAM")
         }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

@@ -67,9 +67,24 @@ public struct SettingsKey: Sendable, Hashable {
         "upstream.content_types", flag: "--content-type", "image/*", list: true, "allowed content types (repeatable flag)")
     static let userAgent = SettingsKey("upstream.user_agent", flag: nil, "Moxy/0.1", "User-Agent sent upstream")
 
+    static let routes = SettingsKey(
+        "routes", flag: "--route", "(none)", list: true,
+        "shorthand origin routes PREFIX=UPSTREAM or HOST/PREFIX=UPSTREAM (repeatable flag; named routes: routes.NAME.*)")
+    static let signedPrefix = SettingsKey(
+        "signed_prefix", flag: "--signed-prefix", "(none)", "path prefix reserved for signed URLs, checked before routes (e.g. /_s)")
+    static let cacheStatusKey = SettingsKey(
+        "cache.status_key", flag: nil, "false", "add the cache key to Cache-Status (debugging)")
+    /// The signed-URL cache knobs (`signed.cache.*`), the same as a route's `cache.*`.
+    static let signedCacheKnobs: [SettingsKey] = RouteSettings.cacheKnobs.map { knob in
+        let defaults = ["default_ttl": "1h", "heuristic_max_ttl": "1d", "honor_request_cache_control": "true"]
+        return SettingsKey(
+            "signed.cache." + knob.name, flag: nil, defaults[knob.name] ?? "(none)", list: knob.name == "status_ttl", knob.help)
+    }
+
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
-        connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent,
-    ]
+        connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, routes, signedPrefix,
+        cacheStatusKey,
+    ] + signedCacheKnobs
 }

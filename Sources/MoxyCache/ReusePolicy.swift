@@ -33,7 +33,7 @@ public enum ReusePolicy {
         if let cap = freshness.maxStale, staleness > cap { return .validate }
         if freshness.mustRevalidate { return .validate }
         if let accepted = request.maxStale, accepted.map({ staleness <= $0 }) ?? true { return .serve(stale: true) }
-        if staleness <= freshness.staleWhileRevalidate { return .serveAndRefresh }
+        if staleness < freshness.staleWhileRevalidate { return .serveAndRefresh }
         return .validate
     }
 
@@ -49,6 +49,6 @@ public enum ReusePolicy {
         if staleness < 0 { return true }
         if let cap = freshness.maxStale, staleness > cap { return false }
         if freshness.mustRevalidate && !freshness.staleIfErrorFromOrigin { return false }
-        return staleness <= freshness.staleIfError
+        return staleness < freshness.staleIfError
     }
 }

@@ -39,8 +39,10 @@ public struct MoxyHarness: Sendable {
     /// - Parameters:
     ///   - configure: Changes to the default test configuration (loopback allowed, one thread, port 0).
     ///   - body: The test.
+    ///   - routes: Origin routes, given the started origin (e.g. `/` to the origin).
     public static func run(
         configure: (inout ServerConfiguration) -> Void = { _ in },
+        routes: (TestOrigin) throws -> [RouteConfiguration] = { _ in [] },
         _ body: (MoxyHarness) async throws -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
@@ -48,6 +50,7 @@ public struct MoxyHarness: Sendable {
         try await origin.start(group: group)
         var configuration = ServerConfiguration(port: 0, eventLoopThreads: 1)
         configuration.upstream.addressPolicy = AddressPolicy(allowed: [.loopback])
+        configuration.routes = try routes(origin)
         configure(&configuration)
         let signer = try URLSigner(
             keys: [try SigningKey(id: "default", secret: "test-secret"), try SigningKey(id: "2", secret: "second")],
@@ -81,10 +84,16 @@ public struct MoxyHarness: Sendable {
     }
 
     /// Requests a Moxy path.
-    public func request(_ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> TestResponse {
+    public func request(
+        _ path: String,
+        method: HTTPMethod = .GET,
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil
+    ) async throws -> TestResponse {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 32 << 20)
         return TestResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))

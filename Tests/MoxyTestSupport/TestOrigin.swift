@@ -43,9 +43,24 @@ public struct OriginRoute: Sendable {
     }
 }
 
+/// A request as the test origin received it.
+public struct OriginRequest: Sendable {
+    /// The method.
+    public var method: HTTPMethod
+    /// The request target.
+    public var uri: String
+    /// The fields.
+    public var headers: HTTPHeaders
+    /// The body bytes.
+    public var body: [UInt8]
+}
+
 /// An HTTP/1.1 origin on 127.0.0.1 with programmable routes that counts the requests it receives.
 public final class TestOrigin: Sendable {
     private let routes = NIOLockedValueBox<[String: OriginRoute]>([:])
+    private let responders = NIOLockedValueBox<[String: @Sendable (OriginRequest) -> OriginRoute]>([:])
+    private let requestLog = NIOLockedValueBox<[String: [OriginRequest]]>([:])
+    private let inFlight = NIOLockedValueBox<(now: Int, peak: Int)>((0, 0))
     private let counts = NIOLockedValueBox<[String: Int]>([:])
     private let lastHeaders = NIOLockedValueBox<[String: HTTPHeaders]>([:])
     private let connectionCount = NIOLockedValueBox(0)
@@ -83,6 +98,32 @@ public final class TestOrigin: Sendable {
         routes.withLockedValue { $0[path] = route }
     }
 
+    /// Answers a path with a function of the request (checked before fixed routes).
+    public func respond(_ path: String, _ responder: @escaping @Sendable (OriginRequest) -> OriginRoute) {
+        responders.withLockedValue { $0[path] = responder }
+    }
+
+    /// Every request received for a path, in order, with bodies.
+    public func requests(_ path: String) -> [OriginRequest] { requestLog.withLockedValue { $0[path] ?? [] } }
+
+    /// The most requests ever in progress at once (head received, response not yet finished).
+    public var peakConcurrency: Int { inFlight.withLockedValue { $0.peak } }
+
+    fileprivate func started() {
+        inFlight.withLockedValue {
+            $0.now += 1
+            $0.peak = max($0.peak, $0.now)
+        }
+    }
+
+    fileprivate func ended() { inFlight.withLockedValue { $0.now -= 1 } }
+
+    fileprivate func complete(_ head: HTTPRequestHead, body: [UInt8]) -> OriginRoute? {
+        let request = OriginRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
+        requestLog.withLockedValue { $0[head.uri, default: []].append(request) }
+        return responders.withLockedValue { $0[head.uri] }?(request)
+    }
+
     /// `http://127.0.0.1:PORT` + path.
     public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
@@ -108,6 +149,8 @@ private final class OriginHandler: ChannelInboundHandler {
 
     let origin: TestOrigin
     var route: OriginRoute?
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
     var keepAlive = true
 
     init(origin: TestOrigin) { self.origin = origin }
@@ -116,11 +159,15 @@ private final class OriginHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             keepAlive = head.isKeepAlive
+            self.head = head
+            body = []
+            origin.started()
             route = origin.received(head) ?? OriginRoute(status: 404, headers: [("Content-Type", "text/plain")], body: Array("no route".utf8))
-        case .body:
-            break
+        case .body(let buffer):
+            body += Array(buffer: buffer)
         case .end:
-            guard let route else { return }
+            guard let head, var route else { return }
+            if let dynamic = origin.complete(head, body: body) { route = dynamic }
             let loop = context.eventLoop.assumeIsolated()
             loop.scheduleTask(in: route.delay) { self.respond(route, context: context) }
         }
@@ -146,6 +193,7 @@ private final class OriginHandler: ChannelInboundHandler {
         guard let first = pieces.first else {
             let keepAlive = self.keepAlive
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                self.origin.ended()
                 if !keepAlive { context.close(promise: nil) }
             }
             return

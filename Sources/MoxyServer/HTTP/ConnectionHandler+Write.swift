@@ -194,7 +194,7 @@ extension ConnectionHandler {
     }
 
     private static func startPump(
-        _ rest: HTTPClientResponse.Body?,
+        _ rest: ResponseBodyReader?,
         handler handlerBox: NIOLoopBound<ConnectionHandler>,
         context contextBox: NIOLoopBound<ChannelHandlerContext>,
         chunked: Bool,
@@ -222,7 +222,7 @@ extension ConnectionHandler {
 
     /// Copies body chunks to the client, one write at a time. Returns `true` when either side failed.
     private static func pump(
-        _ rest: HTTPClientResponse.Body?,
+        _ rest: ResponseBodyReader?,
         handler: NIOLoopBound<ConnectionHandler>,
         context: NIOLoopBound<ChannelHandlerContext>,
         chunked: Bool
@@ -230,7 +230,7 @@ extension ConnectionHandler {
         guard let rest else { return false }
         let eventLoop = handler.eventLoop
         do {
-            for try await chunk in rest {
+            while let chunk = try await rest.next() {
                 try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
                     guard !handler.value.closed else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
                     return context.value.writeAndFlush(handler.value.wrapOutboundOut(Self.frame(chunk, chunked: chunked)))

@@ -58,5 +58,22 @@ struct StreamedResponse: Sendable {
     /// Body bytes already read (while deciding whether to store).
     var prefix: ByteBuffer
     /// The rest of the body, if any.
-    var rest: HTTPClientResponse.Body?
+    var rest: ResponseBodyReader?
+}
+
+/// Reads an upstream response body in order, first while deciding whether to store it, then while
+/// streaming the rest; the HTTP client allows one iterator per body, so it is kept here.
+///
+/// Used by one task at a time (the fetch, then the writer it hands over to), hence `@unchecked`.
+final class ResponseBodyReader: @unchecked Sendable {
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+
+    init(_ body: HTTPClientResponse.Body) {
+        self.iterator = body.makeAsyncIterator()
+    }
+
+    /// The next chunk, or `nil` at the end.
+    func next() async throws -> ByteBuffer? {
+        try await iterator.next()
+    }
 }

@@ -206,7 +206,7 @@ extension ProxyCore {
                     fields: routeFields(upstreamFields, withheld: []),
                     contentLength: contentLength,
                     prefix: ByteBuffer(),
-                    rest: response.body
+                    rest: ResponseBodyReader(response.body)
                 ),
                 cacheStatus
             )
@@ -215,20 +215,20 @@ extension ProxyCore {
         if let contentLength, contentLength > limit {
             cacheStatus.detail = "too-large"
             return .streamed(
-                StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: ByteBuffer(), rest: response.body),
+                StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: ByteBuffer(), rest: ResponseBodyReader(response.body)),
                 cacheStatus
             )
         }
         var body = ByteBuffer()
-        var iterator = response.body.makeAsyncIterator()
+        let reader = ResponseBodyReader(response.body)
         do {
-            while let chunk = try await iterator.next() {
+            while let chunk = try await reader.next() {
                 var chunk = chunk
                 body.writeBuffer(&chunk)
                 if body.readableBytes > limit {
                     cacheStatus.detail = "too-large"
                     return .streamed(
-                        StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: body, rest: response.body),
+                        StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: body, rest: reader),
                         cacheStatus
                     )
                 }
@@ -360,7 +360,7 @@ extension ProxyCore {
                 fields: routeFields(fields, withheld: []),
                 contentLength: contentLength,
                 prefix: ByteBuffer(),
-                rest: response.body
+                rest: ResponseBodyReader(response.body)
             ),
             CacheStatus(forward: .bypass, forwardStatus: status)
         )

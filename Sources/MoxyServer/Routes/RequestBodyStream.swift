@@ -18,7 +18,7 @@ struct RequestBodyStream: Sendable {
     }
 
     /// The body as an async sequence, for the HTTP client.
-    let sequence: Producer
+    let sequence: OneShot
     /// Where the connection yields chunks.
     let source: Producer.Source
     /// The demand callback holder.
@@ -36,7 +36,7 @@ struct RequestBodyStream: Sendable {
             finishOnDeinit: false,
             delegate: delegate
         )
-        self.sequence = made.sequence
+        self.sequence = OneShot(made.sequence)
         self.source = made.source
         self.delegate = delegate
     }
@@ -54,5 +54,35 @@ struct RequestBodyStream: Sendable {
     /// Ends the body, or fails it.
     func finish(_ error: (any Error)? = nil) {
         if let error { source.finish(error) } else { source.finish() }
+    }
+}
+
+extension RequestBodyStream {
+    /// The body sequence, which the HTTP client may ask to iterate more than once (it does so for
+    /// retries); the bytes can be read once, so a second iteration fails instead of trapping.
+    struct OneShot: AsyncSequence, Sendable {
+        typealias Element = ByteBuffer
+        private let producer: NIOLockedValueBox<Producer?>
+
+        init(_ producer: Producer) {
+            self.producer = NIOLockedValueBox(producer)
+        }
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var inner: Producer.AsyncIterator?
+
+            mutating func next() async throws -> ByteBuffer? {
+                guard inner != nil else { throw ProxyError(.upstreamError, "the request body was already sent") }
+                return try await inner!.next()
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator {
+            let taken = producer.withLockedValue { value -> Producer? in
+                defer { value = nil }
+                return value
+            }
+            return AsyncIterator(inner: taken?.makeAsyncIterator())
+        }
     }
 }

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyCache
+import MoxyServer
+import MoxyTestSupport
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// A route `/` (or `prefix`) to the test origin.
+func originRoute(_ origin: TestOrigin, prefix: String = "/", cache: CacheOverrides = CacheOverrides()) throws -> RouteConfiguration {
+    let upstream = try #require(TargetURL(origin.url("")))
+    return RouteConfiguration(name: "origin", pathPrefix: prefix, upstream: upstream, cache: cache)
+}
+
+/// A text response with the given fields.
+func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = []) -> OriginRoute {
+    OriginRoute(status: status, headers: [("Content-Type", "text/plain")] + headers, body: Array(body.utf8))
+}
+
+@Suite struct OriginRouteTests {
+    @Test func everyPathAndQueryIsForwardedUnchanged() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/a/b%20c?x=1&y=%2F", text("ok", [("Cache-Control", "max-age=60")]))
+            let response = try await moxy.request("/a/b%20c?x=1&y=%2F")
+            #expect(response.status == 200 && response.text == "ok")
+            #expect(moxy.origin.count("/a/b%20c?x=1&y=%2F") == 1)
+            #expect(moxy.origin.count("/a/b%20c?x=1&y=%2F") == 1)
+            #expect(response.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
+            let again = try await moxy.request("/a/b%20c?x=1&y=%2F")
+            #expect(again.header("cache-status") == "moxy; hit; ttl=60")
+            #expect(moxy.origin.count("/a/b%20c?x=1&y=%2F") == 1)
+            // A different query is a different resource.
+            _ = try await moxy.request("/a/b%20c?x=2")
+            #expect(moxy.origin.count("/a/b%20c?x=2") == 1)
+        }
+    }
+
+    @Test func proxyFieldsAreAddedAndHopByHopFieldsRemoved() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route(
+                "/h",
+                text("ok", [("X-Upstream", "1"), ("Connection", "X-Secret-Hop"), ("X-Secret-Hop", "no"), ("Keep-Alive", "timeout=5")])
+            )
+            let response = try await moxy.request(
+                "/h",
+                headers: [
+                    ("X-Custom", "kept"), ("Connection", "X-Drop-Me"), ("X-Drop-Me", "gone"), ("Host", "public.example"),
+                    ("X-Forwarded-For", "203.0.113.9"), ("Cookie", "a=b"),
+                ]
+            )
+            let seen = try #require(moxy.origin.headers("/h"))
+            #expect(seen.first(name: "x-custom") == "kept")
+            #expect(seen.first(name: "cookie") == "a=b")
+            #expect(!seen.contains(name: "x-drop-me"))
+            #expect(seen.first(name: "via") == "1.1 moxy")
+            #expect(seen.first(name: "x-forwarded-for") == "203.0.113.9, 127.0.0.1")
+            #expect(seen.first(name: "x-forwarded-host") == "public.example")
+            #expect(seen.first(name: "x-forwarded-proto") == "http")
+            #expect(seen.first(name: "host") == "127.0.0.1:\(moxy.origin.port)")
+            #expect(response.header("x-upstream") == "1")
+            #expect(response.header("x-secret-hop") == nil)
+            #expect(response.header("keep-alive") == nil)
+            #expect(response.header("via") == "1.1 moxy")
+        }
+    }
+
+    @Test func postBodiesStreamUpstreamAndInvalidateTheTarget() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/item", text("v1", [("Cache-Control", "max-age=300")]))
+            moxy.origin.respond("/other") { _ in text("other", [("Cache-Control", "max-age=300")]) }
+            _ = try await moxy.request("/item")
+            _ = try await moxy.request("/other")
+            do {
+                let checked = try await moxy.request("/item")
+                #expect(checked.header("cache-status")?.hasPrefix("moxy; hit") == true)
+            }
+            moxy.origin.respond("/item") { request in
+                request.method == .POST
+                    ? OriginRoute(status: 201, headers: [("Location", "/other")], body: Array("created \(request.body.count)".utf8))
+                    : text("v2", [("Cache-Control", "max-age=300")])
+            }
+            let payload = Array(repeating: UInt8(ascii: "x"), count: 300_000)
+            let posted = try await moxy.request("/item", method: .POST, body: payload)
+            #expect(posted.status == 201 && posted.text == "created 300000")
+            #expect(posted.header("cache-status") == "moxy; fwd=bypass; fwd-status=201")
+            #expect(moxy.origin.requests("/item").last?.body == payload)
+            // RFC 9111 §4.4: the target URI and the same-origin Location are invalidated.
+            let after = try await moxy.request("/item")
+            #expect(after.text == "v2")
+            #expect(after.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
+            _ = try await moxy.request("/other")
+            #expect(moxy.origin.count("/other") == 2)
+            // A failed unsafe request invalidates nothing.
+            moxy.origin.respond("/item") { request in
+                request.method == .DELETE ? text("no", status: 500) : text("v3", [("Cache-Control", "max-age=300")])
+            }
+            _ = try await moxy.request("/item", method: .DELETE)
+            do {
+                let checked = try await moxy.request("/item")
+                #expect(checked.text == "v2")
+            }
+        }
+    }
+
+    @Test func chunkedUploadsAndLargeDownloadsStreamThrough() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            let big = (0..<(3 << 20)).map { UInt8($0 % 251) }
+            moxy.origin.route("/big", OriginRoute(headers: [("Cache-Control", "max-age=60")], body: big, chunks: 48))
+            moxy.origin.respond("/upload") { request in text("got \(request.body.count)") }
+            let response = try await moxy.request("/big")
+            #expect(response.body == big)
+            // 3 MiB fits the route limit (10 MiB) and the memory tier (an eighth of 64 MiB): stored.
+            #expect(response.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
+            let uploaded = try await moxy.request("/upload", method: .PUT, body: Array(repeating: 7, count: 1 << 20))
+            #expect(uploaded.text == "got 1048576")
+        }
+    }
+
+    @Test func responsesAboveTheObjectLimitStreamUncached() async throws {
+        try await MoxyHarness.run(
+            routes: { origin in
+                var route = try originRoute(origin)
+                route.maxObjectSize = 64 << 10
+                return [route]
+            }
+        ) { moxy in
+            let big = (0..<(1 << 20)).map { UInt8($0 % 253) }
+            moxy.origin.route("/chunked", OriginRoute(headers: [("Cache-Control", "max-age=60")], body: big, chunks: 32))
+            moxy.origin.route("/sized", OriginRoute(headers: [("Cache-Control", "max-age=60")], body: big))
+            for path in ["/chunked", "/sized"] {
+                for _ in 0..<2 {
+                    let response = try await moxy.request(path)
+                    #expect(response.body == big)
+                    #expect(response.header("cache-status")?.contains("detail=too-large") == true)
+                }
+                #expect(moxy.origin.count(path) == 2)
+            }
+        }
+    }
+
+    @Test func requestBodiesAboveTheLimitAre413() async throws {
+        try await MoxyHarness.run(
+            routes: { origin in
+                var route = try originRoute(origin)
+                route.maxRequestBody = 1000
+                return [route]
+            }
+        ) { moxy in
+            moxy.origin.respond("/up") { _ in text("ok") }
+            let response = try await moxy.request("/up", method: .POST, body: Array(repeating: 1, count: 5000))
+            #expect(response.status == 413)
+            #expect(moxy.origin.count("/up") == 0)
+        }
+    }
+
+    @Test func routesMatchByHostAndLongestPrefixAndCanStripIt() async throws {
+        try await MoxyHarness.run(
+            routes: { origin in
+                let upstream = try #require(TargetURL(origin.url("/backend")))
+                return [
+                    RouteConfiguration(name: "all", upstream: upstream),
+                    RouteConfiguration(name: "api", pathPrefix: "/api", upstream: upstream, stripPrefix: true),
+                    RouteConfiguration(name: "host", host: "img.example", upstream: try #require(TargetURL(origin.url("/img")))),
+                ]
+            }
+        ) { moxy in
+            moxy.origin.route("/backend/api/x", text("all"))
+            moxy.origin.route("/backend/x?q=1", text("api"))
+            moxy.origin.route("/backend/apix", text("all-apix"))
+            moxy.origin.route("/img/api/x", text("host"))
+            do {
+                let checked = try await moxy.request("/api/x?q=1")
+                #expect(checked.text == "api")
+            }
+            do {
+                let checked = try await moxy.request("/apix")
+                #expect(checked.text == "all-apix")
+            }
+            do {
+                let checked = try await moxy.request("/api/x", headers: [("Host", "IMG.example:8080")])
+                #expect(checked.text == "host")
+            }
+        }
+    }
+
+    @Test func signedURLsLiveNextToRoutesUnderTheirPrefix() async throws {
+        try await MoxyHarness.run(
+            configure: { $0.signedPrefix = "/_s" },
+            routes: { [try originRoute($0)] }
+        ) { moxy in
+            moxy.origin.route("/pic.png", OriginRoute())
+            let signed = try await moxy.request("/_s" + (try moxy.path("/pic.png")))
+            #expect(signed.status == 200)
+            #expect(signed.header("x-content-type-options") == "nosniff")
+            let routed = try await moxy.request("/pic.png")
+            #expect(routed.status == 200 && routed.header("x-content-type-options") == nil)
+            do {
+                let checked = try await moxy.request("/_s/garbage")
+                #expect(checked.status == 404)
+            }
+        }
+    }
+
+    @Test func upstreamDownIs502AndItsRedirectsPassThrough() async throws {
+        try await MoxyHarness.run(
+            routes: { origin in
+                [
+                    try originRoute(origin),
+                    RouteConfiguration(name: "down", pathPrefix: "/down", upstream: try #require(TargetURL("http://127.0.0.1:9"))),
+                ]
+            }
+        ) { moxy in
+            moxy.origin.route("/moved", OriginRoute.redirect("/new", status: 301))
+            let moved = try await moxy.request("/moved")
+            #expect(moved.status == 301 && moved.header("location") == "/new")
+            let down = try await moxy.request("/down/x")
+            #expect(down.status == 502)
+            #expect(down.header("cache-status")?.contains("detail=connect-failed") == true)
+        }
+    }
+}
