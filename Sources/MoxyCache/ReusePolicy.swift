@@ -26,7 +26,9 @@ public enum ReusePolicy {
         let fresh = remaining > 0
         if request.noCache || freshness.alwaysRevalidate { return .validate }
         // RFC 8246: an immutable response is not revalidated on a reload (max-age=0) while fresh.
-        if let maxAge = request.maxAge, age > maxAge, !(freshness.immutable && fresh) { return .validate }
+        // `max-age=0` (a reload) always validates: ages are whole seconds, so "older than 0" would
+        // otherwise miss a response stored less than a second ago.
+        if let maxAge = request.maxAge, age > maxAge || maxAge == 0, !(freshness.immutable && fresh) { return .validate }
         if let minFresh = request.minFresh, remaining < minFresh { return .validate }
         if fresh { return .serve(stale: false) }
         let staleness = age - freshness.lifetime

@@ -103,6 +103,8 @@ public struct StoragePolicy: Sendable, Hashable {
                 // §4.2.2: a fraction (10 %) of the time since the last modification, capped.
                 lifetime = min(max(0, ((date ?? responseTime) - modified) / 10), overrides.heuristicMaxTTL)
             } else if Self.heuristicallyCacheable.contains(status) || cacheControl.has("public") {
+                // Storable, but with nothing to say how long: only worth keeping with a validator.
+                guard headers.contains(where: { $0.name.lowercased() == "etag" }) else { return .doNotStore("no-freshness") }
                 lifetime = 0
             } else {
                 return .doNotStore("no-freshness")

@@ -387,7 +387,8 @@ extension ProxyCore {
     /// The primary cache key of a route request.
     func routeKey(_ route: RouteConfiguration, host: String?, target: Substring) -> String {
         let hostPart = route.preserveHost || route.host?.hasPrefix("*.") == true ? RouteTable.hostName(host) : ""
-        return "r\u{1}" + route.name + "\u{1}" + hostPart + "\u{1}" + target
+        // Route names, hosts and request targets contain no spaces, so the key is unambiguous and printable.
+        return "route:" + route.name + " " + hostPart + " " + target
     }
 }
 
