@@ -8,9 +8,9 @@ public struct CacheOverrides: Sendable, Hashable {
     /// Freshness (seconds) for storable responses that carry no explicit expiration; `nil` for none
     /// (heuristic freshness may still apply).
     public var defaultTTL: Int64?
-    /// Lower bound on every stored lifetime, explicit or not.
+    /// Lower bound on stored lifetimes (explicit, default or heuristic; not on ``statusTTL`` values).
     public var minTTL: Int64?
-    /// Upper bound on every stored lifetime, explicit or not.
+    /// Upper bound on stored lifetimes (explicit, default or heuristic; not on ``statusTTL`` values).
     public var maxTTL: Int64?
     /// Freshness per status for responses without explicit expiration (`404: 30` caches 404 for 30 s);
     /// a status listed here is storable.

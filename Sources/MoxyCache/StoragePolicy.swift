@@ -110,8 +110,11 @@ public struct StoragePolicy: Sendable, Hashable {
                 return .doNotStore("no-freshness")
             }
         }
-        if let minimum = overrides.minTTL { lifetime = max(lifetime, minimum) }
-        if let maximum = overrides.maxTTL { lifetime = min(lifetime, maximum) }
+        // The bounds adjust what the origin said (or the heuristic); a per-status TTL is the operator's own word.
+        if isExplicit || overrides.statusTTL[status] == nil {
+            if let minimum = overrides.minTTL { lifetime = max(lifetime, minimum) }
+            if let maximum = overrides.maxTTL { lifetime = min(lifetime, maximum) }
+        }
 
         var freshness = Freshness(lifetime: lifetime, initialAge: initialAge, isExplicit: isExplicit)
         freshness.mustRevalidate =
