@@ -117,6 +117,7 @@ let package = Package(
                 "MoxyCLI",
                 "MoxyTestSupport",
                 "MoxyServer",
+                "MoxyCache",
                 "MoxySigning",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

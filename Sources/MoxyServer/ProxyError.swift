@@ -78,6 +78,8 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
     public let status: Int
     /// A one-line reason, sent as the `text/plain` body.
     public let message: String
+    /// The status the upstream answered, for ``Code/upstreamStatus``.
+    public var upstreamStatus: Int?
 
     /// Creates an error.
     /// - Parameters:

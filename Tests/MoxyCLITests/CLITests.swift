@@ -65,38 +65,29 @@ struct MoxyBinary {
         #expect(result.err.split(separator: "\n").count == 1)
     }
 
-    @Test func signServeRoundTripThroughTheRealBinary() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let origin = TestOrigin()
-        try await origin.start(group: group)
-        defer { Task { await origin.stop() } }
-        origin.route("/pixel.png", OriginRoute(body: Array("pixel".utf8)))
-
-        // Find a free port, then hand it to the server.
-        let probe = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+    /// Starts `moxy serve` on a free port; the caller terminates it.
+    static func startServer(_ arguments: [String], environment: [String: String]) async throws -> (Process, Int) {
+        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let port = probe.localAddress!.port!
         try await probe.close()
-
-        let env = ["MOXY_KEY": "round-trip-secret", "MOXY_ALLOW_LOOPBACK": "true"]
         let server = Process()
         server.executableURL = URL(fileURLWithPath: MoxyBinary.path)
-        server.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--threads", "1"]
-        server.environment = env
+        server.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--threads", "1"] + arguments
+        server.environment = environment
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { if server.isRunning { server.terminate() } }
+        return (server, port)
+    }
 
-        let signed = try MoxyBinary.run(["sign", origin.url("/pixel.png"), "--base", "http://127.0.0.1:\(port)"], environment: env)
-        #expect(signed.status == 0)
-        let url = signed.out.trimmingCharacters(in: .whitespacesAndNewlines)
-
-        let client = HTTPClient(eventLoopGroup: group)
+    /// GETs a URL twice (retrying while the server starts) and returns the two `Cache-Status` values.
+    static func getTwice(_ url: String, expecting body: String) async throws -> [String] {
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         var statuses: [String] = []
         for attempt in 0..<100 {
             do {
                 let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
-                let body = try await response.body.collect(upTo: 1 << 20)
-                #expect(String(buffer: body) == "pixel")
+                let received = try await response.body.collect(upTo: 1 << 20)
+                #expect(String(buffer: received) == body)
                 statuses.append(response.headers.first(name: "cache-status") ?? "")
                 if statuses.count == 2 { break }
             } catch {
@@ -106,14 +97,48 @@ struct MoxyBinary {
             }
         }
         try await client.shutdown()
-        #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
-        #expect(statuses.last?.hasPrefix("moxy; hit; ttl=") == true)
-        #expect(origin.count("/pixel.png") == 1)
+        return statuses
+    }
 
+    /// Sends SIGTERM and expects a clean exit.
+    static func stop(_ server: Process) async throws {
         server.terminate()  // SIGTERM: graceful shutdown
         for _ in 0..<50 where server.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!server.isRunning)
         #expect(server.terminationStatus == 0)
+    }
+
+    @Test func signServeRoundTripThroughTheRealBinary() async throws {
+        let origin = TestOrigin()
+        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        defer { Task { await origin.stop() } }
+        origin.route("/pixel.png", OriginRoute(body: Array("pixel".utf8)))
+        let env = ["MOXY_KEY": "round-trip-secret", "MOXY_ALLOW_LOOPBACK": "true"]
+        let (server, port) = try await Self.startServer([], environment: env)
+        defer { if server.isRunning { server.terminate() } }
+
+        let signed = try MoxyBinary.run(["sign", origin.url("/pixel.png"), "--base", "http://127.0.0.1:\(port)"], environment: env)
+        #expect(signed.status == 0)
+        let url = signed.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let statuses = try await Self.getTwice(url, expecting: "pixel")
+        #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
+        #expect(statuses.last?.hasPrefix("moxy; hit; ttl=") == true)
+        #expect(origin.count("/pixel.png") == 1)
+        try await Self.stop(server)
+    }
+
+    @Test func aRouteFlagAloneFrontsAnUpstreamWithRFC9111Caching() async throws {
+        let origin = TestOrigin()
+        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        defer { Task { await origin.stop() } }
+        origin.route("/api/posts?page=2", OriginRoute(headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=60")], body: Array("[]".utf8)))
+        // No key, no config file: `--route` is enough.
+        let (server, port) = try await Self.startServer(["--route", "/=\(origin.url(""))"], environment: [:])
+        defer { if server.isRunning { server.terminate() } }
+        let statuses = try await Self.getTwice("http://127.0.0.1:\(port)/api/posts?page=2", expecting: "[]")
+        #expect(statuses == ["moxy; fwd=uri-miss; fwd-status=200; stored", "moxy; hit; ttl=60"])
+        #expect(origin.count("/api/posts?page=2") == 1)
+        try await Self.stop(server)
     }
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Configuration
+import MoxyCache
 import MoxyCLI
 import MoxyServer
 import MoxySigning
@@ -152,5 +153,72 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         #expect(ValueParsers.size("12 MB") == nil)
         #expect(ValueParsers.listenAddress(":9000")! == ("0.0.0.0", 9000))
         #expect(ValueParsers.listenAddress("[::1]:80")! == ("::1", 80))
+    }
+}
+
+@Suite struct RouteSettingsTests {
+    @Test func namedRoutesFromTheFileShorthandsFromFlagsAndEnvironment() throws {
+        let file = temporaryFile("""
+            routes:
+              api:
+                host: api.example.com
+                path_prefix: /wp-json
+                upstream: http://127.0.0.1:8000/backend
+                strip_prefix: true
+                preserve_host: yes
+                max_request_body: 1MiB
+                cache:
+                  default_ttl: 5m
+                  status_ttl: ["404=30s", "410=1h"]
+                  stale_if_error: 1d
+                  ignore_set_cookie: true
+                  honor_request_cache_control: false
+            signed:
+              cache:
+                stale_while_revalidate: 30s
+            signed_prefix: /_s
+            """)
+        let settings = try MoxySettings.load(environment: ["MOXY_ROUTES": "/=http://127.0.0.1:9000"], configFile: file)
+        let routes = settings.server.routes
+        #expect(routes.map(\.name) == ["api", "route1"])
+        let api = try #require(routes.first)
+        #expect(api.host == "api.example.com" && api.pathPrefix == "/wp-json" && api.stripPrefix && api.preserveHost)
+        #expect(api.upstream.text == "http://127.0.0.1:8000/backend" && api.maxRequestBody == 1 << 20)
+        #expect(api.cache.defaultTTL == 300 && api.cache.statusTTL == [404: 30, 410: 3600] && api.cache.staleIfError == 86_400)
+        #expect(api.cache.ignoreSetCookie && !api.cache.honorRequestDirectives)
+        #expect(routes[1].pathPrefix == "/" && routes[1].cache == CacheOverrides())
+        #expect(settings.server.signedCache.staleWhileRevalidate == 30)
+        #expect(settings.server.signedCache.defaultTTL == 3600)
+        #expect(settings.server.signedPrefix == "/_s")
+
+        let flags = try MoxySettings.load(
+            flags: ["routes": .stringArray(["img.example/=http://127.0.0.1:1", "/static=https://cdn.example"])],
+            environment: ["MOXY_ROUTES": "/=http://127.0.0.1:9000", "MOXY_SIGNED_CACHE_STALE_IF_ERROR": "10m"],
+            configFile: nil
+        )
+        #expect(flags.server.routes.map { "\($0.host ?? "*")\($0.pathPrefix)" } == ["img.example/", "*/static"])
+        #expect(flags.server.signedCache.staleIfError == 600)
+    }
+
+    @Test(arguments: [
+        ("routes:\n  a:\n    path_prefix: /x\n", "routes.a has no upstream"),
+        ("routes:\n  a:\n    upstream: ftp://x\n", "upstream must be an http(s) URL"),
+        ("routes:\n  a:\n    upstream: http://x\n    colour: red\n", "unknown key 'routes.a.colour'"),
+        ("routes:\n  a:\n    upstream: http://x\n    cache:\n      default_ttl: soon\n", "invalid routes.a.cache.default_ttl"),
+        ("routes:\n  a:\n    upstream: http://x\n    cache:\n      status_ttl: [\"200\"]\n", "status_ttl entry '200'"),
+        ("routes:\n  a:\n    upstream: http://x\n    path_prefix: api\n", "must start with /"),
+        ("routes:\n  a:\n    upstream: http://x\n    cache:\n      min_ttl: 1h\n      max_ttl: 1m\n", "min_ttl is larger than max_ttl"),
+    ])
+    func badRoutesAreOneLineErrorsNamingTheRoute(yaml: String, message: String) {
+        let file = temporaryFile(yaml)
+        #expect {
+            _ = try MoxySettings.load(environment: [:], configFile: file)
+        } throws: { error in
+            guard let error = error as? SettingsError else { return false }
+            return error.message.contains(message) && !error.message.contains("\n")
+        }
+        #expect(throws: SettingsError.self) {
+            _ = try MoxySettings.load(environment: ["MOXY_ROUTES": "no-equals-sign"], configFile: nil)
+        }
     }
 }

@@ -103,11 +103,13 @@ extension ProxyCore {
             upstream = try await fetcher.fetch(target, validators: validators, logger: logger)
         } catch {
             logger.info("fetch failed", metadata: ["url": "\(target)", "error": "\(error)"])
-            if let stale = staleOnError(lookup.entry, status: error.status, forward: forward, detail: "\(error.code)") {
+            // Only failures of the origin (not refusals such as a wrong content type) serve stale.
+            let originFailed = error.status >= 500 && error.status != 508
+            if originFailed, let stale = staleOnError(lookup.entry, status: error.upstreamStatus, forward: forward, detail: "\(error.code)") {
                 return stale
             }
             var status = CacheStatus(forward: forward, detail: "\(error.code)")
-            if error.code == .upstreamStatus { status.forwardStatus = error.status }
+            status.forwardStatus = error.upstreamStatus
             return .complete(errorResponse(error), status, isError: true)
         }
         let fields = upstream.headers

@@ -142,9 +142,9 @@ public final class UpstreamFetcher: Sendable {
             )
         }
         guard (200...299).contains(status) else {
-            if status >= 500 { throw ProxyError(.upstreamStatus, status: 502, "upstream answered \(status)") }
-            let passed = status == 404 || status == 410 ? status : 404
-            throw ProxyError(.upstreamStatus, status: passed, "upstream answered \(status)")
+            var error = ProxyError(.upstreamStatus, status: status >= 500 ? 502 : (status == 404 || status == 410 ? status : 404), "upstream answered \(status)")
+            error.upstreamStatus = status
+            throw error
         }
         let maxSize = configuration.maxObjectSize
         if let lengthText = response.headers.first(name: "content-length") {
