@@ -220,3 +220,83 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
         }
     }
 }
+
+@Suite struct OriginRouteEdgeTests {
+    @Test func chunkedUploadsStreamAndAreCutAtTheLimit() async throws {
+        try await MoxyHarness.run(
+            routes: { origin in
+                var route = try originRoute(origin)
+                route.maxRequestBody = 16
+                return [route]
+            }
+        ) { moxy in
+            moxy.origin.respond("/upload") { request in text("got \(String(decoding: request.body, as: UTF8.self))") }
+            let small = try await RawClient.exchange(
+                port: moxy.port,
+                request: "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+            )
+            #expect(small.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(small.hasSuffix("got hello world"))
+            let big = try await RawClient.exchange(
+                port: moxy.port,
+                request: "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n"
+            )
+            #expect(big.hasPrefix("HTTP/1.1 413 "))
+            #expect(moxy.origin.requests("/upload").count == 1)
+        }
+    }
+
+    @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.respond("/e") { request in text("len \(request.body.count)") }
+            let response = try await RawClient.exchange(
+                port: moxy.port,
+                request: "PUT /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nabc"
+            )
+            #expect(response.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"))
+            #expect(response.hasSuffix("len 3"))
+            #expect(moxy.origin.requests("/e").first?.headers.contains(name: "expect") == false)
+        }
+    }
+
+    @Test func hugeHeaderCountsNeverCrashOrStore() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/x", text("x", [("Cache-Control", "max-age=60"), ("Vary", String(repeating: "X-A, ", count: 2000) + "X-B")]))
+            let fields = String(repeating: "X-A: 1\r\nCache-Control: max-age=\r\nRange: bytes=-\r\n", count: 3000)
+            let response = try await RawClient.exchange(port: moxy.port, request: "GET /x HTTP/1.1\r\nHost: x\r\n\(fields)Connection: close\r\n\r\n")
+            #expect(response.hasPrefix("HTTP/1.1 "))
+            let plain = try await moxy.request("/x")
+            #expect(plain.status == 200 && plain.text == "x")
+        }
+    }
+
+    @Test func incompleteBodiesAreNeverStored() async throws {
+        try await MoxyHarness.run(configure: { $0.upstream.readTimeout = 0.5 }, routes: { [try originRoute($0)] }) { moxy in
+            // Announces 100 bytes, sends 10, then stalls.
+            moxy.origin.route("/cut", text("0123456789", [("Cache-Control", "max-age=60"), ("Content-Length", "100")]))
+            let first = try await moxy.request("/cut")
+            #expect(first.status == 504)
+            moxy.origin.route("/cut", text("0123456789", [("Cache-Control", "max-age=60")]))
+            let second = try await moxy.request("/cut")
+            #expect(second.status == 200 && second.text == "0123456789")
+            #expect(second.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
+            #expect(moxy.origin.count("/cut") == 2)
+        }
+    }
+
+    @Test func aFailedBackgroundRefreshKeepsTheGoodEntry() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/g", text("good", [("Cache-Control", "max-age=1, stale-while-revalidate=60")]))
+            _ = try await moxy.request("/g")
+            try await Task.sleep(for: .milliseconds(2100))
+            moxy.origin.route("/g", text("broken", status: 500, [("Cache-Control", "max-age=600")]))
+            let stale = try await moxy.request("/g")
+            #expect(stale.text == "good")
+            try await waitUntil { moxy.origin.count("/g") == 2 }
+            try await Task.sleep(for: .milliseconds(100))
+            let still = try await moxy.request("/g")
+            #expect(still.status == 200 && still.text == "good")
+            #expect(still.header("cache-status")?.contains("detail=stale-while-revalidate") == true)
+        }
+    }
+}

@@ -9,7 +9,19 @@ extension ConnectionHandler {
     /// Writes a fresh hit for a plain request: the pre-encoded head, per-request fields, the body.
     func writeHit(_ response: CachedResponse, for request: Request, expires: Int64?, now: Int64, context: ChannelHandlerContext) {
         let ttl = response.freshness.lifetime - response.age(at: now)
-        write(response, cacheStatus: "moxy; hit; ttl=\(ttl)", for: request, expires: expires, now: now, context: context)
+        // `Cache-Status: moxy; hit; ttl=N` is written without building a String (no allocation).
+        writeParts(
+            head: expires == nil ? response.head : response.headWithoutLifetime,
+            age: response.age(at: now),
+            maxAge: response.downstreamMaxAge,
+            body: response.body,
+            cacheStatus: "",
+            hitTTL: ttl,
+            for: request,
+            expires: expires,
+            now: now,
+            context: context
+        )
     }
 
     /// Writes a stored (or just stored) response, answering the client's conditionals with 304 and
@@ -113,6 +125,7 @@ extension ConnectionHandler {
         maxAge: Int64,
         body: ByteBuffer,
         cacheStatus: String,
+        hitTTL: Int64? = nil,
         for request: Request,
         expires: Int64?,
         now: Int64,
@@ -135,7 +148,7 @@ extension ConnectionHandler {
             buffer.writeString(String(age))
             buffer.writeStaticString("\r\n")
         }
-        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request, now: now)
+        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, for: request, now: now)
         buffer.writeStaticString("\r\n")
         context.write(wrapOutboundOut(buffer), promise: nil)
         if !request.isHead && body.readableBytes > 0 {
@@ -144,10 +157,21 @@ extension ConnectionHandler {
         if !request.keepAlive { closeAfterWrites(context: context) }
     }
 
-    private func writeCommonFields(into buffer: inout ByteBuffer, cacheStatus: String, for request: Request, now: Int64) {
+    private func writeCommonFields(
+        into buffer: inout ByteBuffer,
+        cacheStatus: String,
+        hitTTL: Int64? = nil,
+        for request: Request,
+        now: Int64
+    ) {
         dates.write(into: &buffer, now: now)
-        buffer.writeStaticString("Cache-Status: ")
-        buffer.writeString(cacheStatus)
+        if let hitTTL {
+            buffer.writeStaticString("Cache-Status: moxy; hit; ttl=")
+            buffer.writeString(String(hitTTL))
+        } else {
+            buffer.writeStaticString("Cache-Status: ")
+            buffer.writeString(cacheStatus)
+        }
         buffer.writeStaticString("\r\n")
         if !request.keepAlive {
             buffer.writeStaticString("Connection: close\r\n")

@@ -182,10 +182,22 @@ extension ProxyCore {
                 self.routeFields($0, withheld: [])
             }
         }
-        if status >= 500,
-            let stale = staleOnError(lookup.entry, status: status, forward: forward, detail: "upstream-status")
-        {
-            return stale
+        if status >= 500, lookup.entry != nil {
+            if let stale = staleOnError(lookup.entry, status: status, forward: forward, detail: "upstream-status") {
+                return stale
+            }
+            // A server error never replaces a stored response, whatever its own freshness says:
+            // pass it on uncached and keep the entry for the next attempt.
+            return .streamed(
+                StreamedResponse(
+                    status: status,
+                    fields: routeFields(upstreamFields, withheld: []),
+                    contentLength: upstreamFields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) },
+                    prefix: ByteBuffer(),
+                    rest: ResponseBodyReader(response.body)
+                ),
+                CacheStatus(forward: forward, forwardStatus: status, detail: "kept-stored")
+            )
         }
         let policy = StoragePolicy(overrides: route.cache)
         let decision = policy.evaluate(
