@@ -300,3 +300,19 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
         }
     }
 }
+
+@Suite struct RequestBodyDiscardTests {
+    @Test func aRequestAnsweredWithoutItsBodyDoesNotStallTheConnection() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/next", text("next"))
+            let body = String(repeating: "b", count: 300_000)
+            let response = try await RawClient.exchange(
+                port: moxy.port,
+                request: "POST /loop HTTP/1.1\r\nHost: x\r\nVia: 1.1 moxy\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                    + "GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            #expect(RawClient.statusLines(response) == ["HTTP/1.1 508 Loop Detected", "HTTP/1.1 200 OK"])
+            #expect(moxy.origin.count("/loop") == 0)
+        }
+    }
+}

@@ -39,7 +39,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var remoteAddress: String?
     /// The body being received, until its `.end`.
     private var receivingBody: RequestBodyStream?
-    private var receivingRequest = false
     private var bodyBytes = 0
     private var bodyLimit = Int.max
     private var bodyPaused = false
@@ -55,7 +54,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            receivingRequest = true
             var request = Request(
                 method: head.method,
                 uri: head.uri,
@@ -78,7 +76,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 bodyPaused = true
             }
         case .end:
-            receivingRequest = false
             receivingBody?.finish()
             receivingBody = nil
             bodyPaused = false
@@ -153,9 +150,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Idle keep-alive connections are closed; a connection waiting for a fetch is not idle.
+        // Idle keep-alive connections are closed, and so are clients that stall mid-request (nginx's
+        // client_header_timeout / client_body_timeout); a connection waiting for an upstream answer
+        // with its whole request sent is not idle.
         if event is IdleStateHandler.IdleStateEvent {
-            if !waitingForFetch && !receivingRequest { context.close(promise: nil) }
+            if !waitingForFetch || receivingBody != nil { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -373,7 +372,20 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func fail(_ error: ProxyError, _ request: Request, _ now: Int64, _ context: ChannelHandlerContext) {
+        discardBody(of: request, context: context)
         write(core.errorResponse(error), cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
+    }
+
+    /// Ends the body stream of a request answered without forwarding it: the rest of its body is
+    /// read and dropped, so the connection neither stalls nor buffers it.
+    private func discardBody(of request: Request, context: ChannelHandlerContext) {
+        guard let body = request.body else { return }
+        body.finish(ProxyError(.badRequest, "request answered without its body"))
+        if let receiving = receivingBody, receiving.delegate === body.delegate {
+            receivingBody = nil
+            bodyPaused = false
+            releaseHeldRead(context: context)
+        }
     }
 
     static func proxyError(for error: SigningError) -> ProxyError {
