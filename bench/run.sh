@@ -20,6 +20,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 ORIGIN_PORT=${ORIGIN_PORT:-18080}
 MOXY_PORT=${MOXY_PORT:-18081}
 NGINX_PORT=${NGINX_PORT:-18082}
+# MODE=signed measures signed-URL hits; MODE=route measures origin-route hits (`--route /=origin`).
+MODE=${MODE:-signed}
 
 source bench/common.sh
 require_tools nginx wrk taskset python3
@@ -43,8 +45,10 @@ PY
 PIDS+=($!)
 
 # Moxy: one event loop on the server core.
+ROUTE_ARGS=()
+[ "$MODE" = route ] && ROUTE_ARGS=(--route "/=http://127.0.0.1:$ORIGIN_PORT")
 MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
-    --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning &
+    --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning "${ROUTE_ARGS[@]}" &
 MOXY_PID=$!
 PIDS+=($MOXY_PID)
 
@@ -92,7 +96,11 @@ MOXY_IDLE_RSS=$(rss_kib "$MOXY_PID")
 
 declare -A URL
 for size in 1k 100k; do
-    path=$(MOXY_KEY=bench-key "$MOXY_BIN" sign "http://127.0.0.1:$ORIGIN_PORT/$size.png")
+    if [ "$MODE" = route ]; then
+        path="/$size.png"
+    else
+        path=$(MOXY_KEY=bench-key "$MOXY_BIN" sign "http://127.0.0.1:$ORIGIN_PORT/$size.png")
+    fi
     URL[moxy-$size]="http://127.0.0.1:$MOXY_PORT$path"
     URL[nginx-$size]="http://127.0.0.1:$NGINX_PORT/$size.png"
 done
@@ -129,7 +137,7 @@ MOXY_RSS=$(rss_kib "$MOXY_PID")
 NGINX_RSS=$(nginx_rss_kib)
 
 echo
-echo "Cache hits, $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
+echo "Cache hits ($MODE), $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
 printf "%-6s %14s %14s %12s %12s %8s\n" size "moxy req/s" "nginx req/s" "moxy p99 ms" "nginx p99 ms" ratio
 for size in 1k 100k; do
     m=$(echo "${RPS[moxy-$size]}" | median); n=$(echo "${RPS[nginx-$size]}" | median)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import AsyncHTTPClient
 public import MoxyCache
+import NIOCore
 
 /// Everything the Moxy server needs to run, with the documented defaults.
 ///
@@ -116,5 +118,22 @@ public struct UpstreamConfiguration: Sendable {
         self.contentTypes = contentTypes
         self.addressPolicy = addressPolicy
         self.userAgent = userAgent
+    }
+}
+
+extension UpstreamConfiguration {
+    /// The HTTP client settings shared by the signed-URL fetcher and the route forwarder: HTTP/1.1,
+    /// redirects left to Moxy (or the client), no decompression, these timeouts.
+    var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: .milliseconds(Int64(connectTimeout * 1000)),
+                read: .milliseconds(Int64(readTimeout * 1000))
+            ),
+            decompression: .disabled
+        )
+        configuration.httpVersion = .http1Only
+        return configuration
     }
 }

@@ -136,7 +136,8 @@ struct MoxyBinary {
         let (server, port) = try await Self.startServer(["--route", "/=\(origin.url(""))"], environment: [:])
         defer { if server.isRunning { server.terminate() } }
         let statuses = try await Self.getTwice("http://127.0.0.1:\(port)/api/posts?page=2", expecting: "[]")
-        #expect(statuses == ["moxy; fwd=uri-miss; fwd-status=200; stored", "moxy; hit; ttl=60"])
+        #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
+        #expect(statuses.last == "moxy; hit; ttl=60" || statuses.last == "moxy; hit; ttl=59")
         #expect(origin.count("/api/posts?page=2") == 1)
         try await Self.stop(server)
     }

@@ -28,7 +28,7 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
             #expect(moxy.origin.count("/a/b%20c?x=1&y=%2F") == 1)
             #expect(response.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
             let again = try await moxy.request("/a/b%20c?x=1&y=%2F")
-            #expect(again.header("cache-status") == "moxy; hit; ttl=60")
+            #expect(hitTTL(again).map { (59...60).contains($0) } == true)
             #expect(moxy.origin.count("/a/b%20c?x=1&y=%2F") == 1)
             // A different query is a different resource.
             _ = try await moxy.request("/a/b%20c?x=2")

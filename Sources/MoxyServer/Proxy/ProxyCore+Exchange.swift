@@ -148,7 +148,7 @@ extension ProxyCore {
         forward: CacheStatus.Forward,
         validators: [(name: String, value: String)]
     ) async -> ProxyOutcome {
-        let requestTime = UnixTime.now()
+        let started = UnixTime.nowMilliseconds()
         // The cache asks for the whole representation; the client's own conditionals and ranges
         // are answered from it.
         let dropped: Set<String> = ["if-none-match", "if-modified-since", "if-range", "range", "if-match", "if-unmodified-since"]
@@ -168,6 +168,7 @@ extension ProxyCore {
             return .complete(errorResponse(error), CacheStatus(forward: forward, detail: "\(error.code)"), isError: true)
         }
         let responseTime = UnixTime.now()
+        let requestTime = UnixTime.requestTime(startedAt: started, responseTime: responseTime)
         let status = Int(response.status.code)
         let upstreamFields = response.headers.map { (name: $0.name, value: $0.value) }
         let times = (requestTime: requestTime, responseTime: responseTime)
@@ -188,16 +189,7 @@ extension ProxyCore {
             }
             // A server error never replaces a stored response, whatever its own freshness says:
             // pass it on uncached and keep the entry for the next attempt.
-            return .streamed(
-                StreamedResponse(
-                    status: status,
-                    fields: routeFields(upstreamFields, withheld: []),
-                    contentLength: upstreamFields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) },
-                    prefix: ByteBuffer(),
-                    rest: ResponseBodyReader(response.body)
-                ),
-                CacheStatus(forward: forward, forwardStatus: status, detail: "kept-stored")
-            )
+            return .streamed(streamThrough(response), CacheStatus(forward: forward, forwardStatus: status, detail: "kept-stored"))
         }
         let policy = StoragePolicy(overrides: route.cache)
         let decision = policy.evaluate(
@@ -214,16 +206,7 @@ extension ProxyCore {
             if case .doNotStore(let reason) = decision { cacheStatus.detail = reason }
             if status < 500 { invalidate(request.key) }
             markHitForMiss(request.key, now: responseTime)
-            return .streamed(
-                StreamedResponse(
-                    status: status,
-                    fields: routeFields(upstreamFields, withheld: []),
-                    contentLength: contentLength,
-                    prefix: ByteBuffer(),
-                    rest: ResponseBodyReader(response.body)
-                ),
-                cacheStatus
-            )
+            return .streamed(streamThrough(response), cacheStatus)
         }
         let fields = routeFields(upstreamFields, withheld: freshness.withheldFields)
         if let contentLength, contentLength > limit {
@@ -367,16 +350,18 @@ extension ProxyCore {
                 invalidate(routeKey(route, host: host, target: path[...]))
             }
         }
-        let contentLength = fields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) }
-        return .streamed(
-            StreamedResponse(
-                status: status,
-                fields: routeFields(fields, withheld: []),
-                contentLength: contentLength,
-                prefix: ByteBuffer(),
-                rest: ResponseBodyReader(response.body)
-            ),
-            CacheStatus(forward: .bypass, forwardStatus: status)
+        return .streamed(streamThrough(response), CacheStatus(forward: .bypass, forwardStatus: status))
+    }
+
+    /// An upstream response passed to the client as it arrives, without being stored.
+    func streamThrough(_ response: HTTPClientResponse) -> StreamedResponse {
+        let fields = response.headers.map { (name: $0.name, value: $0.value) }
+        return StreamedResponse(
+            status: Int(response.status.code),
+            fields: routeFields(fields, withheld: []),
+            contentLength: fields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) },
+            prefix: ByteBuffer(),
+            rest: ResponseBodyReader(response.body)
         )
     }
 

@@ -29,16 +29,7 @@ final class OriginForwarder: Sendable {
 
     init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
-        var clientConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
-                read: .milliseconds(Int64(configuration.readTimeout * 1000))
-            ),
-            decompression: .disabled
-        )
-        clientConfiguration.httpVersion = .http1Only
-        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
+        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration.clientConfiguration)
     }
 
     func shutdown() async throws {

@@ -23,15 +23,7 @@ public final class UpstreamFetcher: Sendable {
         self.configuration = configuration
         self.viaToken = serverName
         let policy = configuration.addressPolicy
-        var clientConfiguration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
-                read: .milliseconds(Int64(configuration.readTimeout * 1000))
-            ),
-            decompression: .disabled
-        )
-        clientConfiguration.httpVersion = .http1Only
+        var clientConfiguration = configuration.clientConfiguration
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         // The address actually connected to is checked before any byte of the request is sent,
         // which also defeats DNS rebinding between a name check and the connect.
@@ -90,7 +82,7 @@ public final class UpstreamFetcher: Sendable {
         guard var target = TargetURL(url) else {
             throw ProxyError(.invalidTarget, "target is not a fetchable http(s) URL")
         }
-        let requestTime = UnixTime.now()
+        let started = UnixTime.nowMilliseconds()
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.totalTimeout * 1000))
         var redirects = 0
         while true {
@@ -122,14 +114,15 @@ public final class UpstreamFetcher: Sendable {
                 target = next
                 continue
             }
-            return try await finish(response, status: status, target: target, requestTime: requestTime)
+            return try await finish(response, status: status, target: target, started: started)
         }
     }
 
-    private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, requestTime: Int64)
+    private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, started: Int64)
         async throws(ProxyError) -> UpstreamResponse
     {
         let responseTime = UnixTime.now()
+        let requestTime = UnixTime.requestTime(startedAt: started, responseTime: responseTime)
         if status == 304 {
             return UpstreamResponse(
                 status: 304,

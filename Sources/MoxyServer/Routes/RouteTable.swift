@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyCache
+
+/// The routes in matching order: host-specific routes before host-less ones, longer prefixes first.
+public struct RouteTable: Sendable {
+    /// The routes, in matching order.
+    public let routes: [RouteConfiguration]
+
+    /// Orders routes for matching.
+    /// - Parameter routes: The configured routes.
+    public init(_ routes: [RouteConfiguration]) {
+        self.routes = routes.enumerated().sorted { a, b in
+            let (x, y) = (a.element, b.element)
+            if (x.host != nil) != (y.host != nil) { return x.host != nil }
+            if x.pathPrefix.count != y.pathPrefix.count { return x.pathPrefix.count > y.pathPrefix.count }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The first route matching a request.
+    /// - Parameters:
+    ///   - host: The `Host` field value (port and case ignored).
+    ///   - target: The request target (path and query).
+    /// - Returns: The route, or `nil`.
+    public func match(host: String?, target: Substring) -> RouteConfiguration? {
+        guard !routes.isEmpty else { return nil }
+        let name = Self.hostName(host)
+        return routes.first { $0.matches(host: name, path: target) }
+    }
+
+    /// A `Host` value without port, lowercased.
+    static func hostName(_ host: String?) -> String {
+        guard var text = host?.trimmingSpaces.lowercased() else { return "" }
+        if text.hasPrefix("[") {
+            if let close = text.firstIndex(of: "]") { text = String(text[...close]) }
+        } else if let colon = text.lastIndex(of: ":") {
+            text = String(text[..<colon])
+        }
+        return text
+    }
+}
