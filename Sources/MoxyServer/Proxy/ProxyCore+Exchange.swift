@@ -77,7 +77,7 @@ extension ProxyCore {
     func exchange(_ request: CacheRequest, lookup: CacheLookup) async -> ProxyOutcome {
         let entry = lookup.entry
         let forward: CacheStatus.Forward =
-            entry == nil ? lookup.forward : (request.directives.noCache || request.directives.maxAge != nil ? .request : .stale)
+            entry == nil ? lookup.forward : (entry!.isFresh(at: UnixTime.now()) && !entry!.freshness.alwaysRevalidate ? .request : .stale)
         var validators: [(name: String, value: String)] = []
         if let entry {
             if let etag = entry.etag { validators.append(("If-None-Match", etag)) }
