@@ -24,13 +24,16 @@ struct ConfigCommand: ParsableCommand {
                 throw CLIFailure(error.message)
             }
             let routes = settings.server.routes
-            guard settings.signer != nil || !routes.isEmpty else {
+            guard settings.signer != nil || settings.server.camoSigner != nil || !routes.isEmpty else {
                 throw CLIFailure("no signing key and no route: set MOXY_KEY (or key/keys in the config file), or add routes")
             }
             if let signer = settings.signer {
                 print("ok: keys \(signer.keyIDs.joined(separator: ", ")) (default \(signer.defaultKeyID))")
             } else {
-                print("ok: no signing key (routes only)")
+                print("ok: no Moxy signing key")
+            }
+            if let camo = settings.server.camoSigner {
+                print("camo formats: \(camo.formats.names.joined(separator: ", ")); profile \(settings.server.compatProfile.rawValue)")
             }
             for route in routes {
                 print("route \(route.name): \(route.host ?? "*")\(route.pathPrefix) -> \(route.upstream)")

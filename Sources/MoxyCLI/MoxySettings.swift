@@ -52,6 +52,10 @@ public struct MoxySettings: Sendable {
                 )
             }
         }
+        for (path, value) in CompatSettings.environmentDefaults(environment, hasConfigFile: configFile != nil)
+        where fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] == nil {
+            fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
+        }
         var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
         for (path, content) in flags {
             flagValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(
@@ -63,11 +67,17 @@ public struct MoxySettings: Sendable {
             InMemoryProvider(name: "flags", values: flagValues),
             EnvironmentVariablesProvider(
                 environmentVariables: environment.filter { $0.key.hasPrefix("MOXY_") },
-                secretsSpecifier: .specific(["MOXY_KEY", "MOXY_KEYS"])
+                secretsSpecifier: .specific(["MOXY_KEY", "MOXY_KEYS", "MOXY_COMPAT_KEYS"])
             ),
             InMemoryProvider(name: "file", values: fileValues),
         ])
         var settings = try MoxySettings(reader: reader.scoped(to: "moxy"))
+        try CompatSettings.apply(
+            to: &settings,
+            reader: reader.scoped(to: "moxy"),
+            environment: environment,
+            hasConfigFile: configFile != nil
+        )
         settings.server.routes = namedRoutes + settings.server.routes
         let names = settings.server.routes.map(\.name)
         if Set(names).count != names.count {

@@ -38,6 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("route"), help: "An origin route PREFIX=UPSTREAM or HOST/PREFIX=UPSTREAM (repeatable).")
     var routes: [String] = []
     @Option(name: .customLong("signed-prefix"), help: "Path prefix reserved for signed URLs, e.g. /_s.") var signedPrefix: String?
+    @Option(name: .customLong("compat-profile"), help: "Status codes and headers for signed URLs: moxy, camo or go-camo.")
+    var compatProfile: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
 
     /// The flags that were given, by config path.
@@ -46,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         let strings: [(SettingsKey, String?)] = [
             (.listen, listen), (.threads, threads), (.idleTimeout, idleTimeout), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
-            (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix),
+            (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix), (.compatProfile, compatProfile),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),
         ]
         for (key, value) in strings { if let value { values[key.path] = .string(value) } }
@@ -64,8 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIFailure(error.message)
         }
         let signer = settings.signer
-        guard signer != nil || !settings.server.routes.isEmpty else {
-            throw CLIFailure("no signing key and no route: set MOXY_KEY (or key/keys in the config file), or give --route PREFIX=UPSTREAM")
+        guard signer != nil || settings.server.camoSigner != nil || !settings.server.routes.isEmpty else {
+            throw CLIFailure(
+                "no signing key and no route: set MOXY_KEY (or key/keys in the config file, or CAMO_KEY / GOCAMO_HMAC), or give --route PREFIX=UPSTREAM"
+            )
         }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

@@ -74,6 +74,15 @@ public struct SettingsKey: Sendable, Hashable {
         "signed_prefix", flag: "--signed-prefix", "(none)", "path prefix reserved for signed URLs, checked before routes (e.g. /_s)")
     static let cacheStatusKey = SettingsKey(
         "cache.status_key", flag: nil, "false", "add the cache key to Cache-Status (debugging)")
+    static let compatKeys = SettingsKey(
+        "compat.keys", flag: nil, "(none)", list: true, secret: true,
+        "camo / go-camo keys (raw bytes, not hex); CAMO_KEY and GOCAMO_HMAC are read too")
+    static let compatFormats = SettingsKey(
+        "compat.formats", flag: nil, "(none)", list: true,
+        "accepted camo-family formats: camo-hex, camo-query, go-camo-base64 (or camo, go-camo for both of each)")
+    static let compatProfile = SettingsKey(
+        "compat.profile", flag: "--compat-profile", "moxy", "status codes and headers for signed URLs: moxy, camo or go-camo")
+
     /// The signed-URL cache knobs (`signed.cache.*`), the same as a route's `cache.*`.
     static let signedCacheKnobs: [SettingsKey] = RouteSettings.cacheKnobs.map { knob in
         let defaults = ["default_ttl": "1h", "heuristic_max_ttl": "1d", "honor_request_cache_control": "true"]
@@ -85,6 +94,6 @@ public struct SettingsKey: Sendable, Hashable {
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, routes, signedPrefix,
-        cacheStatusKey,
+        cacheStatusKey, compatKeys, compatFormats, compatProfile,
     ] + signedCacheKnobs
 }

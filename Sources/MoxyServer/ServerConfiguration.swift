@@ -2,6 +2,7 @@
 
 import AsyncHTTPClient
 public import MoxyCache
+public import MoxySigning
 import NIOCore
 
 /// Everything the Moxy server needs to run, with the documented defaults.
@@ -30,6 +31,10 @@ public struct ServerConfiguration: Sendable {
     public var signedPrefix: String?
     /// Add the cache key to `Cache-Status` (RFC 9211 `key`), for debugging.
     public var cacheStatusKey = false
+    /// camo / go-camo URL formats and their key(s); `nil` when not enabled.
+    public var camoSigner: CamoSigner?
+    /// Whose outward behaviour signed URLs imitate (status codes, error texts, headers, service paths).
+    public var compatProfile: CompatProfile = .moxy
     /// How upstream fetches behave.
     public var upstream: UpstreamConfiguration
     /// The `Server` and `Via` token.

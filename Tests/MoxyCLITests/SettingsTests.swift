@@ -222,3 +222,43 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         }
     }
 }
+
+@Suite struct CompatSettingsTests {
+    @Test func camoKeyAloneMeansTheCamoFormatsAndProfileOnCamosPort() throws {
+        let settings = try MoxySettings.load(
+            environment: ["CAMO_KEY": "0x24FEEDFACEDEADBEEFCAFE", "PORT": "9191", "CAMO_LENGTH_LIMIT": "1048576", "CAMO_MAX_REDIRECTS": "2"],
+            configFile: nil
+        )
+        #expect(settings.server.camoSigner?.formats == .camo)
+        #expect(settings.server.compatProfile == .camo)
+        #expect(settings.server.host == "0.0.0.0" && settings.server.port == 9191)
+        #expect(settings.server.upstream.maxObjectSize == 1 << 20 && settings.server.upstream.maxRedirects == 2)
+        #expect(settings.signer == nil)
+        let path = "/1c7445993b08e79325bfa7c08ab11a5e87052be1/687474703a2f2f6578616d706c652e636f6d2f6361742e706e67"
+        #expect(try settings.server.camoSigner?.verify(path: Substring(path), query: nil) == "http://example.com/cat.png")
+    }
+
+    @Test func goCamoKeyAloneMeansTheGoCamoFormatsAndProfile() throws {
+        let settings = try MoxySettings.load(environment: ["GOCAMO_HMAC": "test"], configFile: nil)
+        #expect(settings.server.camoSigner?.formats == .goCamo)
+        #expect(settings.server.compatProfile == .goCamo)
+        #expect(settings.server.port == 8080 && settings.server.host == "0.0.0.0")
+    }
+
+    @Test func withAMoxyKeyTheFormatsAreAddedButTheProfileStaysMoxys() throws {
+        let settings = try MoxySettings.load(environment: ["GOCAMO_HMAC": "test", "MOXY_KEY": "k"], configFile: nil)
+        #expect(settings.server.camoSigner?.formats == .goCamo)
+        #expect(settings.server.compatProfile == .moxy)
+        #expect(settings.server.host == "127.0.0.1")
+        let file = temporaryFile("compat:\n  keys: [\"a\"]\n  formats: [camo-hex, go-camo-base64]\n  profile: go-camo\n")
+        let configured = try MoxySettings.load(environment: [:], configFile: file)
+        #expect(configured.server.camoSigner?.formats == [.hex, .base64])
+        #expect(configured.server.compatProfile == .goCamo)
+        #expect(throws: SettingsError.self) {
+            _ = try MoxySettings.load(environment: [:], configFile: temporaryFile("compat:\n  keys: [\"a\"]\n"))
+        }
+        #expect(throws: SettingsError.self) {
+            _ = try MoxySettings.load(environment: ["MOXY_COMPAT_PROFILE": "nginx"], configFile: nil)
+        }
+    }
+}

@@ -207,17 +207,24 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func handleSigned(_ request: Request, path: Substring, now: Int64, context: ChannelHandlerContext) {
+        let query = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[path.index(after: $0)...] }
+        let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
+        if let answer = core.serviceAnswer(path) {
+            return write(answer, cacheStatus: "moxy; detail=service", for: request, expires: nil, now: now, context: context)
+        }
         guard request.method == .GET || request.method == .HEAD else {
             return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, now, context)
         }
-        guard let signer = core.signer else {
-            return fail(ProxyError(.notFound, "no route for this path"), request, now, context)
-        }
-        let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
         let target: VerifiedTarget
         do {
-            target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
-                ?? signer.verify(path: path, now: now)
+            if let camo = core.configuration.camoSigner, let url = try camo.verify(path: path, query: query) {
+                target = VerifiedTarget(url: url, keyID: "camo", expires: nil)
+            } else if let signer = core.signer {
+                target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
+                    ?? signer.verify(path: path, now: now)
+            } else {
+                return fail(ProxyError(.notFound, "not a signed URL"), request, now, context)
+            }
         } catch let error as SigningError {
             return fail(Self.proxyError(for: error), request, now, context)
         } catch {
@@ -255,7 +262,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
                 var closing = request
                 closing.keepAlive = false
-                return fail(ProxyError(.requestTooLarge, "request body exceeds \(route.maxRequestBody) bytes"), closing, now, context)
+                return fail(
+                    ProxyError(.requestTooLarge, "request body exceeds \(route.maxRequestBody) bytes"), closing, now, context, profile: .moxy)
             }
             if request.body != nil, request.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
@@ -371,9 +379,16 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func fail(_ error: ProxyError, _ request: Request, _ now: Int64, _ context: ChannelHandlerContext) {
+    func fail(
+        _ error: ProxyError,
+        _ request: Request,
+        _ now: Int64,
+        _ context: ChannelHandlerContext,
+        profile: CompatProfile? = nil
+    ) {
         discardBody(of: request, context: context)
-        write(core.errorResponse(error), cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
+        let response = core.errorResponse(error, profile: profile)
+        write(response, cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
     }
 
     /// Ends the body stream of a request answered without forwarding it: the rest of its body is

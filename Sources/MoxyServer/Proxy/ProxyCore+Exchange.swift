@@ -165,7 +165,7 @@ extension ProxyCore {
         } catch {
             logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
             if let stale = staleOnError(lookup.entry, status: nil, forward: forward, detail: "\(error.code)") { return stale }
-            return .complete(errorResponse(error), CacheStatus(forward: forward, detail: "\(error.code)"), isError: true)
+            return .complete(errorResponse(error, profile: .moxy), CacheStatus(forward: forward, detail: "\(error.code)"), isError: true)
         }
         let responseTime = UnixTime.now()
         let requestTime = UnixTime.requestTime(startedAt: started, responseTime: responseTime)
@@ -235,11 +235,11 @@ extension ProxyCore {
             let failure = UpstreamFetcher.mapError(error)
             logger.info("upstream body failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(failure)"])
             if let stale = staleOnError(lookup.entry, status: nil, forward: forward, detail: "\(failure.code)") { return stale }
-            return .complete(errorResponse(failure), CacheStatus(forward: forward, detail: "\(failure.code)"), isError: true)
+            return .complete(errorResponse(failure, profile: .moxy), CacheStatus(forward: forward, detail: "\(failure.code)"), isError: true)
         }
         if let contentLength, contentLength != body.readableBytes {
             return .complete(
-                errorResponse(ProxyError(.upstreamError, "upstream body was incomplete")),
+                errorResponse(ProxyError(.upstreamError, "upstream body was incomplete"), profile: .moxy),
                 CacheStatus(forward: forward, detail: "incomplete"),
                 isError: true
             )
@@ -337,7 +337,7 @@ extension ProxyCore {
         } catch {
             body?.finish(error)
             logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
-            return .complete(errorResponse(error), CacheStatus(forward: .bypass, detail: "\(error.code)"), isError: true)
+            return .complete(errorResponse(error, profile: .moxy), CacheStatus(forward: .bypass, detail: "\(error.code)"), isError: true)
         }
         let status = Int(response.status.code)
         let fields = response.headers.map { (name: $0.name, value: $0.value) }

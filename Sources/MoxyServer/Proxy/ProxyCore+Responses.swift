@@ -18,7 +18,7 @@ extension ProxyCore {
         if !hasCacheControl && freshness.lifetime > 0 {
             fields.append(("Cache-Control", "public, max-age=\(freshness.lifetime)"))
         }
-        fields += ProxyCore.securityFields
+        fields += configuration.compatProfile.securityFields
         fields.append(("Server", configuration.serverName))
         return CachedResponse(
             status: upstream.status,
@@ -70,14 +70,17 @@ extension ProxyCore {
         return fields
     }
 
-    /// A `text/plain` error response that no cache keeps.
-    func errorResponse(_ error: ProxyError) -> CachedResponse {
-        var fields: [(name: String, value: String)] = [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Cache-Control", "no-store"),
-        ]
+    /// A `text/plain` error response that no cache keeps, as the profile answers it.
+    /// - Parameters:
+    ///   - error: What went wrong.
+    ///   - profile: Whose behaviour to imitate; signed URLs use the configured profile, routes Moxy's own.
+    func errorResponse(_ error: ProxyError, profile: CompatProfile? = nil) -> CachedResponse {
+        let profile = profile ?? configuration.compatProfile
+        let error = profile.adapt(error)
+        var fields: [(name: String, value: String)] = [("Content-Type", "text/plain; charset=utf-8")]
+        fields += profile.errorCacheFields
         if error.code == .methodNotAllowed { fields.append(("Allow", "GET, HEAD")) }
-        fields += ProxyCore.securityFields
+        fields += profile.securityFields
         fields.append(("Server", configuration.serverName))
         return CachedResponse(
             status: error.status,

@@ -23,18 +23,13 @@ final class ProxyCore: Sendable {
     /// Keys with a background refresh running.
     let refreshing = NIOLockedValueBox<Set<String>>([])
     private let generation = NIOLockedValueBox<UInt64>(0)
+    /// When the server started, for camo's `/status`.
+    let startDate = HTTPDate.format(UnixTime.now())
 
     /// How long a key whose response was not storable skips coalescing (Varnish's hit-for-miss).
     static let hitForMissSeconds: Int64 = 30
     /// Most keys remembered as hit-for-miss; past it the memory is cleared.
     static let hitForMissLimit = 10_000
-
-    /// Fields added to every signed-URL response: no sniffing, no active content.
-    static let securityFields: [(name: String, value: String)] = [
-        ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'"),
-        ("X-Frame-Options", "deny"),
-    ]
 
     /// Upstream response fields passed downstream for signed URLs (lowercase); everything else is dropped.
     static let passedFields: Set<String> = ["cache-control", "etag", "last-modified", "expires", "content-encoding"]
@@ -99,6 +94,24 @@ final class ProxyCore: Sendable {
         hitForMiss.withLockedValue { _ = $0.removeValue(forKey: key) }
     }
 
+    /// The answer of the compat profile's service paths (`/status`, `/healthcheck`, …), if `path` is one.
+    func serviceAnswer(_ path: Substring) -> CachedResponse? {
+        let profile = configuration.compatProfile
+        guard let body = profile.serviceAnswer(path, inFlight: coalescer.inFlight, served: store.stats.count, since: startDate)
+        else { return nil }
+        var fields: [(name: String, value: String)] = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
+        fields += profile.securityFields
+        fields.append(("Server", configuration.serverName))
+        return CachedResponse(
+            status: 200,
+            fields: fields,
+            body: ByteBuffer(string: body),
+            responseTime: UnixTime.now(),
+            freshness: .uncached,
+            downstreamMaxAge: 0
+        )
+    }
+
     /// Remembers that a key's response was not storable, so later requests do not queue behind one fetch.
     func markHitForMiss(_ key: String, now: Int64) {
         hitForMiss.withLockedValue { map in
@@ -144,6 +157,6 @@ extension ProxyCore {
             return .signed(rest.isEmpty ? "/" : rest)
         }
         if let route = routes.match(host: host, target: target) { return .route(route, target: target) }
-        return signer == nil ? .notFound : .signed(target)
+        return signer == nil && configuration.camoSigner == nil ? .notFound : .signed(target)
     }
 }
