@@ -123,10 +123,55 @@ public struct MoxySettings: Sendable {
             server.upstream.maxRedirects = count
         }
         if let types = reader.stringArray(forKey: ConfigKey(SettingsKey.contentTypes.path)) {
-            for type in types where !MoxySettings.isContentTypePattern(type) {
-                throw SettingsError(.invalidValue, "invalid upstream.content_types entry '\(type)' (use type/subtype or type/*)")
+            var patterns: [String] = []
+            for type in types {
+                if let expanded = MoxySettings.contentTypeClasses[type.lowercased()] {
+                    patterns += expanded
+                } else if MoxySettings.isContentTypePattern(type) {
+                    patterns.append(type.lowercased())
+                } else {
+                    throw SettingsError(
+                        .invalidValue,
+                        "invalid upstream.content_types entry '\(type)' (use type/subtype, type/*, or image, video, audio, font, pdf, json)")
+                }
             }
-            server.upstream.contentTypes = types.map { $0.lowercased() }
+            server.upstream.contentTypes = patterns
+        }
+        for name in reader.stringArray(forKey: ConfigKey(SettingsKey.allowClasses.path)) ?? [] {
+            guard let addressClass = AddressClass(rawValue: name.lowercased()), addressClass != .global, addressClass != .denied else {
+                let names = AddressClass.allCases.filter { $0 != .global && $0 != .denied }.map(\.rawValue).joined(separator: ", ")
+                throw SettingsError(.invalidValue, "invalid upstream.allow_classes entry '\(name)' (\(names))")
+            }
+            server.upstream.addressPolicy.allowed.insert(addressClass)
+        }
+        if let value = try parsed(.allowCredentials, ValueParsers.bool) { server.upstream.allowCredentials = value }
+        if let value = try parsed(.forwardClientAddress, ValueParsers.bool) { server.upstream.forwardClientAddress = value }
+        if let value = try parsed(.maxConcurrentFetches, { Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil } }) {
+            server.upstream.maxConcurrentFetches = value
+        }
+        for text in reader.stringArray(forKey: ConfigKey(SettingsKey.filterAllow.path)) ?? [] {
+            guard let rule = TargetFilter.Rule(text) else {
+                throw SettingsError(.invalidValue, "invalid filter.allow rule '\(text)' (host, *.host, host/path*, or an exact URL)")
+            }
+            server.upstream.filter.allow.append(rule)
+        }
+        for text in reader.stringArray(forKey: ConfigKey(SettingsKey.filterDeny.path)) ?? [] {
+            if text.contains("/"), !text.contains("://"), let network = IPNetwork(text) {
+                server.upstream.addressPolicy.deniedNetworks.append(network)
+            } else if let rule = TargetFilter.Rule(text) {
+                server.upstream.filter.deny.append(rule)
+            } else {
+                throw SettingsError(.invalidValue, "invalid filter.deny rule '\(text)' (CIDR, host, *.host, host/path*, or an exact URL)")
+            }
+        }
+        if let value = try parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {
+            server.maxURIBytes = value
+        }
+        if let value = try parsed(.maxHeaderCount, { Int($0).flatMap { (8...10_000).contains($0) ? $0 : nil } }) {
+            server.maxHeaderCount = value
+        }
+        if let value = try parsed(.maxHeaderBytes, { ValueParsers.size($0).flatMap { (1024...1 << 20).contains($0) ? $0 : nil } }) {
+            server.maxHeaderBytes = value
         }
         if let agent = text(.userAgent) { server.upstream.userAgent = agent }
         if try parsed(.allowLoopback, ValueParsers.bool) == true { server.upstream.addressPolicy.allowed.insert(.loopback) }
@@ -184,6 +229,17 @@ public struct MoxySettings: Sendable {
             throw SettingsError(.invalidValue, error.message)
         }
     }
+
+    /// Content-type classes that `upstream.content_types` accepts by name.
+    static let contentTypeClasses: [String: [String]] = [
+        "image": ["image/*"],
+        "video": ["video/*"],
+        "audio": ["audio/*"],
+        "font": ["font/*", "application/font-woff", "application/font-woff2", "application/x-font-ttf", "application/x-font-otf",
+                 "application/vnd.ms-fontobject"],
+        "pdf": ["application/pdf"],
+        "json": ["application/json"],
+    ]
 
     static func isContentTypePattern(_ text: String) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)

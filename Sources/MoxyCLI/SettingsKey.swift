@@ -67,6 +67,22 @@ public struct SettingsKey: Sendable, Hashable {
         "upstream.content_types", flag: "--content-type", "image/*", list: true, "allowed content types (repeatable flag)")
     static let userAgent = SettingsKey("upstream.user_agent", flag: nil, "Moxy/0.1", "User-Agent sent upstream")
 
+    static let allowClasses = SettingsKey(
+        "upstream.allow_classes", flag: nil, "(none)", list: true,
+        "address classes signed URLs may reach besides global: loopback, private, link-local, shared-address-space, …")
+    static let allowCredentials = SettingsKey(
+        "upstream.allow_credentials", flag: nil, "false", "fetch URLs with user:pass@ (credentials dropped) instead of refusing them")
+    static let forwardClientAddress = SettingsKey(
+        "upstream.forward_client_address", flag: nil, "false", "send the client address upstream in X-Forwarded-For (signed URLs)")
+    static let maxConcurrentFetches = SettingsKey(
+        "upstream.max_concurrent_fetches", flag: nil, "512", "upstream fetches in flight at once; 503 past it")
+    static let filterAllow = SettingsKey(
+        "filter.allow", flag: nil, "(none)", list: true, "when set, a signed target must match one: host, *.host, host/path*, exact URL")
+    static let filterDeny = SettingsKey(
+        "filter.deny", flag: nil, "(none)", list: true, "signed targets refused: CIDR, host, *.host, host/path*, exact URL")
+    static let maxURIBytes = SettingsKey("limits.max_uri_bytes", flag: nil, "8KiB", "longest request target (414 past it)")
+    static let maxHeaderCount = SettingsKey("limits.max_header_count", flag: nil, "100", "most request header fields (431 past it)")
+    static let maxHeaderBytes = SettingsKey("limits.max_header_bytes", flag: nil, "32KiB", "most request header bytes (431 past it)")
     static let routes = SettingsKey(
         "routes", flag: "--route", "(none)", list: true,
         "shorthand origin routes PREFIX=UPSTREAM or HOST/PREFIX=UPSTREAM (repeatable flag; named routes: routes.NAME.*)")
@@ -93,7 +109,9 @@ public struct SettingsKey: Sendable, Hashable {
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
-        connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, routes, signedPrefix,
+        connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
+        allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
+        maxHeaderBytes, routes, signedPrefix,
         cacheStatusKey, compatKeys, compatFormats, compatProfile,
     ] + signedCacheKnobs
 }

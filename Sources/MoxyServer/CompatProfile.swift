@@ -43,7 +43,7 @@ public enum CompatProfile: String, Sendable, Hashable, CaseIterable {
             return error
         case .camo:
             // camo answers every failure with a bare 404 (CAMO-COMPAT §3), method checks aside.
-            if error.code == .methodNotAllowed || error.code == .requestTooLarge { return error }
+            if [.methodNotAllowed, .requestTooLarge, .busy, .headersTooLarge, .uriTooLong].contains(error.code) { return error }
             return ProxyError(error.code, status: 404, "Not Found")
         case .goCamo:
             switch error.code {
@@ -56,7 +56,8 @@ public enum CompatProfile: String, Sendable, Hashable, CaseIterable {
                 return ProxyError(error.code, status: 502, "Error Fetching Resource")
             case .timeout: return ProxyError(error.code, status: 504, "Error Fetching Resource")
             case .loopDetected: return ProxyError(error.code, status: 404, "Request loop failure")
-            case .methodNotAllowed, .notCached, .requestTooLarge, .badRequest: return error
+            case .filtered: return ProxyError(error.code, status: 404, "Rejected due to filter-ruleset")
+            case .methodNotAllowed, .notCached, .requestTooLarge, .badRequest, .busy, .headersTooLarge, .uriTooLong: return error
             default: return ProxyError(error.code, status: 404, "Not Found")
             }
         }

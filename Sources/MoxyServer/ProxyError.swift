@@ -25,6 +25,10 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
             case badRequest = "bad-request"
             case notCached = "not-cached"
             case requestTooLarge = "request-too-large"
+            case filtered
+            case busy
+            case headersTooLarge = "headers-too-large"
+            case uriTooLong = "uri-too-long"
         }
 
         fileprivate let backing: Backing
@@ -68,6 +72,15 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The request body exceeds the route's limit (413).
         public static let requestTooLarge = Code(.requestTooLarge)
 
+        /// The target matches no allow rule or a deny rule of the filter (403).
+        public static let filtered = Code(.filtered)
+        /// Too many upstream fetches in flight (503).
+        public static let busy = Code(.busy)
+        /// Too many or too large request header fields (431).
+        public static let headersTooLarge = Code(.headersTooLarge)
+        /// The request target is too long (414).
+        public static let uriTooLong = Code(.uriTooLong)
+
         /// The stable text, e.g. `too-large`.
         public var description: String { backing.rawValue }
     }
@@ -99,7 +112,10 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
         switch code.backing {
         case .notFound: 404
         case .methodNotAllowed: 405
-        case .badSignature, .expired, .addressRefused: 403
+        case .badSignature, .expired, .addressRefused, .filtered: 403
+        case .busy: 503
+        case .headersTooLarge: 431
+        case .uriTooLong: 414
         case .invalidTarget, .badRequest: 400
         case .loopDetected: 508
         case .tooLarge, .requestTooLarge: 413

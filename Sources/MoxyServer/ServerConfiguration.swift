@@ -35,6 +35,12 @@ public struct ServerConfiguration: Sendable {
     public var camoSigner: CamoSigner?
     /// Whose outward behaviour signed URLs imitate (status codes, error texts, headers, service paths).
     public var compatProfile: CompatProfile = .moxy
+    /// Longest request target accepted from clients, in bytes (414 past it).
+    public var maxURIBytes = 8192
+    /// Most request header fields accepted from clients (431 past it).
+    public var maxHeaderCount = 100
+    /// Most bytes of request header fields accepted from clients (431 past it).
+    public var maxHeaderBytes = 32 << 10
     /// How upstream fetches behave.
     public var upstream: UpstreamConfiguration
     /// The `Server` and `Via` token.
@@ -91,6 +97,14 @@ public struct UpstreamConfiguration: Sendable {
     public var addressPolicy: AddressPolicy
     /// The `User-Agent` sent upstream.
     public var userAgent: String
+    /// Allow and deny rules for targets and redirect hops.
+    public var filter = TargetFilter()
+    /// Fetch URLs with user info (`user:pass@`), with the credentials dropped; refused otherwise.
+    public var allowCredentials = false
+    /// Most upstream fetches in flight at once, both modes (503 past it, or stale when allowed).
+    public var maxConcurrentFetches = 512
+    /// Send the client's address upstream in `X-Forwarded-For` for signed URLs (go-camo `--xfwd4`).
+    public var forwardClientAddress = false
     /// Whether URL hosts are checked before connecting (always on outside tests, which turn it off
     /// to exercise the connect-time check on its own).
     var checksHostBeforeConnect = true

@@ -96,7 +96,7 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
 
     @Test(arguments: [
         ("MOXY_LISTEN", "nowhere"), ("MOXY_CACHE_MEMORY_SIZE", "lots"), ("MOXY_CACHE_DEFAULT_TTL", "-5s"),
-        ("MOXY_UPSTREAM_MAX_REDIRECTS", "99"), ("MOXY_ALLOW_LOOPBACK", "maybe"), ("MOXY_UPSTREAM_CONTENT_TYPES", "image"),
+        ("MOXY_UPSTREAM_MAX_REDIRECTS", "99"), ("MOXY_ALLOW_LOOPBACK", "maybe"), ("MOXY_UPSTREAM_CONTENT_TYPES", "imagery"),
         ("MOXY_UPSTREAM_CONNECT_TIMEOUT", "0"), ("MOXY_KEYS", "no-equals-sign"), ("MOXY_ALLOW_NETWORKS", "10.0.0.0/33"),
         ("MOXY_THREADS", "0"), ("MOXY_LOG_LEVEL", "loud"),
     ])

@@ -192,6 +192,12 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func handle(_ request: Request, context: ChannelHandlerContext) {
         let now = UnixTime.now()
+        if let error = limitError(request) {
+            // The rest of such a request cannot be trusted: answer and close.
+            var closing = request
+            closing.keepAlive = false
+            return fail(error, closing, now, context, profile: .moxy)
+        }
         if request.flags.contains(.via), request.headers["via"].contains(where: { $0.contains(core.configuration.serverName) }) {
             return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
         }
@@ -242,7 +248,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             isHead: request.isHead,
             headers: [],
             directives: directives(request, core.configuration.signedCache),
-            clientAddress: nil,
+            clientAddress: remoteAddress,
             overrides: core.configuration.signedCache
         )
         let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
@@ -389,6 +395,23 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         discardBody(of: request, context: context)
         let response = core.errorResponse(error, profile: profile)
         write(response, cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
+    }
+
+    /// The client limits a request breaks, if any (nginx answers 414 and 400/431 likewise).
+    private func limitError(_ request: Request) -> ProxyError? {
+        let configuration = core.configuration
+        if request.uri.utf8.count > configuration.maxURIBytes {
+            return ProxyError(.uriTooLong, "request target longer than \(configuration.maxURIBytes) bytes")
+        }
+        if request.headers.count > configuration.maxHeaderCount {
+            return ProxyError(.headersTooLarge, "more than \(configuration.maxHeaderCount) header fields")
+        }
+        var bytes = 0
+        for (name, value) in request.headers { bytes += name.utf8.count + value.utf8.count + 4 }
+        if bytes > configuration.maxHeaderBytes {
+            return ProxyError(.headersTooLarge, "header fields larger than \(configuration.maxHeaderBytes) bytes")
+        }
+        return nil
     }
 
     /// Ends the body stream of a request answered without forwarding it: the rest of its body is

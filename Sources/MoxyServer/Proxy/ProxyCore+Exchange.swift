@@ -75,6 +75,13 @@ extension ProxyCore {
 
     /// Goes forward once: a conditional request when a stale entry has validators, a plain one otherwise.
     func exchange(_ request: CacheRequest, lookup: CacheLookup) async -> ProxyOutcome {
+        guard acquireFetch() else {
+            // Past the cap: a stale entry that may be served on error is better than a 503.
+            if let stale = staleOnError(lookup.entry, status: nil, forward: .stale, detail: "busy") { return stale }
+            let error = ProxyError(.busy, "too many upstream fetches in flight")
+            return .complete(errorResponse(error, profile: request.isSigned ? nil : .moxy), CacheStatus(detail: "busy"), isError: true)
+        }
+        defer { releaseFetch() }
         let entry = lookup.entry
         let forward: CacheStatus.Forward =
             entry == nil ? lookup.forward : (entry!.isFresh(at: UnixTime.now()) && !entry!.freshness.alwaysRevalidate ? .request : .stale)
@@ -100,7 +107,12 @@ extension ProxyCore {
     ) async -> ProxyOutcome {
         let upstream: UpstreamResponse
         do {
-            upstream = try await fetcher.fetch(target, validators: validators, logger: logger)
+            upstream = try await fetcher.fetch(
+                target,
+                validators: validators,
+                forwardedFor: fetcher.configuration.forwardClientAddress ? request.clientAddress : nil,
+                logger: logger
+            )
         } catch {
             logger.info("fetch failed", metadata: ["url": "\(target)", "error": "\(error)"])
             // Only failures of the origin (not refusals such as a wrong content type) serve stale.

@@ -18,6 +18,8 @@ extension ProxyCore {
         if !hasCacheControl && freshness.lifetime > 0 {
             fields.append(("Cache-Control", "public, max-age=\(freshness.lifetime)"))
         }
+        // Ranges are served from the stored object (go-camo passes the upstream's Accept-Ranges).
+        if upstream.status == 200 { fields.append(("Accept-Ranges", "bytes")) }
         fields += configuration.compatProfile.securityFields
         fields.append(("Server", configuration.serverName))
         return CachedResponse(

@@ -23,6 +23,7 @@ final class ProxyCore: Sendable {
     /// Keys with a background refresh running.
     let refreshing = NIOLockedValueBox<Set<String>>([])
     private let generation = NIOLockedValueBox<UInt64>(0)
+    private let fetchesInFlight = NIOLockedValueBox(0)
     /// When the server started, for camo's `/status`.
     let startDate = HTTPDate.format(UnixTime.now())
 
@@ -110,6 +111,21 @@ final class ProxyCore: Sendable {
             freshness: .uncached,
             downstreamMaxAge: 0
         )
+    }
+
+    /// Takes one of the ``UpstreamConfiguration/maxConcurrentFetches`` slots.
+    /// - Returns: `false` when all are taken.
+    func acquireFetch() -> Bool {
+        fetchesInFlight.withLockedValue { count in
+            guard count < configuration.upstream.maxConcurrentFetches else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    /// Gives a fetch slot back.
+    func releaseFetch() {
+        fetchesInFlight.withLockedValue { $0 -= 1 }
     }
 
     /// Remembers that a key's response was not storable, so later requests do not queue behind one fetch.

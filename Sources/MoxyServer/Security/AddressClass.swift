@@ -20,6 +20,8 @@ public enum AddressClass: String, Sendable, Hashable, CaseIterable {
     case reserved
     /// IPv4 embedded in IPv6: ::ffff:0:0/96, ::/96, 64:ff9b::/96, 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32.
     case embeddedIPv4 = "embedded-ipv4"
+    /// Not a class of addresses: an address in a network the operator denied (never returned by `classify`).
+    case denied
 
     /// Classifies an address.
     /// - Parameter address: The address.

@@ -13,6 +13,8 @@ public struct AddressPolicy: Sendable, Hashable {
     public var allowed: Set<AddressClass>
     /// Networks allowed whatever their class.
     public var allowedNetworks: [IPNetwork]
+    /// Networks refused whatever their class (operator deny rules); they win over every allowance.
+    public var deniedNetworks: [IPNetwork] = []
 
     /// Creates a policy.
     /// - Parameters:
@@ -34,6 +36,7 @@ public struct AddressPolicy: Sendable, Hashable {
     /// - Parameter address: The address.
     /// - Returns: The refused class, or `nil` when allowed.
     public func refusal(for address: IPAddress) -> AddressClass? {
+        if deniedNetworks.contains(where: { $0.contains(address) }) { return .denied }
         let addressClass = AddressClass.classify(address)
         if permits(addressClass) || allowedNetworks.contains(where: { $0.contains(address) }) { return nil }
         return addressClass

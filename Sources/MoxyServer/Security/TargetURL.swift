@@ -61,6 +61,17 @@ public struct TargetURL: Sendable, Hashable, CustomStringConvertible {
         self.text = String(text)
     }
 
+    /// The URL without its user info (`http://user:pass@host/` → `http://host/`), or `nil` when it has none.
+    /// - Parameter text: A URL.
+    /// - Returns: The URL without credentials.
+    public static func droppingUserInfo(_ text: String) -> String? {
+        guard let schemeEnd = text.firstRange(of: "://") else { return nil }
+        let afterScheme = text[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        guard let at = afterScheme[..<authorityEnd].lastIndex(of: "@") else { return nil }
+        return String(text[..<schemeEnd.upperBound]) + String(text[text.index(after: at)...])
+    }
+
     /// The URL text.
     public var description: String { text }
 

@@ -48,17 +48,25 @@ public final class UpstreamFetcher: Sendable {
     /// - Parameters:
     ///   - url: The target URL exactly as signed.
     ///   - validators: `If-None-Match` / `If-Modified-Since` fields for a revalidation; a `304` is then returned as is.
+    ///   - forwardedFor: The client address for `X-Forwarded-For`, sent only when given.
     ///   - logger: Where to log.
     /// - Returns: The final, checked response with its whole body.
     /// - Throws: ``ProxyError``.
-    public func fetch(_ url: String, validators: [(name: String, value: String)] = [], logger: Logger)
+    public func fetch(
+        _ url: String,
+        validators: [(name: String, value: String)] = [],
+        forwardedFor: String? = nil,
+        logger: Logger
+    )
         async throws(ProxyError) -> UpstreamResponse
     {
         // The HTTP client's deadline covers the response head; the race covers the body too.
         let total = Duration.milliseconds(Int64(configuration.totalTimeout * 1000))
         do {
             return try await withThrowingTaskGroup(of: UpstreamResponse?.self) { group in
-                group.addTask { try await self.fetchFollowingRedirects(url, validators: validators, logger: logger) }
+                group.addTask {
+                    try await self.fetchFollowingRedirects(url, validators: validators, forwardedFor: forwardedFor, logger: logger)
+                }
                 group.addTask {
                     try await Task.sleep(for: total)
                     return nil
@@ -77,8 +85,11 @@ public final class UpstreamFetcher: Sendable {
     private func fetchFollowingRedirects(
         _ url: String,
         validators: [(name: String, value: String)],
+        forwardedFor: String?,
         logger: Logger
     ) async throws(ProxyError) -> UpstreamResponse {
+        var url = url
+        if configuration.allowCredentials, let plain = TargetURL.droppingUserInfo(url) { url = plain }
         guard var target = TargetURL(url) else {
             throw ProxyError(.invalidTarget, "target is not a fetchable http(s) URL")
         }
@@ -86,6 +97,9 @@ public final class UpstreamFetcher: Sendable {
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.totalTimeout * 1000))
         var redirects = 0
         while true {
+            if configuration.filter.refuses(target) {
+                throw ProxyError(.filtered, redirects == 0 ? "target refused by the filter rules" : "redirect target refused by the filter rules")
+            }
             try await checkHost(of: target)
             var request = HTTPClientRequest(url: target.text)
             request.method = .GET
@@ -93,6 +107,7 @@ public final class UpstreamFetcher: Sendable {
             request.headers.add(name: "Via", value: "1.1 \(viaToken)")
             request.headers.add(name: "Accept", value: configuration.contentTypes.joined(separator: ", "))
             if redirects == 0 { for field in validators { request.headers.add(name: field.name, value: field.value) } }
+            if let forwardedFor { request.headers.add(name: "X-Forwarded-For", value: forwardedFor) }
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(request, deadline: deadline, logger: logger)
@@ -152,7 +167,14 @@ public final class UpstreamFetcher: Sendable {
         guard contentTypes.count == 1, let contentType = MediaType(contentTypes[0]) else {
             throw ProxyError(.contentType, contentTypes.isEmpty ? "upstream sent no content type" : "malformed content type")
         }
-        guard configuration.contentTypes.contains(where: { contentType.matches($0.lowercased()) }) else {
+        // Active content (HTML) only when listed by name, never through a wildcard such as */*.
+        let active = ["text/html", "application/xhtml+xml"].contains("\(contentType.type)/\(contentType.subtype)")
+        guard
+            configuration.contentTypes.contains(where: {
+                let pattern = $0.lowercased()
+                return contentType.matches(pattern) && (!active || !pattern.contains("*"))
+            })
+        else {
             throw ProxyError(.contentType, "content type \(contentType.type)/\(contentType.subtype) is not allowed")
         }
         var body = ByteBuffer()
