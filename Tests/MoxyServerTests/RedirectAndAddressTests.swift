@@ -143,6 +143,8 @@ func machineHostnameResolvesToLoopback() -> Bool {
         ("::ffff:8.8.8.8", .embeddedIPv4), ("64:ff9b::a00:1", .embeddedIPv4), ("2002:a00:1::", .embeddedIPv4),
         ("2001:0:a00:1::", .embeddedIPv4), ("8.8.8.8", .global), ("172.32.0.1", .global), ("2606:4700::1111", .global),
         ("localhost", .loopback), ("LOCALHOST.", .loopback), ("a.b.localhost", .loopback), ("x.localdomain", .loopback),
+        ("::10.0.0.1", .embeddedIPv4), ("198.51.100.7", .reserved), ("203.0.113.9", .reserved), ("198.18.0.1", .reserved),
+        ("100::1", .reserved), ("192.88.99.1", .reserved), ("0.1.2.3", .unspecified), ("233.252.0.1", .multicast),
     ])
     func classifiesWithoutConnecting(_ host: String, _ expected: AddressClass) {
         #expect(AddressClass.classify(host: host) == expected, "\(host)")

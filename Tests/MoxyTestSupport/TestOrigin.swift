@@ -71,8 +71,8 @@ public final class TestOrigin: Sendable {
     /// Creates an origin; call ``start(group:)``.
     public init() {}
 
-    /// Binds to 127.0.0.1 on a free port.
-    public func start(group: any EventLoopGroup) async throws {
+    /// Binds to a loopback address (default 127.0.0.1) on a free port.
+    public func start(group: any EventLoopGroup, host: String = "127.0.0.1") async throws {
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -82,7 +82,7 @@ public final class TestOrigin: Sendable {
                     try channel.pipeline.syncOperations.addHandler(OriginHandler(origin: self))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         port = bound.localAddress?.port ?? 0
         channel.withLockedValue { $0 = bound }
     }

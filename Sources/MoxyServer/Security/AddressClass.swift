@@ -68,9 +68,10 @@ public enum AddressClass: String, Sendable, Hashable, CaseIterable {
     /// - Returns: The class of a literal; `.loopback` for `localhost`/`localdomain` names and their
     ///   subdomains; `nil` for other names, which are checked after resolution.
     public static func classify(host: some StringProtocol) -> AddressClass? {
-        if let address = IPAddress(parsing: host) { return classify(address) }
         var name = host.lowercased()
+        // A trailing dot does not make a literal a name (`127.0.0.1.` is 127.0.0.1, as browsers read it).
         while name.hasSuffix(".") { name.removeLast() }
+        if let address = IPAddress(parsing: name) { return classify(address) }
         for reserved in ["localhost", "localdomain"] where name == reserved || name.hasSuffix("." + reserved) {
             return .loopback
         }

@@ -46,7 +46,9 @@ public struct AddressPolicy: Sendable, Hashable {
     /// - Parameter host: An IP literal in any spelling, or a name.
     /// - Returns: The refused class, or `nil` when the host may be tried (names are checked again on connect).
     public func refusal(forHost host: some StringProtocol) -> AddressClass? {
-        if let address = IPAddress(parsing: host) { return refusal(for: address) }
+        var literal = Substring(host)
+        while literal.hasSuffix(".") { literal = literal.dropLast() }
+        if let address = IPAddress(parsing: literal) { return refusal(for: address) }
         guard let addressClass = AddressClass.classify(host: host) else { return nil }
         return permits(addressClass) ? nil : addressClass
     }
