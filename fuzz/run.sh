@@ -8,8 +8,10 @@ cd "$(dirname "$0")"
 TARGET=${1:?usage: fuzz/run.sh TARGET SECONDS}
 SECONDS_TO_RUN=${2:?usage: fuzz/run.sh TARGET SECONDS}
 shift 2
-swift build -c release --product "$TARGET" -Xswiftc -sanitize=fuzzer,address >&2
-BIN="$(swift build -c release -Xswiftc -sanitize=fuzzer,address --show-bin-path)/$TARGET"
+# lld: gold fails on these objects with an internal error.
+FLAGS=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld)
+swift build "${FLAGS[@]}" --product "$TARGET" >&2
+BIN="$(swift build "${FLAGS[@]}" --show-bin-path)/$TARGET"
 mkdir -p "corpus/$TARGET" "crashers/$TARGET"
 [ -d "seeds/$TARGET" ] && cp -n seeds/"$TARGET"/* "corpus/$TARGET/" 2>/dev/null || true
 exec "$BIN" "corpus/$TARGET" -max_total_time="$SECONDS_TO_RUN" -artifact_prefix="crashers/$TARGET/" -print_final_stats=1 "$@"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import Crypto
+import Crypto
 
 /// The URL formats of camo and go-camo (HMAC-SHA1 over the target URL, the key's raw bytes as key),
 /// so that sites can move to Moxy without re-signing a URL (`docs/security.md`, CAMO-COMPAT §1).
