@@ -3,6 +3,7 @@
 import AsyncHTTPClient
 import Foundation
 import MoxyServer
+import MoxySigning
 import MoxyTestSupport
 import NIOCore
 import NIOHTTP1
@@ -123,6 +124,29 @@ struct MoxyBinary {
         let statuses = try await Self.getTwice(url, expecting: "pixel")
         #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
         #expect(statuses.last?.hasPrefix("moxy; hit; ttl=") == true)
+        #expect(origin.count("/pixel.png") == 1)
+        try await Self.stop(server)
+    }
+
+    @Test func aCamoUnitSwitchesByChangingOnlyTheBinary() async throws {
+        let origin = TestOrigin()
+        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        defer { Task { await origin.stop() } }
+        origin.route("/pixel.png", OriginRoute(body: Array("pixel".utf8)))
+        // camo's environment (plus loopback, which camo reaches and Moxy refuses by default).
+        let env = ["CAMO_KEY": "0x24FEEDFACEDEADBEEFCAFE", "MOXY_ALLOW_LOOPBACK": "true"]
+        let (server, port) = try await Self.startServer([], environment: env)
+        defer { if server.isRunning { server.terminate() } }
+        let camo = try CamoSigner(keys: ["0x24FEEDFACEDEADBEEFCAFE"], formats: .camo)
+        let statuses = try await Self.getTwice("http://127.0.0.1:\(port)" + camo.sign(origin.url("/pixel.png"), format: .hex), expecting: "pixel")
+        #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let bad = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/0000000000000000000000000000000000000000/00"), timeout: .seconds(5))
+        #expect(bad.status.code == 404)
+        let query = try await client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)" + camo.sign(origin.url("/pixel.png"), format: .query)), timeout: .seconds(5))
+        #expect(query.status.code == 200)
+        try await client.shutdown()
         #expect(origin.count("/pixel.png") == 1)
         try await Self.stop(server)
     }
