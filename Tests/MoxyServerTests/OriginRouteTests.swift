@@ -8,9 +8,16 @@ import NIOHTTP1
 import Testing
 
 /// A route `/` (or `prefix`) to the test origin.
-func originRoute(_ origin: TestOrigin, prefix: String = "/", cache: CacheOverrides = CacheOverrides()) throws -> RouteConfiguration {
+func originRoute(
+    _ origin: TestOrigin,
+    prefix: String = "/",
+    cache: CacheOverrides = CacheOverrides(),
+    _ change: (inout RouteConfiguration) -> Void = { _ in }
+) throws -> RouteConfiguration {
     let upstream = try #require(TargetURL(origin.url("")))
-    return RouteConfiguration(name: "origin", pathPrefix: prefix, upstream: upstream, cache: cache)
+    var route = RouteConfiguration(name: "origin", pathPrefix: prefix, upstream: upstream, cache: cache)
+    change(&route)
+    return route
 }
 
 /// A text response with the given fields.
@@ -118,13 +125,7 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
     }
 
     @Test func responsesAboveTheObjectLimitStreamUncached() async throws {
-        try await MoxyHarness.run(
-            routes: { origin in
-                var route = try originRoute(origin)
-                route.maxObjectSize = 64 << 10
-                return [route]
-            }
-        ) { moxy in
+        try await MoxyHarness.run(routes: { [try originRoute($0) { $0.maxObjectSize = 64 << 10 }] }) { moxy in
             let big = (0..<(1 << 20)).map { UInt8($0 % 253) }
             moxy.origin.route("/chunked", OriginRoute(headers: [("Cache-Control", "max-age=60")], body: big, chunks: 32))
             moxy.origin.route("/sized", OriginRoute(headers: [("Cache-Control", "max-age=60")], body: big))
@@ -140,13 +141,7 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
     }
 
     @Test func requestBodiesAboveTheLimitAre413() async throws {
-        try await MoxyHarness.run(
-            routes: { origin in
-                var route = try originRoute(origin)
-                route.maxRequestBody = 1000
-                return [route]
-            }
-        ) { moxy in
+        try await MoxyHarness.run(routes: { [try originRoute($0) { $0.maxRequestBody = 1000 }] }) { moxy in
             moxy.origin.respond("/up") { _ in text("ok") }
             let response = try await moxy.request("/up", method: .POST, body: Array(repeating: 1, count: 5000))
             #expect(response.status == 413)
@@ -223,13 +218,7 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
 
 @Suite struct OriginRouteEdgeTests {
     @Test func chunkedUploadsStreamAndAreCutAtTheLimit() async throws {
-        try await MoxyHarness.run(
-            routes: { origin in
-                var route = try originRoute(origin)
-                route.maxRequestBody = 16
-                return [route]
-            }
-        ) { moxy in
+        try await MoxyHarness.run(routes: { [try originRoute($0) { $0.maxRequestBody = 16 }] }) { moxy in
             moxy.origin.respond("/upload") { request in text("got \(String(decoding: request.body, as: UTF8.self))") }
             let small = try await RawClient.exchange(
                 port: moxy.port,
