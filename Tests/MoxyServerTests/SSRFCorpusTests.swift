@@ -81,3 +81,42 @@ import Testing
         }
     }
 }
+
+/// Every forbidden class that is not loopback, checked on the pure redirect policy: no test may send
+/// a packet to these addresses, so none is ever connected to, even if the policy were wrong.
+@Suite struct RedirectPolicyTests {
+    static let forbidden: [String] = [
+        "http://10.0.0.1/", "http://172.16.5.4/", "http://192.168.0.1/", "http://100.64.0.1/", "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/", "http://224.0.0.1/", "http://[ff02::1]/", "http://255.255.255.255/", "http://240.0.0.1/",
+        "http://192.0.2.1/", "http://198.51.100.1/", "http://203.0.113.1/", "http://198.18.0.1/", "http://[2001:db8::1]/",
+        "http://[fec0::1]/", "http://[fd00::1]/", "http://[::ffff:10.0.0.1]/", "http://[::a00:1]/", "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[2002:a9fe:a9fe::]/", "http://[2001:0:a9fe:a9fe::]/", "http://0xa9fea9fe/", "http://2852039166/",
+        "http://0251.0376.0251.0376/", "http://169.254.43518/", "http://0xA9.0xFE.0xA9.0xFE/", "http://10.1/", "http://metadata.localhost/",
+    ]
+
+    @Test(arguments: forbidden)
+    func everyForbiddenClassIsRefusedAsARedirectHop(_ location: String) throws {
+        let from = try #require(TargetURL("https://images.example.com/a.png"))
+        let next = try UpstreamFetcher.redirectTarget(from: from, status: 302, location: location)
+        let refusal = UpstreamFetcher.refusal(of: next, isRedirect: true, configuration: UpstreamConfiguration())
+        #expect(refusal?.code == .addressRefused, "\(location)")
+        // The first URL is judged the same way.
+        #expect(UpstreamFetcher.refusal(of: next, isRedirect: false, configuration: UpstreamConfiguration())?.status == 403)
+    }
+
+    @Test func redirectsResolveLikeBrowsersAndKeepThePort() throws {
+        let from = try #require(TargetURL("http://img.example.com:8080/dir/a.png"))
+        #expect(try UpstreamFetcher.redirectTarget(from: from, status: 301, location: "/b.png").text == "http://img.example.com:8080/b.png")
+        #expect(try UpstreamFetcher.redirectTarget(from: from, status: 302, location: "c.png").text == "http://img.example.com:8080/dir/c.png")
+        #expect(try UpstreamFetcher.redirectTarget(from: from, status: 307, location: "//other.example/x").host == "other.example")
+        #expect(throws: ProxyError.self) { try UpstreamFetcher.redirectTarget(from: from, status: 302, location: nil) }
+        #expect(throws: ProxyError.self) { try UpstreamFetcher.redirectTarget(from: from, status: 302, location: "ftp://x/y") }
+        #expect(throws: ProxyError.self) { try UpstreamFetcher.redirectTarget(from: from, status: 302, location: "http://u:p@x/y") }
+        // Allowed by a class or a network on purpose.
+        var configuration = UpstreamConfiguration()
+        configuration.addressPolicy = AddressPolicy(allowed: [.linkLocal])
+        #expect(UpstreamFetcher.refusal(of: TargetURL("http://169.254.169.254/")!, isRedirect: true, configuration: configuration) == nil)
+        configuration.filter = TargetFilter(deny: [TargetFilter.Rule("169.254.169.254")!])
+        #expect(UpstreamFetcher.refusal(of: TargetURL("http://169.254.169.254/")!, isRedirect: true, configuration: configuration)?.code == .filtered)
+    }
+}

@@ -97,8 +97,10 @@ public final class UpstreamFetcher: Sendable {
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.totalTimeout * 1000))
         var redirects = 0
         while true {
-            if configuration.filter.refuses(target) {
-                throw ProxyError(.filtered, redirects == 0 ? "target refused by the filter rules" : "redirect target refused by the filter rules")
+            if let refusal = Self.refusal(
+                of: target, isRedirect: redirects > 0, configuration: configuration, checkAddress: configuration.checksHostBeforeConnect)
+            {
+                throw refusal
             }
             try await checkHost(of: target)
             var request = HTTPClientRequest(url: target.text)
@@ -116,12 +118,7 @@ public final class UpstreamFetcher: Sendable {
             }
             let status = Int(response.status.code)
             if [301, 302, 303, 307, 308].contains(status) {
-                guard let location = response.headers.first(name: "location") else {
-                    throw ProxyError(.badRedirect, "upstream redirect \(status) has no Location")
-                }
-                guard let next = target.resolving(location) else {
-                    throw ProxyError(.badRedirect, "upstream redirect to an unsupported URL")
-                }
+                let next = try Self.redirectTarget(from: target, status: status, location: response.headers.first(name: "location"))
                 redirects += 1
                 guard redirects <= configuration.maxRedirects else {
                     throw ProxyError(.tooManyRedirects, "more than \(configuration.maxRedirects) redirects")
@@ -206,6 +203,45 @@ public final class UpstreamFetcher: Sendable {
             responseTime: responseTime,
             finalURL: target
         )
+    }
+
+    /// The next hop of a redirect: the `Location` resolved against the current URL (a path-only
+    /// `Location` keeps the scheme, host and port). Pure; the hop is then checked like the first URL.
+    /// - Parameters:
+    ///   - current: The URL that answered with a redirect.
+    ///   - status: The redirect status.
+    ///   - location: The `Location` field, if any.
+    /// - Returns: The next URL.
+    /// - Throws: ``ProxyError`` `bad-redirect` without a usable `Location`.
+    public static func redirectTarget(from current: TargetURL, status: Int, location: String?) throws(ProxyError) -> TargetURL {
+        guard let location else { throw ProxyError(.badRedirect, "upstream redirect \(status) has no Location") }
+        guard let next = current.resolving(location) else {
+            throw ProxyError(.badRedirect, "upstream redirect to an unsupported URL")
+        }
+        return next
+    }
+
+    /// Why a target (or redirect hop) is refused before any name resolution or connection: the
+    /// filter rules, then the address policy on literal hosts and `localhost`-style names. Pure.
+    /// - Parameters:
+    ///   - target: The URL.
+    ///   - isRedirect: Whether it is a redirect hop (for the message).
+    ///   - configuration: The policy and rules.
+    ///   - checkAddress: Whether to apply the address policy (tests turn it off to reach the connect-time check).
+    /// - Returns: The refusal, or `nil` when the target may be resolved and tried.
+    public static func refusal(
+        of target: TargetURL,
+        isRedirect: Bool,
+        configuration: UpstreamConfiguration,
+        checkAddress: Bool = true
+    ) -> ProxyError? {
+        if configuration.filter.refuses(target) {
+            return ProxyError(.filtered, isRedirect ? "redirect target refused by the filter rules" : "target refused by the filter rules")
+        }
+        if checkAddress, let refused = configuration.addressPolicy.refusal(forHost: target.host) {
+            return ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+        }
+        return nil
     }
 
     /// Refuses hosts whose literal address, name, or resolved addresses are in a refused class,
