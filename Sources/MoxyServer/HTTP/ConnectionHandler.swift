@@ -31,17 +31,17 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     let core: ProxyCore
-    private var queue = CircularBuffer<Request>(initialCapacity: 4)
-    private var waitingForFetch = false
-    private var readHeld = false
+    var queue = CircularBuffer<Request>(initialCapacity: 4)
+    var waitingForFetch = false
+    var readHeld = false
     var closed = false
     var dates = DateHeaderCache()
-    private var remoteAddress: String?
+    var remoteAddress: String?
     /// The body being received, until its `.end`.
-    private var receivingBody: RequestBodyStream?
-    private var bodyBytes = 0
-    private var bodyLimit = Int.max
-    private var bodyPaused = false
+    var receivingBody: RequestBodyStream?
+    var bodyBytes = 0
+    var bodyLimit = Int.max
+    var bodyPaused = false
 
     init(core: ProxyCore) {
         self.core = core
@@ -190,7 +190,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         releaseHeldRead(context: context)
     }
 
-    private func handle(_ request: Request, context: ChannelHandlerContext) {
+    func handle(_ request: Request, context: ChannelHandlerContext) {
         let now = UnixTime.now()
         if let error = limitError(request) {
             // The rest of such a request cannot be trusted: answer and close.
@@ -212,179 +212,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func handleSigned(_ request: Request, path: Substring, now: Int64, context: ChannelHandlerContext) {
-        let query = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[path.index(after: $0)...] }
-        let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
-        if let answer = core.serviceAnswer(path) {
-            return write(answer, cacheStatus: "moxy; detail=service", for: request, expires: nil, now: now, context: context)
-        }
-        guard request.method == .GET || request.method == .HEAD else {
-            return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, now, context)
-        }
-        let target: VerifiedTarget
-        do {
-            if let camo = core.configuration.camoSigner, let url = try camo.verify(path: path, query: query) {
-                target = VerifiedTarget(url: url, keyID: "camo", expires: nil)
-            } else if let signer = core.signer {
-                target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
-                    ?? signer.verify(path: path, now: now)
-            } else {
-                return fail(ProxyError(.notFound, "not a signed URL"), request, now, context)
-            }
-        } catch let error as SigningError {
-            return fail(Self.proxyError(for: error), request, now, context)
-        } catch {
-            return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
-        }
-        let entry = core.store.get(target.url)
-        if let entry, request.flags.isDisjoint(with: [.directives, .conditional, .range]), entry.isFresh(at: now), !entry.freshness.alwaysRevalidate {
-            // The hot path: a fresh hit for a plain request.
-            writeHit(entry, for: request, expires: target.expires, now: now, context: context)
-            return
-        }
-        let cacheRequest = CacheRequest(
-            source: .signed(target),
-            key: target.url,
-            isHead: request.isHead,
-            headers: [],
-            directives: directives(request, core.configuration.signedCache),
-            clientAddress: remoteAddress,
-            overrides: core.configuration.signedCache
-        )
-        let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
-        answerFromCache(request, cacheRequest, lookup: lookup, expires: target.expires, now: now, context: context)
-    }
-
-    private func handleRoute(
-        _ request: Request,
-        route: RouteConfiguration,
-        target: Substring,
-        host: String?,
-        now: Int64,
-        context: ChannelHandlerContext
-    ) {
-        guard request.method == .GET || request.method == .HEAD else {
-            if let length = request.contentLength, length > route.maxRequestBody {
-                request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
-                var closing = request
-                closing.keepAlive = false
-                return fail(
-                    ProxyError(.requestTooLarge, "request body exceeds \(route.maxRequestBody) bytes"), closing, now, context, profile: .moxy)
-            }
-            if request.body != nil, request.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
-            }
-            waitingForFetch = true
-            let fields = request.fields
-            let address = remoteAddress
-            let promise = context.eventLoop.makePromise(of: ProxyOutcome.self)
-            promise.completeWithTask {
-                await self.core.pass(
-                    method: request.method,
-                    route: route,
-                    target: target,
-                    host: host,
-                    headers: fields,
-                    clientAddress: address,
-                    body: request.body,
-                    contentLength: request.contentLength
-                )
-            }
-            deliver(promise.futureResult, for: request, expires: nil, context: context)
-            return
-        }
-        let fields = request.fields
-        let key = core.routeKey(route, host: host, target: target)
-        let cacheRequest = CacheRequest(
-            source: .route(route, url: route.upstreamURL(for: target)),
-            key: key,
-            isHead: request.isHead,
-            headers: fields,
-            directives: directives(request, route.cache),
-            clientAddress: remoteAddress,
-            overrides: route.cache
-        )
-        let lookup = core.lookup(key, headers: fields)
-        answerFromCache(request, cacheRequest, lookup: lookup, expires: nil, now: now, context: context)
-    }
-
-    private func directives(_ request: Request, _ overrides: CacheOverrides) -> RequestDirectives {
-        guard overrides.honorRequestDirectives, request.flags.contains(.directives) else { return .none }
-        return RequestDirectives(headers: request.fields)
-    }
-
-    /// Serves a stored entry when the reuse policy allows it; otherwise goes forward.
-    private func answerFromCache(
-        _ request: Request,
-        _ cacheRequest: CacheRequest,
-        lookup: CacheLookup,
-        expires: Int64?,
-        now: Int64,
-        context: ChannelHandlerContext
-    ) {
-        if let entry = lookup.entry {
-            let age = entry.age(at: now)
-            let ttl = entry.freshness.lifetime - age
-            var status = CacheStatus(hit: true, ttl: ttl)
-            if core.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            switch ReusePolicy.decide(entry.freshness, age: age, request: cacheRequest.directives) {
-            case .serve(let stale):
-                if stale { status.detail = "max-stale" }
-                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
-            case .serveAndRefresh:
-                core.refreshInBackground(cacheRequest, lookup: lookup)
-                status.detail = "stale-while-revalidate"
-                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
-            case .validate:
-                break
-            }
-        }
-        if cacheRequest.directives.onlyIfCached {
-            return fail(ProxyError(.notCached, "not in cache (only-if-cached)"), request, now, context)
-        }
-        waitingForFetch = true
-        var future = core.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
-        if core.configuration.cacheStatusKey {
-            future = future.map { outcome in
-                var outcome = outcome
-                outcome.cacheStatus.key = cacheRequest.key
-                return outcome
-            }
-        }
-        deliver(future, for: request, expires: expires, context: context)
-    }
-
-    /// Writes an asynchronous outcome when it arrives, then resumes the queue.
-    private func deliver(
-        _ future: EventLoopFuture<ProxyOutcome>,
-        for request: Request,
-        expires: Int64?,
-        context: ChannelHandlerContext
-    ) {
-        future.assumeIsolated().whenSuccess { outcome in
-            guard !self.closed else {
-                self.waitingForFetch = false
-                return
-            }
-            let now = UnixTime.now()
-            var status = outcome.cacheStatus
-            if status.hit, let response = outcome.response { status.ttl = response.freshness.lifetime - response.age(at: now) }
-            if let response = outcome.response {
-                let expiry = outcome.isError ? nil : expires
-                if status.hit || status.stored {
-                    self.writeStored(response, cacheStatus: status.value(), for: request, expires: expiry, now: now, context: context)
-                } else {
-                    self.write(response, cacheStatus: status.value(), for: request, expires: expiry, now: now, context: context)
-                }
-                self.finishedAsync(context: context)
-            } else if let stream = outcome.stream {
-                self.writeStream(stream, cacheStatus: status.value(), for: request, context: context)
-            } else {
-                self.finishedAsync(context: context)
-            }
-        }
-    }
-
     func fail(
         _ error: ProxyError,
         _ request: Request,
@@ -398,7 +225,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The client limits a request breaks, if any (nginx answers 414 and 400/431 likewise).
-    private func limitError(_ request: Request) -> ProxyError? {
+    func limitError(_ request: Request) -> ProxyError? {
         let configuration = core.configuration
         if request.uri.utf8.count > configuration.maxURIBytes {
             return ProxyError(.uriTooLong, "request target longer than \(configuration.maxURIBytes) bytes")
@@ -416,7 +243,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ends the body stream of a request answered without forwarding it: the rest of its body is
     /// read and dropped, so the connection neither stalls nor buffers it.
-    private func discardBody(of request: Request, context: ChannelHandlerContext) {
+    func discardBody(of request: Request, context: ChannelHandlerContext) {
         guard let body = request.body else { return }
         body.finish(ProxyError(.badRequest, "request answered without its body"))
         if let receiving = receivingBody, receiving.delegate === body.delegate {

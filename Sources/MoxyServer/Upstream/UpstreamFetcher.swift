@@ -189,11 +189,7 @@ public final class UpstreamFetcher: Sendable {
             throw Self.mapError(error)
         }
         // Keep exactly the bytes: the growth slack of the accumulating buffer would cost cache memory.
-        if body.capacity > body.readableBytes + body.readableBytes / 8 + 64 {
-            var exact = ByteBufferAllocator().buffer(capacity: body.readableBytes)
-            exact.writeImmutableBuffer(body)
-            body = exact
-        }
+        body = ByteBuffer.exact(body)
         return UpstreamResponse(
             status: status,
             headers: response.headers.map { (name: $0.name, value: $0.value) },
