@@ -21,10 +21,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var keepAlive: Bool
         var headers: HTTPHeaders
         var flags: RequestFlags
+        /// The bytes of all header field lines.
+        var headerBytes: Int
         /// The streamed body of a request forwarded to a route.
         var body: RequestBodyStream?
         var contentLength: Int?
-        var route: RouteConfiguration?
 
         var isHead: Bool { method == .HEAD }
         var fields: [(name: String, value: String)] { headers.map { (name: $0.name, value: $0.value) } }
@@ -54,13 +55,16 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            var headerBytes = 0
+            let flags = RequestFlags(head.headers, bytes: &headerBytes)
             var request = Request(
                 method: head.method,
                 uri: head.uri,
                 version: head.version,
                 keepAlive: head.isKeepAlive,
                 headers: head.headers,
-                flags: RequestFlags(head.headers)
+                flags: flags,
+                headerBytes: headerBytes
             )
             startBody(&request, context: context)
             queue.append(request)
@@ -91,7 +95,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard request.method != .GET, request.method != .HEAD,
             case .route(let route, _) = core.resolve(Substring(request.uri), host: request.headers.first(name: "host"))
         else { return }
-        request.route = route
         guard hasBody else { return }
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -166,7 +169,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             queue.removeAll()
             let response = core.errorResponse(ProxyError(.badRequest, "malformed HTTP request"))
             let request = Request(
-                method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: RequestFlags([:]))
+                method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
             write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, now: UnixTime.now(), context: context)
             context.flush()
         } else {
@@ -233,9 +236,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if request.headers.count > configuration.maxHeaderCount {
             return ProxyError(.headersTooLarge, "more than \(configuration.maxHeaderCount) header fields")
         }
-        var bytes = 0
-        for (name, value) in request.headers { bytes += name.utf8.count + value.utf8.count + 4 }
-        if bytes > configuration.maxHeaderBytes {
+        if request.headerBytes > configuration.maxHeaderBytes {
             return ProxyError(.headersTooLarge, "header fields larger than \(configuration.maxHeaderBytes) bytes")
         }
         return nil

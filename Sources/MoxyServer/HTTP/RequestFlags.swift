@@ -18,9 +18,15 @@ struct RequestFlags: OptionSet {
 
     init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    init(_ headers: HTTPHeaders) {
+    /// Scans the fields once, also adding up their size (for the client limits).
+    /// - Parameters:
+    ///   - headers: The request fields.
+    ///   - bytes: Set to the bytes of all field lines.
+    init(_ headers: HTTPHeaders, bytes: inout Int) {
         var flags: RequestFlags = []
-        for (name, _) in headers {
+        bytes = 0
+        for (name, value) in headers {
+            bytes += name.utf8.count + value.utf8.count + 4
             switch name.utf8.count {
             case 3 where name.lowercased() == "via": flags.insert(.via)
             case 5 where name.lowercased() == "range": flags.insert(.range)
