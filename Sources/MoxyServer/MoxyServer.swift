@@ -75,13 +75,14 @@ public final class MoxyServer: Service, Sendable {
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         channel.withLockedValue { $0 = bound }
         let port = bound.localAddress?.port ?? configuration.port
-        logger.info(
-            "moxy listening",
-            metadata: [
-                "address": "\(configuration.host):\(port)", "threads": "\(threads)",
-                "routes": "\(configuration.routes.map { "\($0.host ?? "*")\($0.pathPrefix)=\($0.upstream)" }.joined(separator: " "))",
-            ]
-        )
+        var metadata: Logger.Metadata = ["address": "\(configuration.host):\(port)", "threads": "\(threads)"]
+        if !configuration.routes.isEmpty {
+            metadata["routes"] = "\(configuration.routes.map { "\($0.host ?? "*")\($0.pathPrefix)=\($0.upstream)" }.joined(separator: " "))"
+        }
+        if let camo = configuration.camoSigner {
+            metadata["compat"] = "\(camo.formats.names.joined(separator: ",")) profile=\(configuration.compatProfile.rawValue)"
+        }
+        logger.info("moxy listening", metadata: metadata)
         return port
     }
 
