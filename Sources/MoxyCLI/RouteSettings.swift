@@ -10,7 +10,7 @@ enum RouteSettings {
     /// The fields of a named route (besides `cache.*`).
     static let routeFields: Set<String> = [
         "host", "path_prefix", "upstream", "strip_prefix", "preserve_host", "max_request_body", "max_object_size",
-        "forwarded_headers",
+        "forwarded_headers", "request_headers", "response_headers",
     ]
 
     /// The cache knobs, with what each does (documentation order).
@@ -175,6 +175,30 @@ enum RouteSettings {
             if let value = try bool("forwarded_headers") { route.forwardedHeaders = value }
             if let value = try size("max_request_body") { route.maxRequestBody = value }
             if let value = try size("max_object_size") { route.maxObjectSize = value }
+            func headerList(_ field: String) throws -> [(name: String, value: String)] {
+                let items: [String]
+                switch fields[field] {
+                case nil: return []
+                case .scalar(let text)?: items = [text]
+                case .list(let list)?: items = list
+                }
+                return try items.map { item in
+                    guard let colon = item.firstIndex(of: ":") else {
+                        throw SettingsError(.invalidValue, "invalid \(context).\(field) entry '\(item)' (use \"Name: value\", or \"Name:\" to remove)")
+                    }
+                    let name = String(item[..<colon].trimmingSpaces)
+                    let value = String(item[item.index(after: colon)...].trimmingSpaces)
+                    let token = !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "!#$%&'*+-.^_`|~".contains($0)) }
+                    guard token, !value.contains(where: { $0 == "\r" || $0 == "\n" }),
+                        !["host", "content-length", "transfer-encoding", "connection"].contains(name.lowercased())
+                    else {
+                        throw SettingsError(.invalidValue, "invalid \(context).\(field) entry '\(item)' (not a field Moxy lets you set)")
+                    }
+                    return (name: name, value: value)
+                }
+            }
+            route.setRequestHeaders = try headerList("request_headers")
+            route.setResponseHeaders = try headerList("response_headers")
             try applyCacheKnobs(
                 to: &route.cache,
                 value: { knob in

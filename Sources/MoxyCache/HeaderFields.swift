@@ -21,6 +21,21 @@ public enum HeaderFields {
         return fields.filter { !drop.contains($0.name.lowercased()) }
     }
 
+    /// Fields with operator settings applied: each named field replaces all fields of that name
+    /// (case-insensitive), or removes them when its value is empty.
+    /// - Parameters:
+    ///   - settings: Fields to set, in order.
+    ///   - fields: The fields.
+    /// - Returns: The fields with the settings applied (set fields at the end).
+    public static func setting(
+        _ settings: [(name: String, value: String)],
+        in fields: [(name: String, value: String)]
+    ) -> [(name: String, value: String)] {
+        guard !settings.isEmpty else { return fields }
+        let names = Set(settings.map { $0.name.lowercased() })
+        return fields.filter { !names.contains($0.name.lowercased()) } + settings.filter { !$0.value.isEmpty }
+    }
+
     /// Fields a cache never copies from a `304` into the stored response: the framing and
     /// representation metadata the stored body depends on (RFC 9111 §3.2).
     public static let notUpdatedBy304: Set<String> = [

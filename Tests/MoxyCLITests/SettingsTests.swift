@@ -167,6 +167,8 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
                 strip_prefix: true
                 preserve_host: yes
                 max_request_body: 1MiB
+                request_headers: ["X-Env: prod", "Cookie:"]
+                response_headers: ["X-Powered-By:"]
                 cache:
                   default_ttl: 5m
                   status_ttl: ["404=30s", "410=1h"]
@@ -184,6 +186,8 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         let api = try #require(routes.first)
         #expect(api.host == "api.example.com" && api.pathPrefix == "/wp-json" && api.stripPrefix && api.preserveHost)
         #expect(api.upstream.text == "http://127.0.0.1:8000/backend" && api.maxRequestBody == 1 << 20)
+        #expect(api.setRequestHeaders.map { "\($0.name)=\($0.value)" } == ["X-Env=prod", "Cookie="])
+        #expect(api.setResponseHeaders.map(\.name) == ["X-Powered-By"])
         #expect(api.cache.defaultTTL == 300 && api.cache.statusTTL == [404: 30, 410: 3600] && api.cache.staleIfError == 86_400)
         #expect(api.cache.ignoreSetCookie && !api.cache.honorRequestDirectives)
         #expect(routes[1].pathPrefix == "/" && routes[1].cache == CacheOverrides())
@@ -207,6 +211,8 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         ("routes:\n  a:\n    upstream: http://x\n    cache:\n      default_ttl: soon\n", "invalid routes.a.cache.default_ttl"),
         ("routes:\n  a:\n    upstream: http://x\n    cache:\n      status_ttl: [\"200\"]\n", "status_ttl entry '200'"),
         ("routes:\n  a:\n    upstream: http://x\n    path_prefix: api\n", "must start with /"),
+        ("routes:\n  a:\n    upstream: http://x\n    request_headers: [\"Host: evil\"]\n", "not a field Moxy lets you set"),
+        ("routes:\n  a:\n    upstream: http://x\n    response_headers: [\"no-colon\"]\n", "response_headers entry 'no-colon'"),
         ("routes:\n  a:\n    upstream: http://x\n    cache:\n      min_ttl: 1h\n      max_ttl: 1m\n", "min_ttl is larger than max_ttl"),
     ])
     func badRoutesAreOneLineErrorsNamingTheRoute(yaml: String, message: String) {

@@ -305,3 +305,30 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
         }
     }
 }
+
+@Suite struct RouteHeaderSettingTests {
+    @Test func requestAndResponseFieldsAreSetAndRemovedAsConfigured() async throws {
+        try await MoxyHarness.run(routes: { origin in
+            [
+                try originRoute(origin) {
+                    $0.setRequestHeaders = [("X-Env", "prod"), ("Cookie", ""), ("User-Agent", "moxy-edge")]
+                    $0.setResponseHeaders = [("X-Powered-By", ""), ("Strict-Transport-Security", "max-age=60")]
+                }
+            ]
+        }) { moxy in
+            moxy.origin.route("/c", text("c", [("Cache-Control", "max-age=60"), ("X-Powered-By", "PHP/8"), ("X-Kept", "1")]))
+            moxy.origin.route("/s", text("s", [("Cache-Control", "no-store"), ("X-Powered-By", "PHP/8")]))
+            for path in ["/c", "/c", "/s"] {
+                let response = try await moxy.request(path, headers: [("Cookie", "session=1"), ("X-Env", "dev"), ("User-Agent", "curl")])
+                #expect(response.header("x-powered-by") == nil, "\(path)")
+                #expect(response.header("strict-transport-security") == "max-age=60", "\(path)")
+            }
+            let kept = try await moxy.request("/c")
+            #expect(kept.header("x-kept") == "1" && kept.header("cache-status")?.hasPrefix("moxy; hit") == true)
+            let seen = try #require(moxy.origin.headers("/s"))
+            #expect(seen["x-env"] == ["prod"])
+            #expect(!seen.contains(name: "cookie"))
+            #expect(seen.first(name: "user-agent") == "moxy-edge")
+        }
+    }
+}

@@ -192,7 +192,7 @@ extension ProxyCore {
                 return await exchangeRoute(request, route: route, url: url, lookup: unconditional, forward: forward, validators: [])
             }
             return freshen(entry, with: upstreamFields, request: request, lookup: lookup, forward: forward, times: times) {
-                self.routeFields($0, withheld: [])
+                self.routeFields($0, withheld: [], route: route)
             }
         }
         if status >= 500, lookup.entry != nil {
@@ -201,7 +201,8 @@ extension ProxyCore {
             }
             // A server error never replaces a stored response, whatever its own freshness says:
             // pass it on uncached and keep the entry for the next attempt.
-            return .streamed(streamThrough(response), CacheStatus(forward: forward, forwardStatus: status, detail: "kept-stored"))
+            return .streamed(
+                streamThrough(response, route: route), CacheStatus(forward: forward, forwardStatus: status, detail: "kept-stored"))
         }
         let policy = StoragePolicy(overrides: route.cache)
         let decision = policy.evaluate(
@@ -218,9 +219,9 @@ extension ProxyCore {
             if case .doNotStore(let reason) = decision { cacheStatus.detail = reason }
             if status < 500 { invalidate(request.key) }
             markHitForMiss(request.key, now: responseTime)
-            return .streamed(streamThrough(response), cacheStatus)
+            return .streamed(streamThrough(response, route: route), cacheStatus)
         }
-        let fields = routeFields(upstreamFields, withheld: freshness.withheldFields)
+        let fields = routeFields(upstreamFields, withheld: freshness.withheldFields, route: route)
         if let contentLength, contentLength > limit {
             cacheStatus.detail = "too-large"
             return .streamed(

@@ -44,15 +44,15 @@ extension ProxyCore {
                 invalidate(routeKey(route, host: host, target: path[...]))
             }
         }
-        return .streamed(streamThrough(response), CacheStatus(forward: .bypass, forwardStatus: status))
+        return .streamed(streamThrough(response, route: route), CacheStatus(forward: .bypass, forwardStatus: status))
     }
 
     /// An upstream response passed to the client as it arrives, without being stored.
-    func streamThrough(_ response: HTTPClientResponse) -> StreamedResponse {
+    func streamThrough(_ response: HTTPClientResponse, route: RouteConfiguration) -> StreamedResponse {
         let fields = response.headers.map { (name: $0.name, value: $0.value) }
         return StreamedResponse(
             status: Int(response.status.code),
-            fields: routeFields(fields, withheld: []),
+            fields: routeFields(fields, withheld: [], route: route),
             contentLength: fields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) },
             prefix: ByteBuffer(),
             rest: ResponseBodyReader(response.body)

@@ -34,13 +34,17 @@ extension ProxyCore {
 
     /// The fields of a route response as sent downstream and stored: end-to-end upstream fields
     /// without the ones Moxy writes itself (`Date`, `Age`, `Content-Length`) or must not store, plus `Via`.
-    func routeFields(_ upstream: [(name: String, value: String)], withheld: [String]) -> [(name: String, value: String)] {
+    func routeFields(
+        _ upstream: [(name: String, value: String)],
+        withheld: [String],
+        route: RouteConfiguration
+    ) -> [(name: String, value: String)] {
         var fields = HeaderFields.endToEnd(upstream).filter {
             let name = $0.name.lowercased()
             return name != "date" && name != "age" && name != "content-length" && !withheld.contains(name)
         }
         fields.append(("Via", "1.1 \(configuration.serverName)"))
-        return fields
+        return HeaderFields.setting(route.setResponseHeaders, in: fields)
     }
 
     /// The fields sent upstream for a route request: the client's end-to-end fields, the upstream's
@@ -69,7 +73,7 @@ extension ProxyCore {
             fields.append(("X-Forwarded-Proto", "http"))
             if let clientHost { fields.append(("X-Forwarded-Host", clientHost)) }
         }
-        return fields
+        return HeaderFields.setting(route.setRequestHeaders, in: fields)
     }
 
     /// A `text/plain` error response that no cache keeps, as the profile answers it.

@@ -25,6 +25,12 @@ public struct RouteConfiguration: Sendable {
     public var cache: CacheOverrides
     /// Send `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` upstream.
     public var forwardedHeaders: Bool
+    /// Request fields set on the way upstream, replacing the client's (nginx `proxy_set_header`);
+    /// an empty value removes the field.
+    public var setRequestHeaders: [(name: String, value: String)] = []
+    /// Response fields set on the way to the client and in stored responses (an empty value
+    /// removes the field, as nginx `proxy_hide_header`).
+    public var setResponseHeaders: [(name: String, value: String)] = []
 
     /// Creates a route.
     /// - Parameters:
