@@ -27,6 +27,7 @@ enum RouteSettings {
         ("max_stale", "never serve anything staler than this"),
         ("heuristic_max_ttl", "cap on heuristic freshness (10 % of the time since Last-Modified)"),
         ("honor_request_cache_control", "obey request Cache-Control / Pragma (no-cache, max-age, max-stale, min-fresh, only-if-cached)"),
+        ("hit_for_miss", "how long a key whose response was not storable skips request coalescing (0 turns it off)"),
     ]
 
     /// Applies cache knobs to overrides.
@@ -76,6 +77,7 @@ enum RouteSettings {
         if let value = try seconds("max_stale") { overrides.maxStale = value }
         if let value = try seconds("heuristic_max_ttl") { overrides.heuristicMaxTTL = value }
         if let value = try flag("honor_request_cache_control") { overrides.honorRequestDirectives = value }
+        if let value = try seconds("hit_for_miss") { overrides.hitForMiss = value }
     }
 
     /// Parses a shorthand route `PREFIX=UPSTREAM` or `HOST/PREFIX=UPSTREAM`.

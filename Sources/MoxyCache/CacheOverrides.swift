@@ -34,6 +34,8 @@ public struct CacheOverrides: Sendable, Hashable {
     public var heuristicMaxTTL: Int64
     /// Honour request `Cache-Control` / `Pragma` (nginx and Varnish ignore them by default; RFC 9111 honours them).
     public var honorRequestDirectives: Bool
+    /// Seconds a key whose response was not storable skips request coalescing (Varnish's hit-for-miss); 0 turns it off.
+    public var hitForMiss: Int64 = 30
 
     /// Creates overrides; the defaults are plain RFC 9111.
     /// - Parameters:

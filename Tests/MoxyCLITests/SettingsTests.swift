@@ -175,6 +175,7 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
                   stale_if_error: 1d
                   ignore_set_cookie: true
                   honor_request_cache_control: false
+                  hit_for_miss: 0
             signed:
               cache:
                 stale_while_revalidate: 30s
@@ -189,7 +190,7 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         #expect(api.setRequestHeaders.map { "\($0.name)=\($0.value)" } == ["X-Env=prod", "Cookie="])
         #expect(api.setResponseHeaders.map(\.name) == ["X-Powered-By"])
         #expect(api.cache.defaultTTL == 300 && api.cache.statusTTL == [404: 30, 410: 3600] && api.cache.staleIfError == 86_400)
-        #expect(api.cache.ignoreSetCookie && !api.cache.honorRequestDirectives)
+        #expect(api.cache.ignoreSetCookie && !api.cache.honorRequestDirectives && api.cache.hitForMiss == 0)
         #expect(routes[1].pathPrefix == "/" && routes[1].cache == CacheOverrides())
         #expect(settings.server.signedCache.staleWhileRevalidate == 30)
         #expect(settings.server.signedCache.defaultTTL == 3600)

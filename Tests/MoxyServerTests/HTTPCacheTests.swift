@@ -282,6 +282,18 @@ import Testing
         }
     }
 
+    @Test func hitForMissCanBeTurnedOff() async throws {
+        var cache = CacheOverrides()
+        cache.hitForMiss = 0
+        try await Self.run(cache: cache) { moxy in
+            moxy.origin.route("/p", text("p", [("Cache-Control", "private")]))
+            for _ in 0..<2 {
+                let response = try await moxy.request("/p")
+                #expect(response.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; detail=private")
+            }
+        }
+    }
+
     @Test func concurrentMissesForACacheableKeyCollapse() async throws {
         try await Self.run { moxy in
             moxy.origin.route("/k", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=60")], body: Array("k".utf8), delay: .milliseconds(300)))

@@ -146,7 +146,7 @@ extension ProxyCore {
             return .complete(response, status)
         case .doNotStore(let reason):
             invalidate(request.key)
-            markHitForMiss(request.key, now: upstream.responseTime)
+            markHitForMiss(request.key, now: upstream.responseTime, seconds: request.overrides.hitForMiss)
             status.detail = reason
             return .complete(makeResponse(upstream, freshness: .uncached), status)
         }
@@ -218,7 +218,7 @@ extension ProxyCore {
         guard case .store(let freshness) = decision else {
             if case .doNotStore(let reason) = decision { cacheStatus.detail = reason }
             if status < 500 { invalidate(request.key) }
-            markHitForMiss(request.key, now: responseTime)
+            markHitForMiss(request.key, now: responseTime, seconds: request.overrides.hitForMiss)
             return .streamed(streamThrough(response, route: route), cacheStatus)
         }
         let fields = routeFields(upstreamFields, withheld: freshness.withheldFields, route: route)

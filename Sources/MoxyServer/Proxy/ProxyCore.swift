@@ -27,8 +27,6 @@ final class ProxyCore: Sendable {
     /// When the server started, for camo's `/status`.
     let startDate = HTTPDate.format(UnixTime.now())
 
-    /// How long a key whose response was not storable skips coalescing (Varnish's hit-for-miss).
-    static let hitForMissSeconds: Int64 = 30
     /// Most keys remembered as hit-for-miss; past it the memory is cleared.
     static let hitForMissLimit = 10_000
 
@@ -129,10 +127,11 @@ final class ProxyCore: Sendable {
     }
 
     /// Remembers that a key's response was not storable, so later requests do not queue behind one fetch.
-    func markHitForMiss(_ key: String, now: Int64) {
+    func markHitForMiss(_ key: String, now: Int64, seconds: Int64) {
+        guard seconds > 0 else { return }
         hitForMiss.withLockedValue { map in
             if map.count >= Self.hitForMissLimit { map.removeAll(keepingCapacity: true) }
-            map[key] = now + Self.hitForMissSeconds
+            map[key] = now + seconds
         }
     }
 
