@@ -36,7 +36,8 @@ public struct CacheControl: Sendable, Hashable {
     /// - Returns: `true` when present with no value.
     public func hasUnqualified(_ name: String) -> Bool {
         guard let entry = directives[name] else { return false }
-        return entry == nil || entry!.trimmingSpaces.isEmpty
+        guard let value = entry else { return true }
+        return value.trimmingSpaces.isEmpty
     }
 
     /// The field names listed by a qualified directive such as `private="Set-Cookie, X-User"` (lowercased).

@@ -83,8 +83,9 @@ extension ProxyCore {
         }
         defer { releaseFetch() }
         let entry = lookup.entry
+        // A fresh entry that is bypassed went forward because of the request; a stale one, because it was stale.
         let forward: CacheStatus.Forward =
-            entry == nil ? lookup.forward : (entry!.isFresh(at: UnixTime.now()) && !entry!.freshness.alwaysRevalidate ? .request : .stale)
+            entry.map { $0.isFresh(at: UnixTime.now()) && !$0.freshness.alwaysRevalidate ? .request : .stale } ?? lookup.forward
         var validators: [(name: String, value: String)] = []
         if let entry {
             if let etag = entry.etag { validators.append(("If-None-Match", etag)) }
