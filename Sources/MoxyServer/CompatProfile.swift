@@ -66,13 +66,15 @@ public enum CompatProfile: String, Sendable, Hashable, CaseIterable {
     /// The answer to a service path (`/status`, `/healthcheck`, …), if this profile has one.
     /// - Parameters:
     ///   - path: The request path without query.
-    ///   - stats: Requests in flight and served, and the start time, for camo's `/status`.
+    ///   - inFlight: Fetches in flight, for camo's `/status` (evaluated only for that path: it takes a lock).
+    ///   - served: Objects stored, for camo's `/status` (likewise).
+    ///   - since: The start time, for camo's `/status`.
     /// - Returns: The body of a `200 text/plain` answer, or `nil`.
-    func serviceAnswer(_ path: Substring, inFlight: Int, served: Int, since: String) -> String? {
+    func serviceAnswer(_ path: Substring, inFlight: @autoclosure () -> Int, served: @autoclosure () -> Int, since: String) -> String? {
         switch (self, path) {
         case (.camo, "/"): "hwhat"
         case (.camo, "/favicon.ico"): "ok"
-        case (.camo, "/status"): "ok \(inFlight)/\(served) since \(since)"
+        case (.camo, "/status"): "ok \(inFlight())/\(served()) since \(since)"
         case (.goCamo, "/healthcheck"): "ok"
         default: nil
         }

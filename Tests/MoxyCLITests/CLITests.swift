@@ -101,6 +101,14 @@ struct MoxyBinary {
         return statuses
     }
 
+    /// A started origin serving `/pixel.png` ("pixel").
+    static func pixelOrigin() async throws -> TestOrigin {
+        let origin = TestOrigin()
+        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        origin.route("/pixel.png", OriginRoute(body: Array("pixel".utf8)))
+        return origin
+    }
+
     /// Sends SIGTERM and expects a clean exit.
     static func stop(_ server: Process) async throws {
         server.terminate()  // SIGTERM: graceful shutdown
@@ -110,10 +118,8 @@ struct MoxyBinary {
     }
 
     @Test func signServeRoundTripThroughTheRealBinary() async throws {
-        let origin = TestOrigin()
-        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        let origin = try await Self.pixelOrigin()
         defer { Task { await origin.stop() } }
-        origin.route("/pixel.png", OriginRoute(body: Array("pixel".utf8)))
         let env = ["MOXY_KEY": "round-trip-secret", "MOXY_ALLOW_LOOPBACK": "true"]
         let (server, port) = try await Self.startServer([], environment: env)
         defer { if server.isRunning { server.terminate() } }
@@ -129,10 +135,8 @@ struct MoxyBinary {
     }
 
     @Test func aCamoUnitSwitchesByChangingOnlyTheBinary() async throws {
-        let origin = TestOrigin()
-        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        let origin = try await Self.pixelOrigin()
         defer { Task { await origin.stop() } }
-        origin.route("/pixel.png", OriginRoute(body: Array("pixel".utf8)))
         // camo's environment (plus loopback, which camo reaches and Moxy refuses by default).
         let env = ["CAMO_KEY": "0x24FEEDFACEDEADBEEFCAFE", "MOXY_ALLOW_LOOPBACK": "true"]
         let (server, port) = try await Self.startServer([], environment: env)

@@ -95,8 +95,10 @@ final class ProxyCore: Sendable {
 
     /// The answer of the compat profile's service paths (`/status`, `/healthcheck`, …), if `path` is one.
     func serviceAnswer(_ path: Substring) -> CachedResponse? {
+        // Every signed request passes here: nothing is computed unless the path is a service path.
         let profile = configuration.compatProfile
-        guard let body = profile.serviceAnswer(path, inFlight: coalescer.inFlight, served: store.stats.count, since: startDate)
+        guard profile != .moxy,
+            let body = profile.serviceAnswer(path, inFlight: coalescer.inFlight, served: store.stats.count, since: startDate)
         else { return nil }
         var fields: [(name: String, value: String)] = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
         fields += profile.securityFields
