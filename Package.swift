@@ -22,6 +22,7 @@ let package = Package(
     products: [
         .library(name: "MoxySigning", targets: ["MoxySigning"]),
         .library(name: "MoxyCache", targets: ["MoxyCache"]),
+        .library(name: "MoxyValidation", targets: ["MoxyValidation"]),
         .library(name: "MoxyServer", targets: ["MoxyServer"]),
         .executable(name: "moxy", targets: ["moxy"]),
     ],
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -50,10 +52,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MoxyValidation",
+            dependencies: ["MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MoxyServer",
             dependencies: [
                 "MoxySigning",
                 "MoxyCache",
+                "MoxyValidation",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,6 +74,7 @@ let package = Package(
             dependencies: [
                 "MoxySigning",
                 "MoxyCache",
+                "MoxyValidation",
                 "MoxyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -101,6 +111,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MoxyValidationTests",
+            dependencies: ["MoxyValidation", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MoxyServerTests",
             dependencies: [
                 "MoxyServer",
@@ -108,6 +123,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "MoxySigning",
                 "MoxyCache",
+                "MoxyValidation",
             ] + nioServer,
             swiftSettings: swiftSettings
         ),
@@ -119,6 +135,7 @@ let package = Package(
                 "MoxyServer",
                 "MoxyCache",
                 "MoxySigning",
+                "MoxyValidation",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ] + nioServer,

@@ -3,6 +3,7 @@
 public import Configuration
 import MoxyCache
 public import MoxyServer
+import MoxyValidation
 public import MoxySigning
 
 /// The resolved settings of one `moxy` run: flags over environment over config file over defaults.
@@ -28,6 +29,7 @@ public struct MoxySettings: Sendable {
     ) throws -> MoxySettings {
         var fileValues: [AbsoluteConfigKey: ConfigValue] = [:]
         var namedRoutes: [RouteConfiguration] = []
+        var signedValidation: ValidationConfiguration? = nil
         if let configFile {
             let document = try readConfigFile(configFile)
             do {
@@ -35,7 +37,15 @@ public struct MoxySettings: Sendable {
             } catch let error as SettingsError {
                 throw SettingsError(error.code, "\(configFile): \(error.message)")
             }
-            for (path, value) in document where !path.hasPrefix("routes.") {
+            do {
+                signedValidation = try ValidationSettings.build(
+                    RouteSettings.section("signed.validate.", of: document),
+                    context: "signed.validate"
+                )
+            } catch let error as SettingsError {
+                throw SettingsError(error.code, "\(configFile): \(error.message)")
+            }
+            for (path, value) in document where !path.hasPrefix("routes.") && !path.hasPrefix("signed.validate.") {
                 guard let key = SettingsKey.all.first(where: { $0.path == path }) else {
                     throw SettingsError(.unknownKey, "\(configFile): unknown key '\(path)'")
                 }
@@ -45,6 +55,8 @@ public struct MoxySettings: Sendable {
                 case .list(let items):
                     guard key.isList else { throw SettingsError(.invalidValue, "\(configFile): '\(path)' is not a list") }
                     content = .stringArray(items)
+                case .nodes:
+                    throw SettingsError(.invalidValue, "\(configFile): '\(path)' must be a list of plain values")
                 }
                 fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(
                     content,
@@ -79,6 +91,7 @@ public struct MoxySettings: Sendable {
             hasConfigFile: configFile != nil
         )
         settings.server.routes = namedRoutes + settings.server.routes
+        settings.server.signedValidation = signedValidation
         let names = settings.server.routes.map(\.name)
         if Set(names).count != names.count {
             throw SettingsError(.invalidValue, "two routes have the same name")

@@ -80,6 +80,13 @@ enum RouteSettings {
         if let value = try seconds("hit_for_miss") { overrides.hitForMiss = value }
     }
 
+    /// The leaves under a prefix, with the prefix removed.
+    static func section(_ prefix: String, of values: [String: YAMLSubset.Value]) -> [String: YAMLSubset.Value] {
+        var section: [String: YAMLSubset.Value] = [:]
+        for (key, value) in values where key.hasPrefix(prefix) { section[String(key.dropFirst(prefix.count))] = value }
+        return section
+    }
+
     /// Parses a shorthand route `PREFIX=UPSTREAM` or `HOST/PREFIX=UPSTREAM`.
     /// - Parameters:
     ///   - text: The shorthand.
@@ -139,10 +146,10 @@ enum RouteSettings {
                 switch fields[field] {
                 case nil: return nil
                 case .scalar(let text)?: return text
-                case .list?: throw SettingsError(.invalidValue, "invalid \(context).\(field): a list is not allowed here")
+                case .list?, .nodes?: throw SettingsError(.invalidValue, "invalid \(context).\(field): a list is not allowed here")
                 }
             }
-            for field in fields.keys where !routeFields.contains(field) {
+            for field in fields.keys where !routeFields.contains(field) && !field.hasPrefix("validate.") {
                 let knob = field.hasPrefix("cache.") ? String(field.dropFirst(6)) : nil
                 guard let knob, cacheKnobs.contains(where: { $0.name == knob }) else {
                     throw SettingsError(.unknownKey, "unknown key '\(context).\(field)'")
@@ -183,6 +190,7 @@ enum RouteSettings {
                 case nil: return []
                 case .scalar(let text)?: items = [text]
                 case .list(let list)?: items = list
+                case .nodes?: throw SettingsError(.invalidValue, "invalid \(context).\(field): use a list of \"Name: value\" strings")
                 }
                 return try items.map { item in
                     guard let colon = item.firstIndex(of: ":") else {
@@ -207,10 +215,14 @@ enum RouteSettings {
                     switch fields["cache." + knob] {
                     case .scalar(let text)?: [text]
                     case .list(let items)?: items
-                    case nil: nil
+                    case .nodes?, nil: nil
                     }
                 },
                 context: context + ".cache"
+            )
+            route.validation = try ValidationSettings.build(
+                Self.section("validate.", of: fields),
+                context: context + ".validate"
             )
             routes.append(route)
         }

@@ -2,20 +2,47 @@
 
 import MoxyCache
 
-/// A parser for the small YAML subset Moxy's config file uses, without Foundation (a full YAML
+/// A parser for the YAML subset Moxy's config file uses, without Foundation (a full YAML
 /// library would link ICU and cost several MiB of resident memory).
 ///
-/// Supported: nested block mappings (`key:` then indented keys), scalars (plain, `"double"` with
-/// `\"`, `\\`, `\n`, `\t` escapes, `'single'` with `''`), block sequences of scalars (`- item`),
-/// flow sequences of scalars (`[a, "b"]`), and `#` comments. Anything else (anchors, flow mappings,
-/// multi-line scalars, tabs for indentation) is refused with the line number.
+/// Supported: block mappings and sequences nested by indentation (including mappings as list items,
+/// `- key: value`), flow collections on one line (`[a, "b"]`, `{pointer: /code, absent: true}`),
+/// scalars (plain, `"double"` with `\"`, `\\`, `\n`, `\t` escapes, `'single'` with `''`) and `#`
+/// comments. Anything else (anchors, tags, multi-line scalars, tabs for indentation) is refused
+/// with the line number.
 public enum YAMLSubset {
-    /// A parsed value: one scalar or a list of scalars.
+    /// A flattened leaf: one scalar, a list of scalars, or a list with collections in it.
     public enum Value: Sendable, Hashable {
         /// A scalar, as text.
         case scalar(String)
         /// A sequence of scalars.
         case list([String])
+        /// A sequence with mappings or sequences among its items (e.g. validation rules).
+        case nodes([Node])
+    }
+
+    /// A parsed document tree.
+    public indirect enum Node: Sendable, Hashable {
+        /// A scalar; `quoted` tells `"500"` (text) from `500` (a number where types matter).
+        case scalar(String, quoted: Bool)
+        /// A sequence.
+        case list([Node])
+        /// A mapping, in document order.
+        case map([Entry])
+
+        /// One key of a mapping.
+        public struct Entry: Sendable, Hashable {
+            /// The key.
+            public var key: String
+            /// The value.
+            public var value: Node
+        }
+
+        /// The scalar's text, if this is a scalar.
+        public var text: String? {
+            if case .scalar(let text, _) = self { return text }
+            return nil
+        }
     }
 
     /// A syntax error at a line.
@@ -34,70 +61,248 @@ public enum YAMLSubset {
     /// - Throws: ``ParseError``.
     public static func parse(_ text: String) throws(ParseError) -> [String: Value] {
         var result: [String: Value] = [:]
-        var stack: [(indent: Int, path: String)] = []
-        var openKey: (indent: Int, path: String)? = nil  // a `key:` with nothing after it yet
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let number = offset + 1
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            line = try stripComment(line, number)
-            if line.allSatisfy({ $0 == " " }) { continue }
-            guard !line.contains("\t") || line.drop(while: { $0 == " " }).first != "\t" else {
-                throw ParseError(line: number, message: "tabs are not allowed for indentation")
-            }
-            let indent = line.prefix(while: { $0 == " " }).count
-            let content = line.dropFirst(indent)
-            if content == "---" && indent == 0 { continue }
-            if content.hasPrefix("- ") || content == "-" {
-                guard let key = openKey ?? stack.last, indent >= key.indent else {
-                    throw ParseError(line: number, message: "list item without a key")
-                }
-                let item = try scalar(content.dropFirst(1).drop(while: { $0 == " " }), number)
-                if case .list(let items)? = result[key.path] {
-                    result[key.path] = .list(items + [item])
-                } else if result[key.path] == nil {
-                    result[key.path] = .list([item])
-                } else {
-                    throw ParseError(line: number, message: "'\(key.path)' has both a value and list items")
-                }
-                openKey = nil
-                stack.removeAll { $0.indent > key.indent }
-                if stack.last?.path != key.path { stack.append((key.indent, key.path)) }
-                continue
-            }
-            guard let colon = keyColon(content) else {
-                throw ParseError(line: number, message: "expected 'key: value'")
-            }
-            let key = content[..<colon].trimmingSpaces
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-                throw ParseError(line: number, message: "unsupported key '\(key)'")
-            }
-            while let top = stack.last, top.indent >= indent { stack.removeLast() }
-            if let open = openKey, indent > open.indent { stack.append(open) }
-            openKey = nil
-            let path = (stack.last.map { $0.path + "." } ?? "") + key
-            let rest = content[content.index(after: colon)...].trimmingSpaces
-            if rest.isEmpty {
-                openKey = (indent, path)
-                continue
-            }
-            guard result[path] == nil else { throw ParseError(line: number, message: "duplicate key '\(path)'") }
-            if rest.hasPrefix("[") {
-                guard rest.hasSuffix("]") else { throw ParseError(line: number, message: "unterminated list") }
-                let inner = rest.dropFirst().dropLast()
-                let items = try splitFlow(inner, number)
-                var values: [String] = []
-                for item in items { values.append(try scalar(item, number)) }
-                result[path] = .list(values)
-            } else if rest.hasPrefix("{") || rest.hasPrefix("&") || rest.hasPrefix("*") || rest.hasPrefix("|")
-                || rest.hasPrefix(">")
-            {
-                throw ParseError(line: number, message: "unsupported YAML construct")
-            } else {
-                result[path] = .scalar(try scalar(rest, number))
+        flatten(try parseTree(text), path: "", into: &result)
+        return result
+    }
+
+    /// Parses a document into its tree (an empty document is an empty mapping).
+    /// - Parameter text: The document.
+    /// - Returns: The root node.
+    /// - Throws: ``ParseError``.
+    public static func parseTree(_ text: String) throws(ParseError) -> Node {
+        var parser = try BlockParser(text)
+        guard !parser.lines.isEmpty else { return .map([]) }
+        let root = try parser.node()
+        if parser.index < parser.lines.count {
+            throw ParseError(line: parser.lines[parser.index].number, message: "unexpected indentation")
+        }
+        return root
+    }
+
+    static func flatten(_ node: Node, path: String, into result: inout [String: Value]) {
+        switch node {
+        case .scalar(let text, _): result[path] = .scalar(text)
+        case .list(let items):
+            let texts = items.compactMap(\.text)
+            result[path] = texts.count == items.count ? .list(texts) : .nodes(items)
+        case .map(let entries):
+            for entry in entries { flatten(entry.value, path: path.isEmpty ? entry.key : path + "." + entry.key, into: &result) }
+        }
+    }
+}
+
+extension YAMLSubset {
+    /// One non-blank line: its number, indentation and content without the comment.
+    struct Line {
+        var number: Int
+        var indent: Int
+        var text: Substring
+
+        var isListItem: Bool { text == "-" || text.hasPrefix("- ") }
+    }
+
+    /// Recursive descent over indented lines.
+    struct BlockParser {
+        var lines: [Line] = []
+        var index = 0
+
+        init(_ text: String) throws(ParseError) {
+            for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let number = offset + 1
+                var line = Substring(rawLine)
+                if line.hasSuffix("\r") { line = line.dropLast() }
+                line = try YAMLSubset.stripComment(line, number)
+                while line.last == " " { line = line.dropLast() }
+                if line.isEmpty { continue }
+                let indent = line.prefix(while: { $0 == " " }).count
+                let content = line.dropFirst(indent)
+                if content.first == "\t" { throw ParseError(line: number, message: "tabs are not allowed for indentation") }
+                if content == "---" && indent == 0 { continue }
+                lines.append(Line(number: number, indent: indent, text: content))
             }
         }
-        return result
+
+        mutating func node() throws(ParseError) -> Node {
+            let line = lines[index]
+            return line.isListItem ? try sequence(indent: line.indent) : try mapping(indent: line.indent)
+        }
+
+        mutating func mapping(indent: Int) throws(ParseError) -> Node {
+            var entries: [Node.Entry] = []
+            while index < lines.count, lines[index].indent == indent {
+                let line = lines[index]
+                if line.isListItem {
+                    throw ParseError(line: line.number, message: "a list item where a key was expected")
+                }
+                guard let colon = YAMLSubset.keyColon(line.text) else {
+                    throw ParseError(line: line.number, message: "expected 'key: value'")
+                }
+                let key = String(line.text[..<colon].trimmingSpaces)
+                try YAMLSubset.checkKey(key, line.number)
+                guard !entries.contains(where: { $0.key == key }) else {
+                    throw ParseError(line: line.number, message: "duplicate key '\(key)'")
+                }
+                let rest = line.text[line.text.index(after: colon)...].trimmingSpaces
+                index += 1
+                let value: Node
+                if !rest.isEmpty {
+                    value = try YAMLSubset.inline(rest, line.number)
+                } else if index < lines.count, lines[index].indent > indent {
+                    value = try node()
+                } else if index < lines.count, lines[index].indent == indent, lines[index].isListItem {
+                    value = try sequence(indent: indent)
+                } else {
+                    value = .map([])
+                }
+                entries.append(Node.Entry(key: key, value: value))
+            }
+            if index < lines.count, lines[index].indent > indent {
+                throw ParseError(line: lines[index].number, message: "unexpected indentation")
+            }
+            return .map(entries)
+        }
+
+        mutating func sequence(indent: Int) throws(ParseError) -> Node {
+            var items: [Node] = []
+            while index < lines.count, lines[index].indent == indent, lines[index].isListItem {
+                let line = lines[index]
+                let after = line.text.dropFirst()
+                let spaces = after.prefix(while: { $0 == " " }).count
+                let content = after.dropFirst(spaces)
+                if content.isEmpty {
+                    index += 1
+                    guard index < lines.count, lines[index].indent > indent else {
+                        throw ParseError(line: line.number, message: "empty list item")
+                    }
+                    items.append(try node())
+                } else if content.first == "[" || content.first == "{" || content.first == "\"" || content.first == "'"
+                    || YAMLSubset.keyColon(content) == nil
+                {
+                    if Line(number: 0, indent: 0, text: content).isListItem {
+                        lines[index] = Line(number: line.number, indent: indent + 1 + spaces, text: content)
+                        items.append(try sequence(indent: indent + 1 + spaces))
+                        continue
+                    }
+                    items.append(try YAMLSubset.inline(content, line.number))
+                    index += 1
+                } else {
+                    // `- key: value`: a mapping whose keys line up with this first one.
+                    lines[index] = Line(number: line.number, indent: indent + 1 + spaces, text: content)
+                    items.append(try mapping(indent: indent + 1 + spaces))
+                }
+            }
+            if index < lines.count, lines[index].indent > indent {
+                throw ParseError(line: lines[index].number, message: "unexpected indentation")
+            }
+            return .list(items)
+        }
+    }
+
+    static func checkKey(_ key: String, _ number: Int) throws(ParseError) {
+        guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            throw ParseError(line: number, message: "unsupported key '\(key)'")
+        }
+    }
+
+    /// A value on the same line as its key or dash: a flow collection or a scalar.
+    static func inline(_ text: Substring, _ number: Int) throws(ParseError) -> Node {
+        guard text.first == "[" || text.first == "{" else { return try scalar(text, number) }
+        var flow = FlowParser(text: text, index: text.startIndex, number: number)
+        let node = try flow.value()
+        flow.skipSpaces()
+        guard flow.index == text.endIndex else { throw ParseError(line: number, message: "unexpected text after a collection") }
+        return node
+    }
+
+    /// Flow collections (`[…]`, `{…}`) on one line.
+    struct FlowParser {
+        let text: Substring
+        var index: Substring.Index
+        let number: Int
+
+        mutating func skipSpaces() {
+            while index < text.endIndex, text[index] == " " { index = text.index(after: index) }
+        }
+
+        mutating func value() throws(ParseError) -> Node {
+            skipSpaces()
+            guard index < text.endIndex else { throw ParseError(line: number, message: "missing value") }
+            switch text[index] {
+            case "[":
+                index = text.index(after: index)
+                var items: [Node] = []
+                try collection(closing: "]") { (parser: inout FlowParser) throws(ParseError) in items.append(try parser.value()) }
+                return .list(items)
+            case "{":
+                index = text.index(after: index)
+                var entries: [Node.Entry] = []
+                try collection(closing: "}") { (parser: inout FlowParser) throws(ParseError) in
+                    let key = try parser.scalarText(stopAtColon: true)
+                    guard parser.index < parser.text.endIndex, parser.text[parser.index] == ":" else {
+                        throw ParseError(line: parser.number, message: "expected 'key: value' in {…}")
+                    }
+                    parser.index = parser.text.index(after: parser.index)
+                    try YAMLSubset.checkKey(key.text ?? "", parser.number)
+                    let name = key.text ?? ""
+                    guard !entries.contains(where: { $0.key == name }) else {
+                        throw ParseError(line: parser.number, message: "duplicate key '\(name)'")
+                    }
+                    entries.append(Node.Entry(key: name, value: try parser.value()))
+                }
+                return .map(entries)
+            default:
+                return try scalarText(stopAtColon: false)
+            }
+        }
+
+        mutating func collection(
+            closing: Character,
+            item: (inout FlowParser) throws(ParseError) -> Void
+        ) throws(ParseError) {
+            skipSpaces()
+            if index < text.endIndex, text[index] == closing {
+                index = text.index(after: index)
+                return
+            }
+            while true {
+                try item(&self)
+                skipSpaces()
+                guard index < text.endIndex else { throw ParseError(line: number, message: "unterminated \(closing == "]" ? "[…]" : "{…}")") }
+                let char = text[index]
+                index = text.index(after: index)
+                if char == closing { return }
+                guard char == "," else { throw ParseError(line: number, message: "expected ',' or '\(closing)'") }
+            }
+        }
+
+        /// A quoted or plain scalar; plain ones end at `,`, `]`, `}` (and at `:` for keys).
+        mutating func scalarText(stopAtColon: Bool) throws(ParseError) -> Node {
+            skipSpaces()
+            let start = index
+            if index < text.endIndex, text[index] == "\"" || text[index] == "'" {
+                let quote = text[index]
+                index = text.index(after: index)
+                while index < text.endIndex {
+                    if text[index] == "\\" && quote == "\"" {
+                        index = text.index(after: index)
+                    } else if text[index] == quote {
+                        // A doubled single quote is an escaped quote, not the end.
+                        let next = text.index(after: index)
+                        guard quote == "'", next < text.endIndex, text[next] == "'" else { break }
+                        index = next
+                    }
+                    if index < text.endIndex { index = text.index(after: index) }
+                }
+                guard index < text.endIndex else { throw ParseError(line: number, message: "unterminated string") }
+                index = text.index(after: index)
+                return try YAMLSubset.scalar(text[start..<index], number)
+            }
+            while index < text.endIndex, !",]}".contains(text[index]), !(stopAtColon && text[index] == ":") {
+                if "[{".contains(text[index]) { throw ParseError(line: number, message: "unexpected '\(text[index])'") }
+                index = text.index(after: index)
+            }
+            return try YAMLSubset.scalar(text[start..<index], number)
+        }
     }
 
     static func keyColon(_ content: Substring) -> Substring.Index? {
@@ -123,7 +328,7 @@ public enum YAMLSubset {
                 if char == open { quote = nil }
                 if char == "\\" && open == "\"" { index = line.index(after: index) }
             } else if char == "\"" || char == "'" {
-                quote = char
+                if previous == " " || previous == "[" || previous == "{" || previous == "," || previous == ":" { quote = char }
             } else if char == "#" && (previous == " " || index == line.startIndex) {
                 return line[..<index]
             }
@@ -133,31 +338,7 @@ public enum YAMLSubset {
         return line
     }
 
-    static func splitFlow(_ inner: Substring, _ number: Int) throws(ParseError) -> [Substring] {
-        var items: [Substring] = []
-        var quote: Character? = nil
-        var start = inner.startIndex
-        var index = inner.startIndex
-        while index < inner.endIndex {
-            let char = inner[index]
-            if let open = quote {
-                if char == open { quote = nil }
-            } else if char == "\"" || char == "'" {
-                quote = char
-            } else if char == "," {
-                items.append(inner[start..<index].trimmingSpaces)
-                start = inner.index(after: index)
-            } else if char == "[" || char == "{" {
-                throw ParseError(line: number, message: "nested collections are not supported")
-            }
-            index = inner.index(after: index)
-        }
-        let last = inner[start...].trimmingSpaces
-        if !last.isEmpty || !items.isEmpty { items.append(last) }
-        return items
-    }
-
-    static func scalar(_ text: Substring, _ number: Int) throws(ParseError) -> String {
+    static func scalar(_ text: Substring, _ number: Int) throws(ParseError) -> Node {
         let text = text.trimmingSpaces
         if text.hasPrefix("\"") {
             guard text.count >= 2, text.hasSuffix("\"") else { throw ParseError(line: number, message: "unterminated string") }
@@ -179,16 +360,16 @@ public enum YAMLSubset {
                 }
             }
             guard !escaped else { throw ParseError(line: number, message: "unterminated string") }
-            return output
+            return .scalar(output, quoted: true)
         }
         if text.hasPrefix("'") {
             guard text.count >= 2, text.hasSuffix("'") else { throw ParseError(line: number, message: "unterminated string") }
-            return String(text.dropFirst().dropLast()).replacingAll("''", with: "'")
+            return .scalar(String(text.dropFirst().dropLast()).replacingAll("''", with: "'"), quoted: true)
         }
-        if text.hasPrefix("&") || text.hasPrefix("*") || text.hasPrefix("{") || text.hasPrefix("!") {
+        if let first = text.first, "&*!|>%@`".contains(first) {
             throw ParseError(line: number, message: "unsupported YAML construct")
         }
-        return String(text)
+        return .scalar(String(text), quoted: false)
     }
 }
 

@@ -13,6 +13,9 @@ public enum ReusePolicy {
         case serveAndRefresh
         /// Contact the origin first (conditionally when the entry has validators).
         case validate
+
+        /// Whether the decision contacts the origin (now or in the background).
+        public var goesForward: Bool { self != .serve(stale: false) && self != .serve(stale: true) }
     }
 
     /// Decides for one stored response.
@@ -52,5 +55,22 @@ public enum ReusePolicy {
         if let cap = freshness.maxStale, staleness > cap { return false }
         if freshness.mustRevalidate && !freshness.staleIfErrorFromOrigin { return false }
         return staleness < freshness.staleIfError
+    }
+
+    /// Whether a stored response may answer as the last known good entry when the upstream's new
+    /// response failed the route's validation rules: fresh, or stale by at most `keepLastGood`
+    /// seconds and never past the operator's cap. The operator asked for validation, so this holds
+    /// even past `stale-if-error` and for `must-revalidate` entries: a known-good answer beats a
+    /// known-bad one.
+    /// - Parameters:
+    ///   - freshness: The entry's freshness.
+    ///   - age: Its current age.
+    ///   - keepLastGood: The window past freshness, in seconds.
+    /// - Returns: `true` to serve it.
+    public static func canServeLastGood(_ freshness: Freshness, age: Int64, keepLastGood: Int64) -> Bool {
+        let staleness = age - freshness.lifetime
+        if staleness < 0 { return true }
+        if let cap = freshness.maxStale, staleness > cap { return false }
+        return staleness <= keepLastGood
     }
 }

@@ -28,6 +28,15 @@ public struct StoragePolicy: Sendable, Hashable {
         case store(Freshness)
         /// Do not store, for the given short reason (e.g. `no-store`), used in `Cache-Status` `detail`.
         case doNotStore(String)
+
+        /// The freshness to store with, or `nil` when not storing.
+        public var freshness: Freshness? {
+            if case .store(let freshness) = self { return freshness }
+            return nil
+        }
+
+        /// Whether the response is to be stored.
+        public var isStore: Bool { freshness != nil }
     }
 
     /// Statuses a cache may store without explicit freshness (RFC 9110 §15.1, "heuristically cacheable").

@@ -113,4 +113,7 @@ public final class MoxyServer: Service, Sendable {
 
     /// Memory tier counters.
     public var memoryStats: MemoryStore.Stats { core.store.stats }
+
+    /// Responses that failed validation so far, per route (or `signed`) and rule.
+    public var validationFailures: [ValidationCount: Int] { core.validationFailures.withLockedValue { $0 } }
 }

@@ -29,6 +29,7 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
             case busy
             case headersTooLarge = "headers-too-large"
             case uriTooLong = "uri-too-long"
+            case invalidResponse = "invalid-response"
         }
 
         fileprivate let backing: Backing
@@ -81,6 +82,9 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The request target is too long (414).
         public static let uriTooLong = Code(.uriTooLong)
 
+        /// The upstream's response failed the route's validation rules and no good entry was stored (502).
+        public static let invalidResponse = Code(.invalidResponse)
+
         /// The stable text, e.g. `too-large`.
         public var description: String { backing.rawValue }
     }
@@ -120,7 +124,7 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
         case .loopDetected: 508
         case .tooLarge, .requestTooLarge: 413
         case .contentType: 415
-        case .upstreamStatus, .upstreamError, .connectFailed, .tooManyRedirects, .badRedirect: 502
+        case .upstreamStatus, .upstreamError, .connectFailed, .tooManyRedirects, .badRedirect, .invalidResponse: 502
         case .timeout, .notCached: 504
         }
     }

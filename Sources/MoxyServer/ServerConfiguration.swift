@@ -2,6 +2,7 @@
 
 import AsyncHTTPClient
 public import MoxyCache
+public import MoxyValidation
 public import MoxySigning
 import NIOCore
 
@@ -25,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     }
     /// Caching adjustments for signed URLs (default: `200` only, one hour without explicit freshness).
     public var signedCache: CacheOverrides = .signedURLs
+    /// Rules a signed URL's response must pass to be stored or to replace the stored one (`nil`: none).
+    public var signedValidation: ValidationConfiguration?
     /// Origin routes (reverse proxy); matched before signed URLs unless ``signedPrefix`` is set.
     public var routes: [RouteConfiguration] = []
     /// A path prefix (e.g. `/_s`) reserved for signed URLs, checked before routes; `nil` for none.

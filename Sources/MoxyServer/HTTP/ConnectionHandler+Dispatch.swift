@@ -121,7 +121,15 @@ extension ConnectionHandler {
             let ttl = entry.freshness.lifetime - age
             var status = CacheStatus(hit: true, ttl: ttl)
             if core.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            switch ReusePolicy.decide(entry.freshness, age: age, request: cacheRequest.directives) {
+            let decision = ReusePolicy.decide(entry.freshness, age: age, request: cacheRequest.directives)
+            if decision.goesForward, let validation = core.validation(for: cacheRequest), core.isBackingOff(lookup.storeKey),
+                ProxyCore.lastGood(entry, validation, now: now) != nil
+            {
+                // The upstream answered invalid responses lately: keep serving the last good entry.
+                status.detail = ProxyCore.invalidDetail
+                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
+            }
+            switch decision {
             case .serve(let stale):
                 if stale { status.detail = "max-stale" }
                 return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)

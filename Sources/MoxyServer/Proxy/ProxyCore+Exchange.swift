@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import Logging
 import MoxyCache
 import MoxySigning
+import MoxyValidation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -29,8 +30,10 @@ extension ProxyCore {
         guard isLeader else {
             return future.flatMap { outcome in
                 // Signed-URL fetches carry no client fields and Moxy's own errors name no client, so
-                // both are shareable; a route response is shareable once it was stored.
-                if outcome.cacheStatus.stored || outcome.isError || request.isSigned, let response = outcome.response,
+                // both are shareable; a route response is shareable once it was stored, and so is a
+                // stored entry served instead of the upstream's answer.
+                if outcome.cacheStatus.stored || outcome.cacheStatus.hit || outcome.isError || request.isSigned,
+                    let response = outcome.response,
                     response.varyNames.isEmpty
                         || self.lookup(request.key, headers: request.headers).entry === response
                 {
@@ -139,6 +142,16 @@ extension ProxyCore {
             responseTime: upstream.responseTime
         )
         var status = CacheStatus(forward: forward, forwardStatus: upstream.status)
+        if let validation = configuration.signedValidation, lookup.entry != nil || decision.isStore {
+            let body = upstream.body.readableBytes <= validation.validateMaxBytes ? upstream.body : nil
+            if let failure = validation.validate(status: upstream.status, headers: upstream.headers, body: body) {
+                recordInvalid(failure, request: request, url: target, status: upstream.status, body: upstream.body)
+                return invalidOutcome(
+                    failure, validation: validation, request: request, lookup: lookup, forward: forward, status: upstream.status
+                ) { .complete(makeResponse(upstream, freshness: .uncached), status) }
+            }
+            clearBackoff(lookup.storeKey)
+        }
         switch decision {
         case .store(let freshness):
             let response = makeResponse(upstream, freshness: freshness)
@@ -153,126 +166,8 @@ extension ProxyCore {
         }
     }
 
-    private func exchangeRoute(
-        _ request: CacheRequest,
-        route: RouteConfiguration,
-        url: String,
-        lookup: CacheLookup,
-        forward: CacheStatus.Forward,
-        validators: [(name: String, value: String)]
-    ) async -> ProxyOutcome {
-        let started = UnixTime.nowMilliseconds()
-        // The cache asks for the whole representation; the client's own conditionals and ranges
-        // are answered from it.
-        let dropped: Set<String> = ["if-none-match", "if-modified-since", "if-range", "range", "if-match", "if-unmodified-since"]
-        let headers =
-            forwardedHeaders(request.headers, route: route, clientAddress: request.clientAddress).filter {
-                !dropped.contains($0.name.lowercased())
-            } + validators
-        let response: HTTPClientResponse
-        do {
-            response = try await forwarder.send(
-                ForwardRequest(method: .GET, url: url, headers: headers, body: nil, contentLength: nil),
-                logger: logger
-            )
-        } catch {
-            logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
-            if let stale = staleOnError(lookup.entry, status: nil, forward: forward, detail: "\(error.code)") { return stale }
-            return .complete(errorResponse(error, profile: .moxy), CacheStatus(forward: forward, detail: "\(error.code)"), isError: true)
-        }
-        let responseTime = UnixTime.now()
-        let requestTime = UnixTime.requestTime(startedAt: started, responseTime: responseTime)
-        let status = Int(response.status.code)
-        let upstreamFields = response.headers.map { (name: $0.name, value: $0.value) }
-        let times = (requestTime: requestTime, responseTime: responseTime)
-        if status == 304, let entry = lookup.entry {
-            if let etag = upstreamFields.first(named: "etag"), let stored = entry.etag, !Validators.weakMatch(etag, stored) {
-                // The 304 is for another representation (§4.3.4): fetch the whole one instead.
-                var unconditional = lookup
-                unconditional.entry = nil
-                return await exchangeRoute(request, route: route, url: url, lookup: unconditional, forward: forward, validators: [])
-            }
-            return freshen(entry, with: upstreamFields, request: request, lookup: lookup, forward: forward, times: times) {
-                self.routeFields($0, withheld: [], route: route)
-            }
-        }
-        if status >= 500, lookup.entry != nil {
-            if let stale = staleOnError(lookup.entry, status: status, forward: forward, detail: "upstream-status") {
-                return stale
-            }
-            // A server error never replaces a stored response, whatever its own freshness says:
-            // pass it on uncached and keep the entry for the next attempt.
-            return .streamed(
-                streamThrough(response, route: route), CacheStatus(forward: forward, forwardStatus: status, detail: "kept-stored"))
-        }
-        let policy = StoragePolicy(overrides: route.cache)
-        let decision = policy.evaluate(
-            requestHeaders: request.headers,
-            status: status,
-            headers: upstreamFields,
-            requestTime: requestTime,
-            responseTime: responseTime
-        )
-        var cacheStatus = CacheStatus(forward: forward, forwardStatus: status)
-        let contentLength = upstreamFields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) }
-        let limit = min(route.maxObjectSize, store.maxEntrySize)
-        guard case .store(let freshness) = decision else {
-            if case .doNotStore(let reason) = decision { cacheStatus.detail = reason }
-            if status < 500 { invalidate(request.key) }
-            markHitForMiss(request.key, now: responseTime, seconds: request.overrides.hitForMiss)
-            return .streamed(streamThrough(response, route: route), cacheStatus)
-        }
-        let fields = routeFields(upstreamFields, withheld: freshness.withheldFields, route: route)
-        if let contentLength, contentLength > limit {
-            cacheStatus.detail = "too-large"
-            return .streamed(
-                StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: ByteBuffer(), rest: ResponseBodyReader(response.body)),
-                cacheStatus
-            )
-        }
-        var body = ByteBuffer()
-        let reader = ResponseBodyReader(response.body)
-        do {
-            while let chunk = try await reader.next() {
-                var chunk = chunk
-                body.writeBuffer(&chunk)
-                if body.readableBytes > limit {
-                    cacheStatus.detail = "too-large"
-                    return .streamed(
-                        StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: body, rest: reader),
-                        cacheStatus
-                    )
-                }
-            }
-        } catch {
-            // An incomplete body is never stored as complete (§3.3).
-            let failure = UpstreamFetcher.mapError(error)
-            logger.info("upstream body failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(failure)"])
-            if let stale = staleOnError(lookup.entry, status: nil, forward: forward, detail: "\(failure.code)") { return stale }
-            return .complete(errorResponse(failure, profile: .moxy), CacheStatus(forward: forward, detail: "\(failure.code)"), isError: true)
-        }
-        if let contentLength, contentLength != body.readableBytes {
-            return .complete(
-                errorResponse(ProxyError(.upstreamError, "upstream body was incomplete"), profile: .moxy),
-                CacheStatus(forward: forward, detail: "incomplete"),
-                isError: true
-            )
-        }
-        let stored = CachedResponse(
-            status: status,
-            fields: fields,
-            body: ByteBuffer.exact(body),
-            responseTime: responseTime,
-            freshness: freshness,
-            downstreamMaxAge: freshness.lifetime
-        )
-        cacheStatus.stored = save(request.key, stored, requestHeaders: request.headers)
-        if !cacheStatus.stored { cacheStatus.detail = "too-large-for-memory" }
-        return .complete(stored, cacheStatus)
-    }
-
     /// Applies a `304` to a stored entry (RFC 9111 §4.3.4): merged fields, new freshness, same body.
-    private func freshen(
+    func freshen(
         _ entry: CachedResponse,
         with update: [(name: String, value: String)],
         request: CacheRequest,
@@ -319,7 +214,7 @@ extension ProxyCore {
     }
 
     /// A stale entry served because the origin failed, when its freshness allows it (RFC 5861 §4).
-    private func staleOnError(_ entry: CachedResponse?, status: Int?, forward: CacheStatus.Forward, detail: String)
+    func staleOnError(_ entry: CachedResponse?, status: Int?, forward: CacheStatus.Forward, detail: String)
         -> ProxyOutcome?
     {
         guard let entry, ReusePolicy.canServeOnError(entry.freshness, age: entry.age(at: UnixTime.now())) else { return nil }

@@ -20,6 +20,10 @@ final class ProxyCore: Sendable {
     let coalescer = RequestCoalescer<ProxyOutcome>()
     /// Keys whose last response was not storable, until when (Unix seconds).
     let hitForMiss = NIOLockedValueBox<[String: Int64]>([:])
+    /// Keys whose upstream answered invalid responses, and when to ask it again.
+    let backoff = NIOLockedValueBox<[String: ValidationBackoff]>([:])
+    /// Invalid responses seen, per source and rule (also reported through swift-metrics).
+    let validationFailures = NIOLockedValueBox<[ValidationCount: Int]>([:])
     /// Keys with a background refresh running.
     let refreshing = NIOLockedValueBox<Set<String>>([])
     private let generation = NIOLockedValueBox<UInt64>(0)

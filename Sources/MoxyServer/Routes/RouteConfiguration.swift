@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import MoxyCache
+public import MoxyValidation
 
 /// One origin route: requests matching its `Host` and path prefix are forwarded to its upstream
 /// and cached by RFC 9111 with the route's ``CacheOverrides``.
@@ -31,6 +32,8 @@ public struct RouteConfiguration: Sendable {
     /// Response fields set on the way to the client and in stored responses (an empty value
     /// removes the field, as nginx `proxy_hide_header`).
     public var setResponseHeaders: [(name: String, value: String)] = []
+    /// Rules a response must pass to be stored or to replace the stored one (`nil`: none).
+    public var validation: ValidationConfiguration?
 
     /// Creates a route.
     /// - Parameters:
