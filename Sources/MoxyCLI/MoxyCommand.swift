@@ -2,13 +2,13 @@
 
 public import ArgumentParser
 
-/// The `moxy` command line: `serve`, `sign`, `verify`, `config check`.
+/// The `moxy` command line: `serve`, `sign`, `verify`, `config check`, `validate`.
 public struct MoxyCommand: AsyncParsableCommand {
     /// The command tree.
     public static let configuration = CommandConfiguration(
         commandName: "moxy",
         abstract: "A signed-URL caching proxy.",
-        subcommands: [ServeCommand.self, SignCommand.self, VerifyCommand.self, ConfigCommand.self]
+        subcommands: [ServeCommand.self, SignCommand.self, VerifyCommand.self, ConfigCommand.self, ValidateCommand.self]
     )
 
     /// Creates the command (used by the argument parser).

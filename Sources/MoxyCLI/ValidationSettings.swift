@@ -65,7 +65,9 @@ enum ValidationSettings {
             if key.hasPrefix("deny_body") {
                 for item in items { rules.append(try compiler.rule(.map([.init(key: ruleKey, value: item)]), at: key)) }
             } else {
-                let value: YAMLSubset.Node = items.count == 1 && !key.hasSuffix("s") ? items[0] : .list(items)
+                let isList = key == "statuses" || key == "content_types"
+                let value: YAMLSubset.Node = isList ? .list(items) : items[0]
+                guard isList || items.count == 1 else { throw SettingsError(.invalidValue, "invalid \(context).\(key): a single value is expected") }
                 rules.append(try compiler.rule(.map([.init(key: ruleKey, value: value)]), at: key))
             }
         }
@@ -178,11 +180,11 @@ struct RuleCompiler {
             var checks: [ValidationRule] = []
             for predicate in predicates {
                 let compiled = try pointerPredicate(predicate, at: at)
-                checks.append(ValidationRule(name: "pointer \(written) \(predicate.key)", check: .pointer(pointer, compiled)))
+                checks.append(ValidationRule(name: "\(written) \(predicate.key) \(Self.summary(predicate.value))", check: .pointer(pointer, compiled)))
             }
             if checks.count == 1 { return named.map { ValidationRule(name: $0, check: checks[0].check) } ?? checks[0] }
             check = .all(checks)
-            description = "pointer \(written)"
+            description = checks.map(\.name).joined(separator: ", ")
         case "header":
             let name = try text(kindValue, "header").lowercased()
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
@@ -199,7 +201,7 @@ struct RuleCompiler {
             case "equals": check = .header(name, .equals(try text(predicate.value, "equals")))
             default: check = .header(name, .matches(try pattern(try text(predicate.value, "matches"))))
             }
-            description = "header \(name) \(predicate.key)"
+            description = "header \(name) \(predicate.key) \(Self.summary(predicate.value))"
         case "status":
             try noPredicates()
             let statuses = try texts(kindValue, "status").map { text in
@@ -230,20 +232,21 @@ struct RuleCompiler {
             let written = try text(kindValue, "deny_body")
             guard !written.isEmpty else { throw fail(at, "deny_body needs a text") }
             check = .bodyDenies(Array(written.utf8))
-            description = "deny_body"
+            description = "deny_body \(Self.summary(kindValue))"
         case "deny_body_regex":
             try noPredicates()
             check = .bodyDeniesPattern(try pattern(try text(kindValue, "deny_body_regex")))
-            description = "deny_body_regex"
+            description = "deny_body_regex \(Self.summary(kindValue))"
         case "all", "any":
             try noPredicates()
             let children = try rules(kindValue)
             check = kind == "all" ? .all(children) : .any(children)
-            description = kind
+            description = kind + "(" + children.map(\.name).joined(separator: "; ") + ")"
         default:  // not
             try noPredicates()
-            check = .not(try rule(kindValue, at: "\(at).not"))
-            description = "not"
+            let inner = try rule(kindValue, at: "\(at).not")
+            check = .not(inner)
+            description = "not(\(inner.name))"
         }
         return ValidationRule(name: named ?? description, check: check)
     }
@@ -285,6 +288,15 @@ struct RuleCompiler {
             return .minItems(count)
         default:
             throw fail(at, "unknown key '\(entry.key)' for a pointer rule (\(ValidationSettings.pointerPredicates.joined(separator: ", ")))")
+        }
+    }
+
+    /// A value as written in a rule, for generated rule names (`"text"`, `500`, `[a, b]`).
+    static func summary(_ node: YAMLSubset.Node) -> String {
+        switch node {
+        case .scalar(let text, let quoted): quoted ? "\"\(text)\"" : text
+        case .list(let items): "[" + items.map(summary).joined(separator: ", ") + "]"
+        case .map(let entries): "{" + entries.map { "\($0.key): \(summary($0.value))" }.joined(separator: ", ") + "}"
         }
     }
 

@@ -36,6 +36,12 @@ public enum YAMLSubset {
             public var key: String
             /// The value.
             public var value: Node
+
+            /// Creates an entry.
+            public init(key: String, value: Node) {
+                self.key = key
+                self.value = value
+            }
         }
 
         /// The scalar's text, if this is a scalar.

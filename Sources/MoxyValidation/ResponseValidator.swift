@@ -57,6 +57,21 @@ public struct ValidationConfiguration: Sendable {
         return nil
     }
 
+    /// Checks every rule on its own, for operators writing rules (`moxy validate`).
+    /// - Returns: Each rule's name and its failure reason (`nil` when it passes), in order; a body
+    ///   over ``validateMaxBytes`` adds `too_large` first.
+    public func report(status: Int, headers: [(name: String, value: String)], body: ByteBuffer?) -> [(rule: String, failure: String?)] {
+        var results: [(rule: String, failure: String?)] = []
+        if body == nil, needsBody {
+            results.append(("too_large", passTooLarge ? nil : "body exceeds validate_max_bytes (\(validateMaxBytes))"))
+        }
+        var input = ValidationInput(status: status, headers: headers, body: body)
+        for rule in rules where body != nil || !rule.check.needsBody {
+            results.append((rule.name, input.failure(of: rule)))
+        }
+        return results
+    }
+
     /// Checks only what needs no body (status, content type, fields), before reading the body.
     public func validateHead(status: Int, headers: [(name: String, value: String)]) -> ValidationFailure? {
         var input = ValidationInput(status: status, headers: headers, body: nil)

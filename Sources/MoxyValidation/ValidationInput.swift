@@ -96,7 +96,7 @@ struct ValidationInput {
             }
             return "none passed (" + reasons.joined(separator: "; ") + ")"
         case .not(let inner):
-            return failure(of: inner) == nil ? "\(inner.name) passed" : nil
+            return failure(of: inner) == nil ? "matched \(inner.name)" : nil
         }
     }
 

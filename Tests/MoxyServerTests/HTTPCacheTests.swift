@@ -372,13 +372,6 @@ final class NIOLockedValueBoxInt: Sendable {
 }
 
 /// Polls a condition for up to five seconds.
-func waitUntil(_ condition: () -> Bool) async throws {
-    for _ in 0..<100 {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    Issue.record("condition not met within 5 s")
-}
 
 /// The `ttl` of a `moxy; hit; ttl=N` Cache-Status (ages are whole seconds, so a test that crosses a
 /// second boundary sees one less).
