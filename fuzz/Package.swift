@@ -3,12 +3,15 @@
 // (it builds with `-sanitize=fuzzer,address`).
 import PackageDescription
 
-let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress"]
+let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON"]
 
 let package = Package(
     name: "MoxyFuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(name: "moxy", path: "..")],
+    dependencies: [
+        .package(name: "moxy", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
     targets: [
         .target(name: "FuzzSupport", swiftSettings: [.swiftLanguageMode(.v6)])
     ]
@@ -20,6 +23,8 @@ let package = Package(
                     .product(name: "MoxySigning", package: "moxy"),
                     .product(name: "MoxyCache", package: "moxy"),
                     .product(name: "MoxyServer", package: "moxy"),
+                    .product(name: "MoxyValidation", package: "moxy"),
+                    .product(name: "NIOCore", package: "swift-nio"),
                 ],
                 swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
             )

@@ -3,6 +3,7 @@
 import ArgumentParser
 import MoxyServer
 import MoxySigning
+import MoxyValidation
 
 /// `moxy config check`: loads the configuration and reports the first problem, or `ok`.
 struct ConfigCommand: ParsableCommand {
@@ -36,8 +37,17 @@ struct ConfigCommand: ParsableCommand {
                 print("camo formats: \(camo.formats.names.joined(separator: ", ")); profile \(settings.server.compatProfile.rawValue)")
             }
             for route in routes {
-                print("route \(route.name): \(route.host ?? "*")\(route.pathPrefix) -> \(route.upstream)")
+                let rules = route.validation.map { " (\(Self.describe($0)))" } ?? ""
+                print("route \(route.name): \(route.host ?? "*")\(route.pathPrefix) -> \(route.upstream)\(rules)")
             }
+            if let validation = settings.server.signedValidation {
+                print("signed URLs: \(Self.describe(validation))")
+            }
+        }
+
+        /// `9 validation rules, on_invalid pass, keep_last_good 604800s`.
+        static func describe(_ validation: ValidationConfiguration) -> String {
+            "\(validation.rules.count) validation rules, on_invalid \(validation.onInvalid.rawValue), keep_last_good \(validation.keepLastGood)s"
         }
     }
 }
