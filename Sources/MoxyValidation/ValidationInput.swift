@@ -79,7 +79,7 @@ struct ValidationInput {
             }
             return Self.failure(of: predicate, at: pointer, in: document)
         case .bodyDenies(let needle):
-            guard let body, body.readableBytesView.firstRange(of: needle) != nil else { return nil }
+            guard let body, Self.contains(body, needle) else { return nil }
             return "body contains '\(String(decoding: needle, as: UTF8.self))'"
         case .bodyDeniesPattern(let pattern):
             return pattern.found(in: bodyText()) ? "body matches \(pattern)" : nil
@@ -97,6 +97,29 @@ struct ValidationInput {
             return "none passed (" + reasons.joined(separator: "; ") + ")"
         case .not(let inner):
             return failure(of: inner) == nil ? "matched \(inner.name)" : nil
+        }
+    }
+
+    /// Whether `needle` occurs in the body: a scan for its first byte, then a comparison (the
+    /// generic `firstRange(of:)` on a buffer view is about a hundred times slower).
+    static func contains(_ body: ByteBuffer, _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        return body.withUnsafeReadableBytes { haystack in
+            needle.withUnsafeBytes { needle in
+                let count = needle.count
+                guard haystack.count >= count else { return false }
+                var index = 0
+                let last = haystack.count - count
+                while index <= last {
+                    if haystack[index] == first {
+                        var matched = 1
+                        while matched < count, haystack[index + matched] == needle[matched] { matched += 1 }
+                        if matched == count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import Foundation
 import MoxyCLI
 import MoxyServer
 import MoxyTestSupport
@@ -18,7 +19,7 @@ let examplesFolder: String = {
 func wordPressRecipe(upstream: String) throws -> String {
     let text = String(decoding: try SmallFile.read(examplesFolder + "/wordpress.yaml", limit: 1 << 20), as: UTF8.self)
     #expect(text.contains("upstream: http://127.0.0.1:8000"))
-    return temporaryFile(text.replacingOccurrences("http://127.0.0.1:8000", upstream))
+    return temporaryFile(text.replacingOccurrences(of: "http://127.0.0.1:8000", with: upstream))
 }
 
 func wpJSON(_ body: String, status: Int = 200, cacheControl: String? = "max-age=1") -> OriginRoute {

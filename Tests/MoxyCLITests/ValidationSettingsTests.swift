@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import Foundation
 import MoxyCLI
 import MoxyServer
 import MoxyTestSupport
@@ -107,23 +108,23 @@ func failingRule(_ validation: ValidationConfiguration, _ body: String, headers:
         func breaking(_ change: (String) -> String, _ rule: String, headers: [(name: String, value: String)] = headers) {
             #expect(failingRule(validation, change(good), headers: headers) == rule, "\(rule)")
         }
-        breaking({ $0.replacingOccurrences("\"id\":7,", "\"code\":\"x\",\"id\":7,") }, "no-code")
-        breaking({ $0.replacingOccurrences("\"id\":7", "\"id\":0") }, "/id exists true, /id type number, /id gte 1, /id lt 1000000")
-        breaking({ $0.replacingOccurrences("publish", "draft") }, "/status in [publish, \"future\"]")
-        breaking({ $0.replacingOccurrences("\"post\"", "\"page\"") }, "/type equals post")
-        breaking({ $0.replacingOccurrences("\"sticky\":false", "\"sticky\":true") }, "/sticky not_equals true")
-        breaking({ $0.replacingOccurrences("hello", "Hello World") }, "/slug matches \"^[a-z0-9-]+$\"")
-        breaking({ $0.replacingOccurrences("\"score\":4", "\"score\":6") }, "/score lte 5, /score gt 0")
-        breaking({ $0.replacingOccurrences("[1]", "[]") }, "/tags min_items 1")
+        breaking({ $0.replacingOccurrences(of: "\"id\":7,", with: "\"code\":\"x\",\"id\":7,") }, "no-code")
+        breaking({ $0.replacingOccurrences(of: "\"id\":7", with: "\"id\":0") }, "/id exists true, /id type number, /id gte 1, /id lt 1000000")
+        breaking({ $0.replacingOccurrences(of: "publish", with: "draft") }, "/status in [publish, \"future\"]")
+        breaking({ $0.replacingOccurrences(of: "\"post\"", with: "\"page\"") }, "/type equals post")
+        breaking({ $0.replacingOccurrences(of: "\"sticky\":false", with: "\"sticky\":true") }, "/sticky not_equals true")
+        breaking({ $0.replacingOccurrences(of: "hello", with: "Hello World") }, "/slug matches \"^[a-z0-9-]+$\"")
+        breaking({ $0.replacingOccurrences(of: "\"score\":4", with: "\"score\":6") }, "/score lte 5, /score gt 0")
+        breaking({ $0.replacingOccurrences(of: "[1]", with: "[]") }, "/tags min_items 1")
         breaking({ $0 }, "header x-wp-total present true", headers: headers.filter { $0.name != "X-WP-Total" })
         breaking({ $0 }, "header x-bad absent true", headers: headers + [("X-Bad", "1")])
         breaking({ $0 }, "header server equals nginx", headers: headers.filter { $0.name != "Server" } + [("Server", "apache")])
         breaking({ $0 }, "header x-powered-by matches \"^PHP/8\"", headers: headers.filter { $0.name != "X-Powered-By" } + [("X-Powered-By", "PHP/7.4")])
-        breaking({ $0.replacingOccurrences("\"parent\":null", "\"parent\":\"x\"") }, "any(/parent type \"null\"; /parent gt 0)")
-        breaking({ $0.replacingOccurrences("\"id\":7,", "\"data\":{\"status\":503},\"id\":7,") }, "not(/data/status gte 500)")
-        breaking({ $0.replacingOccurrences("hello", "Fatal error") }, "deny_body Fatal error")
-        breaking({ $0.replacingOccurrences("hello", "Database Error") }, "deny_body_regex (?i)database error")
-        breaking({ $0.replacingOccurrences("\"t\"", "\"<b>Warning</b>\"") }, "all(status; content_type; min_bytes; max_bytes; json; deny_body \"<b>Warning</b>\"; deny_body_regex \"on line <b>\")")
+        breaking({ $0.replacingOccurrences(of: "\"parent\":null", with: "\"parent\":\"x\"") }, "any(/parent type \"null\"; /parent gt 0)")
+        breaking({ $0.replacingOccurrences(of: "\"id\":7,", with: "\"data\":{\"status\":503},\"id\":7,") }, "not(/data/status gte 500)")
+        breaking({ $0.replacingOccurrences(of: "hello", with: "Fatal error") }, "deny_body Fatal error")
+        breaking({ $0.replacingOccurrences(of: "hello", with: "Database Error") }, "deny_body_regex (?i)database error")
+        breaking({ $0.replacingOccurrences(of: "\"t\"", with: "\"<b>Warning</b>\"") }, "all(status; content_type; min_bytes; max_bytes; json; deny_body \"<b>Warning</b>\"; deny_body_regex \"on line <b>\")")
         breaking({ _ in "[1" }, "json")
         breaking({ _ in "1" }, "min_bytes")
         breaking({ $0 + String(repeating: " ", count: 1100) }, "max_bytes")
@@ -175,18 +176,6 @@ func failingRule(_ validation: ValidationConfiguration, _ body: String, headers:
     }
 }
 
-extension String {
-    /// Replaces every occurrence (tests only; no Foundation).
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        var output = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            output += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return output + rest
-    }
-}
 
 @Suite struct SavedResponseTests {
     @Test func curlOutputAndBareBodies() throws {

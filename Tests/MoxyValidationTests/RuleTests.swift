@@ -111,6 +111,12 @@ let post = #"{"id":7,"title":"Hi","tags":[1,2,3],"score":4.5,"draft":false,"pare
         #expect(check(.bodyDeniesPattern(try Pattern(#"(?i)database error"#)), body: "<h1>Database Error</h1>") != nil)
         #expect(check(.bodyDeniesPattern(try Pattern(#"(?i)database error"#)), body: post) == nil)
         #expect(throws: (any Error).self) { try Pattern("(unclosed") }
+        // The byte scan: overlapping starts, the very end, a needle longer than the body.
+        #expect(check(.bodyDenies(Array("aab".utf8)), body: "aaab") != nil)
+        #expect(check(.bodyDenies(Array("end".utf8)), body: "the end") != nil)
+        #expect(check(.bodyDenies(Array("ends".utf8)), body: "the end") == nil)
+        #expect(check(.bodyDenies(Array("longer than it".utf8)), body: "short") == nil)
+        #expect(check(.bodyDenies(Array("é".utf8)), body: "caf\u{E9}") != nil)
     }
 
     @Test func tooLargeBodiesFailUnlessAllowedAndTheFirstFailureIsReported() {
