@@ -219,6 +219,13 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
                         $0.passTooLarge = true
                     }
                 },
+                // Rules that need no body never make a body too large.
+                try originRoute(origin, prefix: "/head") {
+                    $0.name = "head"
+                    var validation = ValidationConfiguration(rules: [ValidationRule(name: "status", check: .status([200]))])
+                    validation.validateMaxBytes = 100
+                    $0.validation = validation
+                },
             ]
         }) { moxy in
             moxy.origin.route("/fail/big", json(big, [("Cache-Control", "max-age=60")]))
@@ -231,6 +238,9 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             #expect(passed.header("cache-status")?.contains("stored") == true)
             let hit = try await moxy.request("/pass/big")
             #expect(hit.text == big && hitTTL(hit) != nil)
+            moxy.origin.route("/head/big", json(big, [("Cache-Control", "max-age=60")]))
+            let headOnly = try await moxy.request("/head/big")
+            #expect(headOnly.text == big && headOnly.header("cache-status")?.contains("stored") == true)
         }
     }
 

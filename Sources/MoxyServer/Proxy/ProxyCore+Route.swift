@@ -98,7 +98,10 @@ extension ProxyCore {
         let storeLimit = decision.isStore ? min(route.maxObjectSize, store.maxEntrySize) : 0
         let read: BodyRead
         do {
-            read = try await readBody(response, contentLength: contentLength, bound: max(storeLimit, validation?.validateMaxBytes ?? 0))
+            // Buffer what may be stored, and what the rules need to see (nothing when they only
+            // look at the status and fields).
+            let validationLimit = validation.map { $0.needsBody ? $0.validateMaxBytes : 0 } ?? 0
+            read = try await readBody(response, contentLength: contentLength, bound: max(storeLimit, validationLimit))
         } catch {
             // An incomplete body is never stored as complete (§3.3).
             let failure = UpstreamFetcher.mapError(error)
@@ -113,12 +116,13 @@ extension ProxyCore {
                 isError: true
             )
         }
-        let streamed = { (status: CacheStatus) -> ProxyOutcome in
+        // The response passed on uncached, from what was read so far and the rest.
+        let streamed = { (reported: CacheStatus) -> ProxyOutcome in
             switch read {
             case .complete(let body):
-                .streamed(StreamedResponse(status: status.forwardStatus ?? 200, fields: fields, contentLength: body.readableBytes, prefix: body, rest: nil), status)
+                .streamed(StreamedResponse(status: status, fields: fields, contentLength: body.readableBytes, prefix: body, rest: nil), reported)
             case .partial(let prefix, let rest):
-                .streamed(StreamedResponse(status: status.forwardStatus ?? 200, fields: fields, contentLength: contentLength, prefix: prefix, rest: rest), status)
+                .streamed(StreamedResponse(status: status, fields: fields, contentLength: contentLength, prefix: prefix, rest: rest), reported)
             }
         }
         if let validation {
