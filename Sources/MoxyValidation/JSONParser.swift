@@ -18,22 +18,24 @@ public enum JSONParser {
     }
 
     /// Parses a document.
-    /// - Parameter bytes: The body.
-    /// - Returns: The value.
     /// - Throws: ``ParseError``.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> JSONValue {
+    /// - Parameters:
+    ///   - bytes: The body.
+    ///   - keeping: The parts to build values for; the rest is checked for syntax only (skipped
+    ///     array items read as `null`, skipped object members are left out).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, keeping: JSONPaths = .everything) throws(ParseError) -> JSONValue {
         var reader = Reader(bytes: bytes)
         reader.skipWhitespace()
-        let value = try reader.value(depth: 0)
+        let value = try reader.value(depth: 0, keep: keeping)
         reader.skipWhitespace()
         guard reader.index == bytes.count else { throw ParseError(offset: reader.index, message: "unexpected text after the value") }
         return value
     }
 
     /// Parses a document held in an array.
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], keeping: JSONPaths = .everything) throws(ParseError) -> JSONValue {
         do {
-            return try bytes.withUnsafeBytes { buffer in try parse(buffer) }
+            return try bytes.withUnsafeBytes { buffer in try parse(buffer, keeping: keeping) }
         } catch let error as ParseError {
             throw error
         } catch {
@@ -55,16 +57,24 @@ public enum JSONParser {
             }
         }
 
-        mutating func value(depth: Int) throws(ParseError) -> JSONValue {
+        /// A value; with `keep == nil` only its syntax is checked and `null` stands for it.
+        mutating func value(depth: Int, keep: JSONPaths?) throws(ParseError) -> JSONValue {
             guard index < bytes.count else { throw fail("unexpected end of input") }
             switch bytes[index] {
-            case UInt8(ascii: "{"): return try object(depth: depth + 1)
-            case UInt8(ascii: "["): return try array(depth: depth + 1)
-            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "{"): return try object(depth: depth + 1, keep: keep)
+            case UInt8(ascii: "["): return try array(depth: depth + 1, keep: keep)
+            case UInt8(ascii: "\""):
+                if keep == nil {
+                    try skipString()
+                    return .null
+                }
+                return .string(try string())
             case UInt8(ascii: "t"): try literal("true"); return .bool(true)
             case UInt8(ascii: "f"): try literal("false"); return .bool(false)
             case UInt8(ascii: "n"): try literal("null"); return .null
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let number = try number(convert: keep != nil)
+                return keep == nil ? .null : .number(number)
             default: throw fail("unexpected character")
             }
         }
@@ -78,7 +88,7 @@ public enum JSONParser {
             index += count
         }
 
-        mutating func object(depth: Int) throws(ParseError) -> JSONValue {
+        mutating func object(depth: Int, keep: JSONPaths?) throws(ParseError) -> JSONValue {
             guard depth <= JSONParser.maxDepth else { throw fail("nested too deeply") }
             index += 1
             var members: [JSONValue.Member] = []
@@ -90,12 +100,16 @@ public enum JSONParser {
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                let name = try string()
+                // Names are built only where a pointer may look them up.
+                var name = ""
+                if let keep { name = try string() } else { try skipString() }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1
                 skipWhitespace()
-                members.append(JSONValue.Member(name: name, value: try value(depth: depth)))
+                let child = keep.flatMap { $0.whole ? $0 : $0.members[name] }
+                let member = try value(depth: depth, keep: child)
+                if child != nil { members.append(JSONValue.Member(name: name, value: member)) }
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unexpected end of input") }
                 let byte = bytes[index]
@@ -108,7 +122,7 @@ public enum JSONParser {
             }
         }
 
-        mutating func array(depth: Int) throws(ParseError) -> JSONValue {
+        mutating func array(depth: Int, keep: JSONPaths?) throws(ParseError) -> JSONValue {
             guard depth <= JSONParser.maxDepth else { throw fail("nested too deeply") }
             index += 1
             var items: [JSONValue] = []
@@ -119,7 +133,10 @@ public enum JSONParser {
             }
             while true {
                 skipWhitespace()
-                items.append(try value(depth: depth))
+                let child = keep.flatMap { $0.whole ? $0 : $0.items[items.count] }
+                let item = try value(depth: depth, keep: child)
+                // Skipped items stay as `null` so that indices still count right (and nothing is kept when skipping).
+                if keep != nil { items.append(item) }
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unexpected end of input") }
                 let byte = bytes[index]
@@ -178,26 +195,91 @@ public enum JSONParser {
                 case UInt8(ascii: "r"): scalars.append(0x0D)
                 case UInt8(ascii: "t"): scalars.append(0x09)
                 case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800...0xDBFF).contains(code) {
-                        // A high surrogate must be followed by an escaped low one.
-                        guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw fail("unpaired surrogate")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(code) {
-                        throw fail("unpaired surrogate")
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw fail("invalid escape") }
+                    guard let scalar = Unicode.Scalar(try unicodeEscape()) else { throw fail("invalid escape") }
                     scalars.append(contentsOf: String(Character(scalar)).utf8)
                 default:
                     throw fail("invalid escape")
                 }
             }
             throw fail("unterminated string")
+        }
+
+        /// The code point of a `\\u` escape (after the `u`), joining a surrogate pair.
+        mutating func unicodeEscape() throws(ParseError) -> UInt32 {
+            let code = try hex4()
+            if (0xD800...0xDBFF).contains(code) {
+                // A high surrogate must be followed by an escaped low one.
+                guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    throw fail("unpaired surrogate")
+                }
+                index += 2
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
+                return 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard !(0xDC00...0xDFFF).contains(code) else { throw fail("unpaired surrogate") }
+            return code
+        }
+
+        /// Checks a string's syntax and UTF-8 without building it.
+        mutating func skipString() throws(ParseError) {
+            index += 1
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return
+                }
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < bytes.count else { break }
+                    let escape = bytes[index]
+                    index += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        continue
+                    case UInt8(ascii: "u"): _ = try unicodeEscape()
+                    default: throw fail("invalid escape")
+                    }
+                    continue
+                }
+                guard byte >= 0x20 else { throw fail("control character in a string") }
+                if byte < 0x80 {
+                    index += 1
+                } else {
+                    try skipUTF8Sequence()
+                }
+            }
+            throw fail("unterminated string")
+        }
+
+        /// Steps over one well-formed multi-byte UTF-8 sequence (no overlong forms, surrogates or
+        /// code points past U+10FFFF), as `String(validating:)` accepts.
+        mutating func skipUTF8Sequence() throws(ParseError) {
+            let lead = bytes[index]
+            let length: Int
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: throw fail("invalid UTF-8 in a string")
+            }
+            guard index + length <= bytes.count else { throw fail("invalid UTF-8 in a string") }
+            var code = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+            for offset in 1..<length {
+                let byte = bytes[index + offset]
+                guard byte & 0xC0 == 0x80 else { throw fail("invalid UTF-8 in a string") }
+                code = code << 6 | UInt32(byte & 0x3F)
+            }
+            let valid =
+                switch length {
+                case 3: code >= 0x800 && !(0xD800...0xDFFF).contains(code)
+                case 4: code >= 0x10000 && code <= 0x10FFFF
+                default: true
+                }
+            guard valid else { throw fail("invalid UTF-8 in a string") }
+            index += length
         }
 
         mutating func hex4() throws(ParseError) -> UInt32 {
@@ -218,7 +300,8 @@ public enum JSONParser {
             return code
         }
 
-        mutating func number() throws(ParseError) -> Double {
+        /// A number's value (`0` when `convert` is off: only its syntax is checked).
+        mutating func number(convert: Bool) throws(ParseError) -> Double {
             let start = index
             var negative = false
             if bytes[index] == UInt8(ascii: "-") {
@@ -253,6 +336,7 @@ public enum JSONParser {
                 while isDigit(index) { index += 1 }
                 simple = false
             }
+            if !convert { return 0 }
             if simple { return negative ? -Double(integer) : Double(integer) }
             let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             guard let value = Double(text) else { throw ParseError(offset: start, message: "invalid number") }

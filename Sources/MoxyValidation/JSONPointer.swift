@@ -49,6 +49,15 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         self.tokens = tokens
     }
 
+    /// The array index a token stands for: `0` or digits without a leading zero (`-`, past the
+    /// end, never exists).
+    static func arrayIndex(_ token: String) -> Int? {
+        guard let first = token.utf8.first, token.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            first != 0x30 || token.utf8.count == 1, token.utf8.count <= 18
+        else { return nil }
+        return Int(token)
+    }
+
     /// The value the pointer refers to in a document, or `nil` when there is none.
     /// - Parameter document: The document.
     /// - Returns: The value.
@@ -60,10 +69,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
                 guard let next = current[member: token] else { return nil }
                 current = next
             case .array(let items):
-                // An index is `0` or digits without a leading zero; `-` (past the end) never exists.
-                guard let first = token.utf8.first, token.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                    first != 0x30 || token.utf8.count == 1, token.utf8.count <= 18, let index = Int(token), index < items.count
-                else { return nil }
+                guard let index = Self.arrayIndex(token), index < items.count else { return nil }
                 current = items[index]
             default:
                 return nil

@@ -14,7 +14,11 @@ public struct ValidationConfiguration: Sendable {
     }
 
     /// The rules, checked in order; the first failure is reported.
-    public var rules: [ValidationRule] = []
+    public var rules: [ValidationRule] {
+        didSet { paths = Self.paths(of: rules) }
+    }
+    /// The parts of a JSON body the rules read (the parser builds nothing else).
+    public private(set) var paths: JSONPaths
     /// Bodies up to this size are buffered and validated.
     public var validateMaxBytes = 2 << 20
     /// Whether a body above ``validateMaxBytes`` passes (`true`) or fails by the rule `too_large`.
@@ -31,6 +35,21 @@ public struct ValidationConfiguration: Sendable {
     /// Creates settings.
     public init(rules: [ValidationRule] = []) {
         self.rules = rules
+        paths = Self.paths(of: rules)
+    }
+
+    static func paths(of rules: [ValidationRule]) -> JSONPaths {
+        var pointers: [JSONPointer] = []
+        func collect(_ rule: ValidationRule) {
+            switch rule.check {
+            case .pointer(let pointer, _): pointers.append(pointer)
+            case .all(let rules), .any(let rules): rules.forEach(collect)
+            case .not(let rule): collect(rule)
+            default: break
+            }
+        }
+        rules.forEach(collect)
+        return JSONPaths(pointers: pointers)
     }
 
     /// Whether any rule needs the body (all but status, content type and header rules do).
@@ -50,7 +69,7 @@ public struct ValidationConfiguration: Sendable {
             }
             return validateHead(status: status, headers: headers)
         }
-        var input = ValidationInput(status: status, headers: headers, body: body)
+        var input = ValidationInput(status: status, headers: headers, body: body, paths: paths)
         for rule in rules {
             if let reason = input.failure(of: rule) { return ValidationFailure(rule: rule.name, reason: reason) }
         }
@@ -65,7 +84,7 @@ public struct ValidationConfiguration: Sendable {
         if body == nil, needsBody {
             results.append(("too_large", passTooLarge ? nil : "body exceeds validate_max_bytes (\(validateMaxBytes))"))
         }
-        var input = ValidationInput(status: status, headers: headers, body: body)
+        var input = ValidationInput(status: status, headers: headers, body: body, paths: paths)
         for rule in rules where body != nil || !rule.check.needsBody {
             results.append((rule.name, input.failure(of: rule)))
         }
@@ -74,7 +93,7 @@ public struct ValidationConfiguration: Sendable {
 
     /// Checks only what needs no body (status, content type, fields), before reading the body.
     public func validateHead(status: Int, headers: [(name: String, value: String)]) -> ValidationFailure? {
-        var input = ValidationInput(status: status, headers: headers, body: nil)
+        var input = ValidationInput(status: status, headers: headers, body: nil, paths: paths)
         for rule in rules where !rule.check.needsBody {
             if let reason = input.failure(of: rule) { return ValidationFailure(rule: rule.name, reason: reason) }
         }

@@ -8,13 +8,15 @@ struct ValidationInput {
     let status: Int
     let headers: [(name: String, value: String)]
     let body: ByteBuffer?
+    let paths: JSONPaths
     private var parsed: Result<JSONValue, JSONParser.ParseError>?
     private var text: String?
 
-    init(status: Int, headers: [(name: String, value: String)], body: ByteBuffer?) {
+    init(status: Int, headers: [(name: String, value: String)], body: ByteBuffer?, paths: JSONPaths) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.paths = paths
     }
 
     /// The document, parsed on first use.
@@ -22,7 +24,7 @@ struct ValidationInput {
         if let parsed { return parsed }
         let result: Result<JSONValue, JSONParser.ParseError>
         if let body {
-            result = body.withUnsafeReadableBytes { bytes in Result { () throws(JSONParser.ParseError) in try JSONParser.parse(bytes) } }
+            result = body.withUnsafeReadableBytes { bytes in Result { () throws(JSONParser.ParseError) in try JSONParser.parse(bytes, keeping: paths) } }
         } else {
             result = .failure(JSONParser.ParseError(offset: 0, message: "body not available"))
         }

@@ -42,6 +42,38 @@ import Testing
         #expect(throws: JSONParser.ParseError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
     }
 
+    @Test func checkingOnlyTheSyntaxAgreesWithTheFullParse() throws {
+        for (text, _) in Self.valid {
+            #expect(throws: Never.self, "\(text)") { try JSONParser.parse(Array(text.utf8), keeping: .nothing) }
+        }
+        for text in Self.invalid {
+            #expect(throws: JSONParser.ParseError.self, "\(text.debugDescription)") { try JSONParser.parse(Array(text.utf8), keeping: .nothing) }
+        }
+        // Malformed UTF-8 in strings: overlong, surrogate, past U+10FFFF, bad continuation, truncated.
+        for bytes: [UInt8] in [[0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xC3, 0x28], [0xE2, 0x82]] {
+            let document = [0x5B, 0x22] + bytes + [0x22, 0x5D]  // ["…"]
+            #expect(throws: JSONParser.ParseError.self, "\(bytes)") { try JSONParser.parse(document, keeping: .nothing) }
+            #expect(throws: JSONParser.ParseError.self, "\(bytes)") { try JSONParser.parse(document) }
+        }
+        let fine: [UInt8] = [0x5B, 0x22, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0x22, 0x5D]  // ["é€😀"]
+        #expect(throws: Never.self) { try JSONParser.parse(fine, keeping: .nothing) }
+    }
+
+    @Test func onlyThePointedPartsAreBuilt() throws {
+        let text = #"{"code":"x","data":{"status":500,"extra":[1,2]},"items":[{"id":1},{"id":2,"tags":["a"]}],"big":"\u00e9 skipped"}"#
+        let pointers = try ["/code", "/data/status", "/items/1", "/missing/deep", "/items/7"].map { try JSONPointer($0) }
+        let partial = try JSONParser.parse(Array(text.utf8), keeping: JSONPaths(pointers: pointers))
+        let full = try JSONParser.parse(Array(text.utf8))
+        for pointer in pointers {
+            #expect(pointer.resolve(in: partial) == pointer.resolve(in: full), "\(pointer)")
+        }
+        // What no pointer reads is left out.
+        #expect(try JSONPointer("/big").resolve(in: partial) == nil)
+        #expect(try JSONPointer("/data/extra").resolve(in: partial) == nil)
+        #expect(try JSONPointer("/items/1/tags/0").resolve(in: partial) == .string("a"))
+        #expect(try JSONParser.parse(Array(text.utf8), keeping: JSONPaths(pointers: [try JSONPointer("")])) == full)
+    }
+
     @Test func deepNestingIsRefusedNotACrash() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONParser.ParseError.self) { try JSONParser.parse(Array(deep.utf8)) }

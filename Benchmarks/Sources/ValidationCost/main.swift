@@ -87,8 +87,12 @@ for size in [10 << 10, 1 << 20] {
         copy.writeImmutableBuffer(buffer)
         precondition(copy.readableBytes == buffer.readableBytes)
     }
-    measure("parse JSON", size: buffer.readableBytes) {
+    measure("parse JSON into a whole tree", size: buffer.readableBytes) {
         let value = buffer.withUnsafeReadableBytes { try? JSONParser.parse($0) }
+        precondition(value != nil)
+    }
+    measure("check the JSON syntax only", size: buffer.readableBytes) {
+        let value = buffer.withUnsafeReadableBytes { try? JSONParser.parse($0, keeping: .nothing) }
         precondition(value != nil)
     }
     measure("WordPress recipe rules", size: buffer.readableBytes) {

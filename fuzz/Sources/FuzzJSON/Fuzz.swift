@@ -17,10 +17,20 @@ func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>
             ValidationRule(name: "deny", check: .bodyDenies(Array("<b>Fatal error</b>".utf8))),
         ])
         // The body as a document, and the same bytes as a pointer.
-        if let value = try? JSONParser.parse(input) {
-            check(value.jsonEquals(value), "a document equals itself")
-            if let pointer = try? JSONPointer(String(decoding: input.prefix(64), as: UTF8.self)) {
-                _ = pointer.resolve(in: value)
+        let full = try? JSONParser.parse(input)
+        let syntaxOnly = try? JSONParser.parse(input, keeping: .nothing)
+        check((full == nil) == (syntaxOnly == nil), "the syntax check agrees with the full parse")
+        if let full {
+            check(full.jsonEquals(full), "a document equals itself")
+            var pointers = rules.paths == .nothing ? [] : [try! JSONPointer("/code"), try! JSONPointer("/data/status"), try! JSONPointer("/0/id")]
+            if let pointer = try? JSONPointer(String(decoding: input.prefix(64), as: UTF8.self)) { pointers.append(pointer) }
+            // Building only the pointed parts finds the same values.
+            if let partial = try? JSONParser.parse(input, keeping: JSONPaths(pointers: pointers)) {
+                for pointer in pointers {
+                    check(pointer.resolve(in: partial) == pointer.resolve(in: full), "partial parse resolves like the full one")
+                }
+            } else {
+                check(false, "partial parse fails where the full one succeeds")
             }
         }
         _ = rules.validate(status: 200, headers: [("Content-Type", "application/json")], body: ByteBuffer(bytes: input))
