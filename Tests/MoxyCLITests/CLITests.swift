@@ -75,6 +75,9 @@ struct MoxyBinary {
         server.executableURL = URL(fileURLWithPath: MoxyBinary.path)
         server.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--threads", "1"] + arguments
         server.environment = environment
+        // Never the test runner's own output: a server that outlived its test would hold the pipe
+        // open and keep `swift test` waiting.
+        server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
         return (server, port)
@@ -114,7 +117,25 @@ struct MoxyBinary {
         server.terminate()  // SIGTERM: graceful shutdown
         for _ in 0..<50 where server.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!server.isRunning)
+        if server.isRunning {
+            Glibc.kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            return
+        }
         #expect(server.terminationStatus == 0)
+    }
+
+    /// Stops a server that may still be starting: SIGTERM until it exits (one sent before the
+    /// signal handlers are in place can be lost), SIGKILL after 5 s.
+    static func kill(_ server: Process) async {
+        for attempt in 0..<50 where server.isRunning {
+            if attempt % 10 == 0 { server.terminate() }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        if server.isRunning {
+            Glibc.kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
     }
 
     @Test func signServeRoundTripThroughTheRealBinary() async throws {
@@ -189,14 +210,15 @@ struct MoxyBinary {
         server.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
         server.arguments = ["-c", "0", MoxyBinary.path, "serve", "--listen", "127.0.0.1:0"]
         server.environment = ["MOXY_KEY": "threads"]
+        server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle(forWritingAtPath: log)
         try server.run()
-        defer { server.terminate() }
         var text = ""
         for _ in 0..<100 where !text.contains("moxy listening") {
             try await Task.sleep(for: .milliseconds(50))
             text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         }
+        await CLITests.kill(server)
         #expect(text.contains("threads=1"), "\(text)")
     }
 }
