@@ -110,16 +110,20 @@ public enum JSONParser {
                 let child = keep.flatMap { $0.whole ? $0 : $0.members[name] }
                 let member = try value(depth: depth, keep: child)
                 if child != nil { members.append(JSONValue.Member(name: name, value: member)) }
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                let byte = bytes[index]
-                index += 1
-                if byte == UInt8(ascii: "}") { return .object(members) }
-                guard byte == UInt8(ascii: ",") else {
-                    index -= 1
-                    throw fail("expected ',' or '}'")
-                }
+                if try endOfCollection(UInt8(ascii: "}")) { return .object(members) }
             }
+        }
+
+        /// After a member or item: `true` at the closing bracket, `false` at a comma (both consumed).
+        mutating func endOfCollection(_ closing: UInt8) throws(ParseError) -> Bool {
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of input") }
+            let byte = bytes[index]
+            guard byte == closing || byte == UInt8(ascii: ",") else {
+                throw fail("expected ',' or '\(Character(Unicode.Scalar(closing)))'")
+            }
+            index += 1
+            return byte == closing
         }
 
         mutating func array(depth: Int, keep: JSONPaths?) throws(ParseError) -> JSONValue {
@@ -137,15 +141,7 @@ public enum JSONParser {
                 let item = try value(depth: depth, keep: child)
                 // Skipped items stay as `null` so that indices still count right (and nothing is kept when skipping).
                 if keep != nil { items.append(item) }
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unexpected end of input") }
-                let byte = bytes[index]
-                index += 1
-                if byte == UInt8(ascii: "]") { return .array(items) }
-                guard byte == UInt8(ascii: ",") else {
-                    index -= 1
-                    throw fail("expected ',' or ']'")
-                }
+                if try endOfCollection(UInt8(ascii: "]")) { return .array(items) }
             }
         }
 
