@@ -60,17 +60,24 @@ public struct ValidationConfiguration: Sendable {
     ///   - status: The status code.
     ///   - headers: The response fields.
     ///   - body: The whole body, or `nil` when it exceeded ``validateMaxBytes``.
+    ///   - headChecked: The rules that need no body already passed (``validateHead(status:headers:)``
+    ///     ran before the body was read), so only the others run.
     /// - Returns: The first failure, or `nil` when the response passes.
-    public func validate(status: Int, headers: [(name: String, value: String)], body: ByteBuffer?) -> ValidationFailure? {
+    public func validate(
+        status: Int,
+        headers: [(name: String, value: String)],
+        body: ByteBuffer?,
+        headChecked: Bool = false
+    ) -> ValidationFailure? {
         if body == nil, needsBody {
             // Too large to buffer: only the rules that need no body can be checked.
             guard passTooLarge else {
                 return ValidationFailure(rule: "too_large", reason: "body exceeds validate_max_bytes (\(validateMaxBytes))")
             }
-            return validateHead(status: status, headers: headers)
+            return headChecked ? nil : validateHead(status: status, headers: headers)
         }
         var input = ValidationInput(status: status, headers: headers, body: body, paths: paths)
-        for rule in rules {
+        for rule in rules where !headChecked || rule.check.needsBody {
             if let reason = input.failure(of: rule) { return ValidationFailure(rule: rule.name, reason: reason) }
         }
         return nil

@@ -117,11 +117,7 @@ struct MoxyBinary {
         server.terminate()  // SIGTERM: graceful shutdown
         for _ in 0..<50 where server.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!server.isRunning)
-        if server.isRunning {
-            Glibc.kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-            return
-        }
+        guard !server.isRunning else { return await kill(server) }
         #expect(server.terminationStatus == 0)
     }
 

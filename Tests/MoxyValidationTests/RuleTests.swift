@@ -131,6 +131,11 @@ let post = #"{"id":7,"title":"Hi","tags":[1,2,3],"score":4.5,"draft":false,"pare
         #expect(validation.validate(status: 500, headers: [], body: ByteBuffer(string: "x"))?.rule == "status")
         #expect(validation.validate(status: 200, headers: [], body: ByteBuffer(string: "x"))?.rule == "json")
         #expect(validation.validateHead(status: 200, headers: []) == nil)
+        // After validateHead passed, only the body rules run again.
+        validation.passTooLarge = false
+        #expect(validation.validate(status: 500, headers: [], body: ByteBuffer(string: "{}"), headChecked: true) == nil)
+        #expect(validation.validate(status: 500, headers: [], body: ByteBuffer(string: "x"), headChecked: true)?.rule == "json")
+        #expect(validation.validate(status: 500, headers: [], body: nil, headChecked: true)?.rule == "too_large")
     }
 
     @Test func excerptsAreBoundedAndEscaped() {

@@ -128,7 +128,7 @@ extension ProxyCore {
         if let validation {
             var whole: ByteBuffer? = nil
             if case .complete(let body) = read, body.readableBytes <= validation.validateMaxBytes { whole = body }
-            if let failure = validation.validate(status: status, headers: upstreamFields, body: whole) {
+            if let failure = validation.validate(status: status, headers: upstreamFields, body: whole, headChecked: true) {
                 var excerpt: ByteBuffer
                 switch read {
                 case .complete(let body): excerpt = body
