@@ -9,29 +9,38 @@ import NIOHTTP1
 import NIOPosix
 public import ServiceLifecycle
 
-/// The Moxy HTTP/1 server: SwiftNIO listeners, the memory tier and the upstream fetcher.
+/// The Moxy HTTP/1 server: SwiftNIO listeners, the memory tier and the upstream clients.
+///
+/// It is a `Service`: ``run()`` binds (unless ``start()`` already did), runs the background work
+/// (coalesced fetches, refreshes, streamed bodies) in its own task group, and on graceful shutdown
+/// (SIGTERM / SIGINT through a `ServiceGroup`, or ``shutdown()``) stops accepting, lets requests in
+/// progress finish for up to ``ServerConfiguration/shutdownTimeout``, cancels what is left, and returns.
 ///
 /// ```swift
-/// let server = try MoxyServer(configuration: .init(port: 0), signer: signer, logger: logger)
+/// let server = MoxyServer(configuration: .init(port: 0), signer: signer, logger: logger)
 /// let port = try await server.start()
+/// async let running: Void = server.run()
 /// // …
-/// try await server.shutdown()
+/// await server.shutdown()
+/// try await running
 /// ```
-/// It is also a `Service`: ``run()`` starts it, waits for graceful shutdown, then drains.
 public final class MoxyServer: Service, Sendable {
     private let configuration: ServerConfiguration
     private let group: MultiThreadedEventLoopGroup
-    private let core: ProxyCore
+    private let proxy: Proxy
     private let logger: Logger
     private let threads: Int
-    private let channel = NIOLockedValueBox<(any Channel)?>(nil)
+    private let listener = NIOLockedValueBox<(any Channel)?>(nil)
+    private let connections = ConnectionRegistry()
+    private let stop = StopSignal()
 
-    /// Creates a server; nothing listens until ``start()``.
+    /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
     ///   - configuration: Settings.
     ///   - signer: The keys that verify signed URLs; `nil` serves origin routes only.
     ///   - logger: Where to log.
-    public init(configuration: ServerConfiguration, signer: URLSigner?, logger: Logger) {
+    ///   - clock: The wall clock (tests pass a manual one).
+    public init(configuration: ServerConfiguration, signer: URLSigner?, logger: Logger, clock: MoxyClock = .system) {
         self.configuration = configuration
         self.logger = logger
         let threads = max(1, configuration.eventLoopThreads ?? ProcessCPUs.available())
@@ -40,24 +49,21 @@ public final class MoxyServer: Service, Sendable {
         let fetcher = UpstreamFetcher(
             configuration: configuration.upstream,
             eventLoopGroup: group,
-            serverName: configuration.serverName
+            serverName: configuration.serverName,
+            clock: clock
         )
         let forwarder = OriginForwarder(configuration: configuration.upstream, eventLoopGroup: group)
-        self.core = ProxyCore(
-            signer: signer,
-            fetcher: fetcher,
-            forwarder: forwarder,
-            configuration: configuration,
-            logger: logger
-        )
+        self.proxy = Proxy(configuration: configuration, signer: signer, fetcher: fetcher, forwarder: forwarder, clock: clock, logger: logger)
     }
 
-    /// Binds the listener.
+    /// Binds the listener (once).
     /// - Returns: The bound port (useful with port 0).
     /// - Throws: When the address cannot be bound.
     @discardableResult
     public func start() async throws -> Int {
-        let core = self.core
+        if let bound = listener.withLockedValue({ $0 }) { return bound.localAddress?.port ?? configuration.port }
+        let proxy = self.proxy
+        let connections = self.connections
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
@@ -69,11 +75,13 @@ public final class MoxyServer: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(allTimeout: idle))
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(ConnectionHandler(core: core))
+                    try sync.addHandler(ConnectionHandler(proxy: proxy))
+                    connections.add(channel)
+                    channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 }
             }
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        channel.withLockedValue { $0 = bound }
+        listener.withLockedValue { $0 = bound }
         let port = bound.localAddress?.port ?? configuration.port
         var metadata: Logger.Metadata = ["address": "\(configuration.host):\(port)", "threads": "\(threads)"]
         if !configuration.routes.isEmpty {
@@ -86,34 +94,109 @@ public final class MoxyServer: Service, Sendable {
         return port
     }
 
-    /// Starts the server, waits for graceful shutdown (e.g. SIGTERM through a `ServiceGroup`), then stops.
+    /// Serves until graceful shutdown, then drains and stops (see the type's documentation).
     public func run() async throws {
         do {
             try await start()
         } catch {
-            try? await shutdown()
+            await close()
             throw error
         }
-        // Returns when graceful shutdown is triggered (SIGTERM/SIGINT) or the task is cancelled.
-        try? await gracefulShutdown()
-        try await shutdown()
+        let background = proxy.background
+        await withTaskGroup(of: DrainStep.self) { tasks in
+            tasks.addTask {
+                await background.run()
+                return .backgroundEnded
+            }
+            // Returns when graceful shutdown is triggered (SIGTERM/SIGINT), shutdown() is called, or the task is cancelled.
+            await withGracefulShutdownHandler {
+                await withTaskCancellationHandler {
+                    await self.stop.wait()
+                } onCancel: {
+                    self.stop.signal()
+                }
+            } onGracefulShutdown: {
+                self.stop.signal()
+            }
+            logger.info("moxy stopping: draining connections", metadata: ["timeout": "\(configuration.shutdownTimeout)s"])
+            let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.shutdownTimeout * 1000))
+            // Stop accepting; connections close once their requests in progress are answered.
+            try? await listener.withLockedValue({ $0 })?.close()
+            connections.drain()
+            tasks.addTask {
+                await self.connections.waitUntilClosed()
+                return .connectionsClosed
+            }
+            tasks.addTask {
+                try? await Task.sleep(until: deadline)
+                return .deadline
+            }
+            if await tasks.next() == .connectionsClosed {
+                // Background work that is not tied to a connection (a refresh) gets the rest of the time.
+                background.finish()
+                while let step = await tasks.next(), step == .connectionsClosed {}
+            }
+            // Past the deadline: cancel what is left.
+            background.finish()
+            tasks.cancelAll()
+            connections.closeAll()
+        }
+        await close()
+        logger.info("moxy stopped")
     }
 
-    /// Stops listening, closes the upstream client and the event loops.
-    public func shutdown() async throws {
-        let listener = channel.withLockedValue { value -> (any Channel)? in
+    private enum DrainStep: Sendable {
+        case backgroundEnded, connectionsClosed, deadline
+    }
+
+    /// Asks a running server to stop gracefully (as SIGTERM does); ``run()`` returns when it has.
+    public func shutdown() async {
+        stop.signal()
+    }
+
+    /// Closes the listener, the upstream clients and the event loops.
+    private func close() async {
+        let bound = listener.withLockedValue { value -> (any Channel)? in
             defer { value = nil }
             return value
         }
-        try? await listener?.close()
-        try? await core.fetcher.shutdown()
-        try? await core.forwarder.shutdown()
-        try await group.shutdownGracefully()
+        try? await bound?.close()
+        try? await proxy.fetcher.shutdown()
+        try? await proxy.forwarder.shutdown()
+        try? await group.shutdownGracefully()
     }
 
     /// Memory tier counters.
-    public var memoryStats: MemoryStore.Stats { core.store.stats }
+    public var memoryStats: MemoryStore.Stats { proxy.tier.store.stats }
 
     /// Responses that failed validation so far, per route (or `signed`) and rule.
-    public var validationFailures: [ValidationCount: Int] { core.validationFailures.withLockedValue { $0 } }
+    public var validationFailures: [ValidationCount: Int] { proxy.validationLog.snapshot }
+
+    /// Keys with per-key state (coalesced fetches, refreshes, hit-for-miss, back-off) right now.
+    public var keyStateCount: Int { proxy.keys.count }
+}
+
+/// A one-shot signal: ``wait()`` returns once ``signal()`` was called, before or after.
+final class StopSignal: Sendable {
+    private let state = NIOLockedValueBox<(signalled: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func signal() {
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.signalled = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLockedValue { state -> Bool in
+                if state.signalled { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
 }

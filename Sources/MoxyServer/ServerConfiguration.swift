@@ -50,6 +50,9 @@ public struct ServerConfiguration: Sendable {
     public var serverName: String
     /// Seconds a client connection may stay idle (no request in progress) before it is closed.
     public var idleTimeout: Double
+    /// Seconds a graceful shutdown waits for requests in progress (a slow upstream body included)
+    /// before cancelling what is left.
+    public var shutdownTimeout: Double = 10
 
     /// Creates a configuration.
     /// - Parameters:

@@ -39,9 +39,11 @@ public struct MoxyHarness: Sendable {
     /// - Parameters:
     ///   - configure: Changes to the default test configuration (loopback allowed, one thread, port 0).
     ///   - body: The test.
+    ///   - clock: The server's clock (a ``ManualClock`` moves time without sleeping).
     ///   - routes: Origin routes, given the started origin (e.g. `/` to the origin).
     public static func run(
         configure: (inout ServerConfiguration) -> Void = { _ in },
+        clock: MoxyClock = .system,
         routes: (TestOrigin) throws -> [RouteConfiguration] = { _ in [] },
         _ body: (MoxyHarness) async throws -> Void
     ) async throws {
@@ -58,23 +60,29 @@ public struct MoxyHarness: Sendable {
         )
         var logger = Logger(label: "moxy-test")
         logger.logLevel = .warning
-        let server = MoxyServer(configuration: configuration, signer: signer, logger: logger)
+        let server = MoxyServer(configuration: configuration, signer: signer, logger: logger, clock: clock)
         let port = try await server.start()
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(20)))
         clientConfiguration.decompression = .disabled
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
         let client = HTTPClient(eventLoopGroup: group, configuration: clientConfiguration)
         let harness = MoxyHarness(origin: origin, port: port, signer: signer, server: server, client: client)
-        do {
-            try await body(harness)
-        } catch {
-            try? await client.shutdown()
-            try? await server.shutdown()
-            await origin.stop()
-            throw error
+        // The server's background work runs in this task group, as under a ServiceGroup.
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await server.run() }
+            do {
+                try await body(harness)
+            } catch {
+                try? await client.shutdown()
+                await server.shutdown()
+                try? await tasks.waitForAll()
+                await origin.stop()
+                throw error
+            }
+            try await client.shutdown()
+            await server.shutdown()
+            try await tasks.waitForAll()
         }
-        try await client.shutdown()
-        try await server.shutdown()
         await origin.stop()
     }
 

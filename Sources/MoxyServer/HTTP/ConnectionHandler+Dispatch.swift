@@ -9,7 +9,7 @@ extension ConnectionHandler {
     func handleSigned(_ request: Request, path: Substring, now: Int64, context: ChannelHandlerContext) {
         let query = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[path.index(after: $0)...] }
         let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
-        if let answer = core.serviceAnswer(path) {
+        if let answer = proxy.serviceAnswer(path) {
             return write(answer, cacheStatus: "moxy; detail=service", for: request, expires: nil, now: now, context: context)
         }
         guard request.method == .GET || request.method == .HEAD else {
@@ -17,9 +17,9 @@ extension ConnectionHandler {
         }
         let target: VerifiedTarget
         do {
-            if let camo = core.configuration.camoSigner, let url = try camo.verify(path: path, query: query) {
+            if let camo = proxy.configuration.camoSigner, let url = try camo.verify(path: path, query: query) {
                 target = VerifiedTarget(url: url, keyID: "camo", expires: nil)
-            } else if let signer = core.signer {
+            } else if let signer = proxy.signer {
                 target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
                     ?? signer.verify(path: path, now: now)
             } else {
@@ -30,20 +30,21 @@ extension ConnectionHandler {
         } catch {
             return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
         }
-        let entry = core.store.get(target.url)
+        let entry = proxy.tier.store.get(target.url)
         if let entry, request.flags.isDisjoint(with: [.directives, .conditional, .range]), entry.isFresh(at: now), !entry.freshness.alwaysRevalidate {
             // The hot path: a fresh hit for a plain request.
             writeHit(entry, for: request, expires: target.expires, now: now, context: context)
             return
         }
+        let source = proxy.signedSource
         let cacheRequest = CacheRequest(
-            source: .signed(target),
+            source: source,
+            url: target.url,
             key: target.url,
             isHead: request.isHead,
             headers: [],
-            directives: directives(request, core.configuration.signedCache),
-            clientAddress: remoteAddress,
-            overrides: core.configuration.signedCache
+            directives: directives(request, source.overrides),
+            clientAddress: remoteAddress
         )
         let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
         answerFromCache(request, cacheRequest, lookup: lookup, expires: target.expires, now: now, context: context)
@@ -51,12 +52,13 @@ extension ConnectionHandler {
 
     func handleRoute(
         _ request: Request,
-        route: RouteConfiguration,
+        source: CacheSource,
         target: Substring,
         host: String?,
         now: Int64,
         context: ChannelHandlerContext
     ) {
+        guard let route = source.route else { return }
         guard request.method == .GET || request.method == .HEAD else {
             if let length = request.contentLength, length > route.maxRequestBody {
                 request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
@@ -69,36 +71,40 @@ extension ConnectionHandler {
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
             waitingForFetch = true
-            let fields = request.fields
-            let address = remoteAddress
+            let passing = PassThrough.Request(
+                method: request.method,
+                source: source,
+                target: target,
+                host: host,
+                headers: request.fields,
+                clientAddress: remoteAddress,
+                body: request.body,
+                contentLength: request.contentLength
+            )
             let promise = context.eventLoop.makePromise(of: ProxyOutcome.self)
-            promise.completeWithTask {
-                await self.core.pass(
-                    method: request.method,
-                    route: route,
-                    target: target,
-                    host: host,
-                    headers: fields,
-                    clientAddress: address,
-                    body: request.body,
-                    contentLength: request.contentLength
-                )
+            let proxy = self.proxy
+            proxy.background.submit {
+                promise.succeed(await proxy.passThrough.pass(passing))
+            } refused: {
+                passing.body?.finish(ProxyError(.busy, "server is shutting down"))
+                let error = proxy.renderer.error(ProxyError(.busy, "server is shutting down"), profile: .moxy)
+                promise.succeed(.complete(error, CacheStatus(detail: "busy"), isError: true))
             }
             deliver(promise.futureResult, for: request, expires: nil, context: context)
             return
         }
         let fields = request.fields
-        let key = core.routeKey(route, host: host, target: target)
+        let key = Router.routeKey(route, host: host, target: target)
         let cacheRequest = CacheRequest(
-            source: .route(route, url: route.upstreamURL(for: target)),
+            source: source,
+            url: route.upstreamURL(for: target),
             key: key,
             isHead: request.isHead,
             headers: fields,
             directives: directives(request, route.cache),
-            clientAddress: remoteAddress,
-            overrides: route.cache
+            clientAddress: remoteAddress
         )
-        let lookup = core.lookup(key, headers: fields)
+        let lookup = proxy.tier.lookup(key, headers: fields)
         answerFromCache(request, cacheRequest, lookup: lookup, expires: nil, now: now, context: context)
     }
 
@@ -107,7 +113,7 @@ extension ConnectionHandler {
         return RequestDirectives(headers: request.fields)
     }
 
-    /// Serves a stored entry when the reuse policy allows it; otherwise goes forward.
+    /// Serves a stored entry when the planner allows it; otherwise goes forward.
     func answerFromCache(
         _ request: Request,
         _ cacheRequest: CacheRequest,
@@ -116,37 +122,31 @@ extension ConnectionHandler {
         now: Int64,
         context: ChannelHandlerContext
     ) {
-        if let entry = lookup.entry {
-            let age = entry.age(at: now)
-            let ttl = entry.freshness.lifetime - age
-            var status = CacheStatus(hit: true, ttl: ttl)
-            if core.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            let decision = ReusePolicy.decide(entry.freshness, age: age, request: cacheRequest.directives)
-            if decision.goesForward, let validation = core.validation(for: cacheRequest), core.isBackingOff(lookup.storeKey),
-                ProxyCore.lastGood(entry, validation, now: now) != nil
-            {
-                // The upstream answered invalid responses lately: keep serving the last good entry.
-                status.detail = ProxyCore.invalidDetail
-                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
-            }
-            switch decision {
-            case .serve(let stale):
-                if stale { status.detail = "max-stale" }
-                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
-            case .serveAndRefresh:
-                core.refreshInBackground(cacheRequest, lookup: lookup)
-                status.detail = "stale-while-revalidate"
-                return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
-            case .validate:
-                break
-            }
-        }
-        if cacheRequest.directives.onlyIfCached {
-            return fail(ProxyError(.notCached, "not in cache (only-if-cached)"), request, now, context)
+        let backingOff = lookup.entry != nil && cacheRequest.source.validation != nil
+            && proxy.keys.isBackingOff(lookup.storeKey, now: proxy.clock.nowMilliseconds())
+        let plan = RequestPlanner.plan(
+            entry: lookup.entry,
+            directives: cacheRequest.directives,
+            validation: cacheRequest.source.validation,
+            backingOff: backingOff,
+            now: now
+        )
+        switch plan {
+        case .serve(let entry, var status):
+            if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
+            return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
+        case .serveAndRefresh(let entry, var status):
+            proxy.exchange.refreshInBackground(cacheRequest, lookup: lookup)
+            if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
+            return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
+        case .fail(let error):
+            return fail(error, request, now, context)
+        case .fetch:
+            break
         }
         waitingForFetch = true
-        var future = core.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
-        if core.configuration.cacheStatusKey {
+        var future = proxy.exchange.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
+        if proxy.configuration.cacheStatusKey {
             future = future.map { outcome in
                 var outcome = outcome
                 outcome.cacheStatus.key = cacheRequest.key
@@ -168,7 +168,7 @@ extension ConnectionHandler {
                 self.waitingForFetch = false
                 return
             }
-            let now = UnixTime.now()
+            let now = self.proxy.clock.now()
             var status = outcome.cacheStatus
             if status.hit, let response = outcome.response { status.ttl = response.freshness.lifetime - response.age(at: now) }
             if let response = outcome.response {

@@ -201,7 +201,7 @@ extension ConnectionHandler {
             fields.append(("Transfer-Encoding", "chunked"))
         }
         var buffer = ResponseHead.encode(status: stream.status, fields: fields, allocator: context.channel.allocator)
-        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request, now: UnixTime.now())
+        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request, now: proxy.clock.now())
         buffer.writeStaticString("\r\n")
         context.write(wrapOutboundOut(buffer), promise: nil)
         guard bodyAllowed else {
@@ -225,8 +225,7 @@ extension ConnectionHandler {
         keepAlive: Bool
     ) {
         let eventLoop = handlerBox.eventLoop
-        Task {
-            let failed = await Self.pump(rest, handler: handlerBox, context: contextBox, chunked: chunked)
+        let finish: @Sendable (Bool) -> Void = { failed in
             eventLoop.execute {
                 let handler = handlerBox.value
                 let context = contextBox.value
@@ -241,6 +240,11 @@ extension ConnectionHandler {
                 if !keepAlive { handler.closeAfterWrites(context: context) }
                 handler.finishedAsync(context: context)
             }
+        }
+        handlerBox.value.proxy.background.submit {
+            finish(await Self.pump(rest, handler: handlerBox, context: contextBox, chunked: chunked))
+        } refused: {
+            finish(true)
         }
     }
 

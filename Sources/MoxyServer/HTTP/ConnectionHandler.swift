@@ -31,11 +31,13 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var fields: [(name: String, value: String)] { headers.map { (name: $0.name, value: $0.value) } }
     }
 
-    let core: ProxyCore
+    let proxy: Proxy
     var queue = CircularBuffer<Request>(initialCapacity: 4)
     var waitingForFetch = false
     var readHeld = false
     var closed = false
+    /// The server is shutting down: answer what was asked, then close.
+    var draining = false
     var dates = DateHeaderCache()
     var remoteAddress: String?
     /// The body being received, until its `.end`.
@@ -44,8 +46,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var bodyLimit = Int.max
     var bodyPaused = false
 
-    init(core: ProxyCore) {
-        self.core = core
+    init(proxy: Proxy) {
+        self.proxy = proxy
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -61,7 +63,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 method: head.method,
                 uri: head.uri,
                 version: head.version,
-                keepAlive: head.isKeepAlive,
+                keepAlive: head.isKeepAlive && !draining,
                 headers: head.headers,
                 flags: flags,
                 headerBytes: headerBytes
@@ -93,7 +95,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         request.contentLength = lengthText.flatMap { Int($0) }
         let hasBody = (request.contentLength ?? 0) > 0 || request.headers.contains(name: "transfer-encoding")
         guard request.method != .GET, request.method != .HEAD,
-            case .route(let route, _) = core.resolve(Substring(request.uri), host: request.headers.first(name: "host"))
+            case .route(let source, _) = proxy.router.resolve(Substring(request.uri), host: request.headers.first(name: "host")),
+            let route = source.route
         else { return }
         guard hasBody else { return }
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -158,6 +161,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // with its whole request sent is not idle.
         if event is IdleStateHandler.IdleStateEvent {
             if !waitingForFetch || receivingBody != nil { context.close(promise: nil) }
+        } else if event is ConnectionRegistry.DrainEvent {
+            draining = true
+            if queue.isEmpty, !waitingForFetch, receivingBody == nil { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -167,10 +173,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if error is HTTPParserError, !closed {
             // Answer in order: anything already queued is dropped, the connection ends after the 400.
             queue.removeAll()
-            let response = core.errorResponse(ProxyError(.badRequest, "malformed HTTP request"))
+            let response = proxy.renderer.error(ProxyError(.badRequest, "malformed HTTP request"))
             let request = Request(
                 method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
-            write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, now: UnixTime.now(), context: context)
+            write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, now: proxy.clock.now(), context: context)
             context.flush()
         } else {
             context.close(promise: nil)
@@ -190,24 +196,25 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !closed else { return }
         context.flush()
         process(context: context)
+        if draining, queue.isEmpty, !waitingForFetch, !closed { context.close(promise: nil) }
         releaseHeldRead(context: context)
     }
 
     func handle(_ request: Request, context: ChannelHandlerContext) {
-        let now = UnixTime.now()
+        let now = proxy.clock.now()
         if let error = limitError(request) {
             // The rest of such a request cannot be trusted: answer and close.
             var closing = request
             closing.keepAlive = false
             return fail(error, closing, now, context, profile: .moxy)
         }
-        if request.flags.contains(.via), request.headers["via"].contains(where: { $0.contains(core.configuration.serverName) }) {
+        if request.flags.contains(.via), request.headers["via"].contains(where: { $0.contains(proxy.configuration.serverName) }) {
             return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
         }
         let host = request.headers.first(name: "host")
-        switch core.resolve(Substring(request.uri), host: host) {
-        case .route(let route, let target):
-            handleRoute(request, route: route, target: target, host: host, now: now, context: context)
+        switch proxy.router.resolve(Substring(request.uri), host: host) {
+        case .route(let source, let target):
+            handleRoute(request, source: source, target: target, host: host, now: now, context: context)
         case .signed(let path):
             handleSigned(request, path: path, now: now, context: context)
         case .notFound:
@@ -223,13 +230,13 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         profile: CompatProfile? = nil
     ) {
         discardBody(of: request, context: context)
-        let response = core.errorResponse(error, profile: profile)
+        let response = proxy.renderer.error(error, profile: profile)
         write(response, cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
     }
 
     /// The client limits a request breaks, if any (nginx answers 414 and 400/431 likewise).
     func limitError(_ request: Request) -> ProxyError? {
-        let configuration = core.configuration
+        let configuration = proxy.configuration
         if request.uri.utf8.count > configuration.maxURIBytes {
             return ProxyError(.uriTooLong, "request target longer than \(configuration.maxURIBytes) bytes")
         }

@@ -24,9 +24,14 @@ public struct RouteTable: Sendable {
     ///   - target: The request target (path and query).
     /// - Returns: The route, or `nil`.
     public func match(host: String?, target: Substring) -> RouteConfiguration? {
+        matchIndex(host: host, target: target).map { routes[$0] }
+    }
+
+    /// The index in ``routes`` of the first route matching a request.
+    func matchIndex(host: String?, target: Substring) -> Int? {
         guard !routes.isEmpty else { return nil }
         let name = Self.hostName(host)
-        return routes.first { $0.matches(host: name, path: target) }
+        return routes.firstIndex { $0.matches(host: name, path: target) }
     }
 
     /// A `Host` value without port, lowercased.

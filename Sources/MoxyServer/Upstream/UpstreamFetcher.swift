@@ -13,15 +13,18 @@ public final class UpstreamFetcher: Sendable {
     let configuration: UpstreamConfiguration
     let client: HTTPClient
     let viaToken: String
+    let clock: MoxyClock
 
     /// Creates a fetcher whose HTTP client runs on the given event loops.
     /// - Parameters:
     ///   - configuration: Limits and policy.
     ///   - eventLoopGroup: The event loops for upstream connections.
     ///   - serverName: The token sent in `Via`.
-    public init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup, serverName: String) {
+    ///   - clock: The clock for request and response times.
+    public init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup, serverName: String, clock: MoxyClock = .system) {
         self.configuration = configuration
         self.viaToken = serverName
+        self.clock = clock
         let policy = configuration.addressPolicy
         var clientConfiguration = configuration.clientConfiguration
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
@@ -93,7 +96,7 @@ public final class UpstreamFetcher: Sendable {
         guard var target = TargetURL(url) else {
             throw ProxyError(.invalidTarget, "target is not a fetchable http(s) URL")
         }
-        let started = UnixTime.nowMilliseconds()
+        let started = clock.nowMilliseconds()
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.totalTimeout * 1000))
         var redirects = 0
         while true {
@@ -133,8 +136,8 @@ public final class UpstreamFetcher: Sendable {
     private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, started: Int64)
         async throws(ProxyError) -> UpstreamResponse
     {
-        let responseTime = UnixTime.now()
-        let requestTime = UnixTime.requestTime(startedAt: started, responseTime: responseTime)
+        let responseTime = clock.now()
+        let requestTime = clock.requestTime(startedAt: started, responseTime: responseTime)
         if status == 304 {
             return UpstreamResponse(
                 status: 304,

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import MoxyCache
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The one spine of both modes: a cache request that cannot be answered from the store goes
+/// forward here, coalesced per key (or not, for hit-for-miss keys), and ``ExchangeMachine``'s
+/// decisions about the upstream's answer are carried out: store, freshen, pass, serve the stored
+/// entry, fail, and the per-key effects in ``KeyStateTable``.
+final class CacheExchange: Sendable {
+    let tier: CacheTier
+    let keys: KeyStateTable
+    let upstream: UpstreamClient
+    let renderer: ResponseRenderer
+    let validationLog: ValidationLog
+    let background: BackgroundWork
+    let clock: MoxyClock
+    let logger: Logger
+    private let maxFetches: Int
+    private let fetchesInFlight = NIOLockedValueBox(0)
+
+    init(
+        tier: CacheTier,
+        keys: KeyStateTable,
+        upstream: UpstreamClient,
+        renderer: ResponseRenderer,
+        validationLog: ValidationLog,
+        background: BackgroundWork,
+        maxFetches: Int,
+        clock: MoxyClock,
+        logger: Logger
+    ) {
+        self.tier = tier
+        self.keys = keys
+        self.upstream = upstream
+        self.renderer = renderer
+        self.validationLog = validationLog
+        self.background = background
+        self.maxFetches = maxFetches
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Fetches (or validates) a request's response through the coalescer and delivers the outcome on `eventLoop`.
+    ///
+    /// Waiters reuse the leader's outcome only when it was stored (so it is shareable) and matches
+    /// their `Vary` fields; otherwise they go forward on their own.
+    func fetch(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
+        if keys.isHitForMiss(request.key, now: clock.nowMilliseconds()) {
+            return exchangeInBackground(request, lookup: lookup, on: eventLoop).map { outcome in
+                var outcome = outcome
+                if outcome.cacheStatus.forward != .stale { outcome.cacheStatus.forward = .bypass }
+                if outcome.cacheStatus.detail == nil { outcome.cacheStatus.detail = "hit-for-miss" }
+                return outcome
+            }
+        }
+        let (future, isLeader) = keys.join(lookup.storeKey, on: eventLoop, now: clock.nowMilliseconds())
+        guard isLeader else {
+            return future.flatMap { outcome in
+                // Signed-URL fetches carry no client fields and Moxy's own errors name no client, so
+                // both are shareable; a route response is shareable once it was stored, and so is a
+                // stored entry served instead of the upstream's answer.
+                if outcome.cacheStatus.stored || outcome.cacheStatus.hit || outcome.isError || request.source.isSigned,
+                    let response = outcome.response,
+                    response.varyNames.isEmpty || self.tier.lookup(request.key, headers: request.headers).entry === response
+                {
+                    var shared = outcome
+                    shared.cacheStatus.collapsed = true
+                    return eventLoop.makeSucceededFuture(shared)
+                }
+                return self.exchangeInBackground(request, lookup: lookup, on: eventLoop)
+            }
+        }
+        background.submit {
+            let outcome: ProxyOutcome
+            let current = self.tier.lookup(request.key, headers: request.headers)
+            if let entry = current.entry, lookup.entry !== entry,
+                ReusePolicy.decide(entry.freshness, age: entry.age(at: self.clock.now()), request: request.directives) == .serve(stale: false)
+            {
+                // Stored by a fetch that finished between our lookup and our join.
+                outcome = .complete(entry, CacheStatus(hit: true))
+            } else {
+                outcome = await self.exchange(request, lookup: lookup)
+            }
+            self.keys.complete(lookup.storeKey, with: outcome, now: self.clock.nowMilliseconds())
+        } refused: {
+            self.keys.complete(lookup.storeKey, with: self.stoppedOutcome(request), now: self.clock.nowMilliseconds())
+        }
+        return future
+    }
+
+    /// Refreshes a stale entry in the background (stale-while-revalidate); one refresh per key at a time.
+    func refreshInBackground(_ request: CacheRequest, lookup: CacheLookup) {
+        guard keys.startRefresh(lookup.storeKey, now: clock.nowMilliseconds()) else { return }
+        let end: @Sendable () -> Void = { self.keys.endRefresh(lookup.storeKey, now: self.clock.nowMilliseconds()) }
+        background.submit {
+            let outcome = await self.exchange(request, lookup: lookup)
+            end()
+            if !outcome.cacheStatus.stored {
+                self.logger.debug("background refresh kept the stored entry", metadata: ["key": "\(request.key)"])
+            }
+        } refused: {
+            end()
+        }
+    }
+
+    /// One uncoalesced exchange, run by the background work, delivered on `eventLoop`.
+    private func exchangeInBackground(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop)
+        -> EventLoopFuture<ProxyOutcome>
+    {
+        let promise = eventLoop.makePromise(of: ProxyOutcome.self)
+        background.submit {
+            promise.succeed(await self.exchange(request, lookup: lookup))
+        } refused: {
+            promise.succeed(self.stoppedOutcome(request))
+        }
+        return promise.futureResult
+    }
+
+    private func stoppedOutcome(_ request: CacheRequest) -> ProxyOutcome {
+        let error = ProxyError(.busy, "server is shutting down")
+        return .complete(renderer.error(error, profile: request.source.errorProfile), CacheStatus(detail: "busy"), isError: true)
+    }
+
+    /// Goes forward once: a conditional request when the entry has validators, a plain one otherwise.
+    func exchange(_ request: CacheRequest, lookup: CacheLookup) async -> ProxyOutcome {
+        let source = request.source
+        let entry = lookup.entry
+        let now = clock.now()
+        // A fresh entry that is bypassed went forward because of the request; a stale one, because it was stale.
+        let forward: CacheStatus.Forward = entry.map { $0.isFresh(at: now) && !$0.freshness.alwaysRevalidate ? .request : .stale } ?? lookup.forward
+        var machine = ExchangeMachine(
+            .init(
+                entry: entry,
+                forward: forward,
+                policy: source.policy,
+                validation: source.validation,
+                requestHeaders: request.headers,
+                hitForMiss: source.overrides.hitForMiss,
+                storeLimit: min(source.maxObjectSize, tier.store.maxEntrySize)
+            )
+        )
+        guard acquireFetch() else {
+            // Past the cap: a stale entry that may be served on error is better than a 503.
+            var machine = machine
+            let step = machine.upstreamFailed(ProxyError(.busy, "too many upstream fetches in flight"), now: now)
+            return perform(step, request: request, lookup: lookup, answer: nil)
+        }
+        defer { releaseFetch() }
+        var validators: [(name: String, value: String)] = []
+        if let entry {
+            if let etag = entry.etag { validators.append(("If-None-Match", etag)) }
+            if let modified = entry.fields.first(named: "last-modified") { validators.append(("If-Modified-Since", modified)) }
+        }
+        while true {
+            let answer: UpstreamAnswer
+            do {
+                answer = try await upstream.fetch(request, validators: validators)
+            } catch {
+                logger.info("upstream failed", metadata: ["source": "\(source.name)", "url": "\(request.url)", "error": "\(error)"])
+                return perform(machine.upstreamFailed(error, now: clock.now()), request: request, lookup: lookup, answer: nil)
+            }
+            let head = machine.receivedHead(
+                status: answer.status,
+                fields: answer.fields,
+                requestTime: answer.requestTime,
+                responseTime: answer.responseTime,
+                now: clock.now()
+            )
+            switch head.action {
+            case .refetch:
+                validators = []
+                continue
+            case .readBody(let bound):
+                apply(head.effects, request: request, lookup: lookup, answer: answer, body: nil)
+                let read: (read: ExchangeMachine.BodyRead, rest: ResponseBodyReader?)
+                do {
+                    read = try await answer.read(upTo: bound)
+                } catch {
+                    let failure = UpstreamFetcher.mapError(error)
+                    logger.info("upstream body failed", metadata: ["source": "\(source.name)", "url": "\(request.url)", "error": "\(failure)"])
+                    return perform(machine.upstreamFailed(failure, now: clock.now()), request: request, lookup: lookup, answer: nil)
+                }
+                let step = machine.receivedBody(read.read, contentLength: answer.contentLength, now: clock.now())
+                return perform(step, request: request, lookup: lookup, answer: answer, read: read.read, rest: read.rest)
+            default:
+                return perform(head, request: request, lookup: lookup, answer: answer)
+            }
+        }
+    }
+
+    /// Carries out a step that ends the exchange.
+    private func perform(
+        _ step: ExchangeMachine.Step,
+        request: CacheRequest,
+        lookup: CacheLookup,
+        answer: UpstreamAnswer?,
+        read: ExchangeMachine.BodyRead? = nil,
+        rest: ResponseBodyReader? = nil
+    ) -> ProxyOutcome {
+        apply(step.effects, request: request, lookup: lookup, answer: answer, body: read?.bytes)
+        switch step.action {
+        case .serveStored(let entry, let status):
+            if status.detail == "stale-if-error" { logger.info("serving stale on error", metadata: ["key": "\(request.key)"]) }
+            return .complete(entry, status)
+        case .fail(let error, let status):
+            return .complete(renderer.error(error, profile: request.source.errorProfile), status, isError: true)
+        case .freshen(let entry, var status):
+            guard let answer else { preconditionFailure("freshen without an answer") }
+            let (response, decision) = ExchangeMachine.freshened(
+                entry,
+                update: renderer.updateFields(answer.fields, source: request.source),
+                received: answer.fields,
+                policy: request.source.policy,
+                requestHeaders: request.headers,
+                requestTime: answer.requestTime,
+                responseTime: answer.responseTime
+            )
+            switch decision {
+            case .store: status.stored = tier.replace(lookup.storeKey, response)
+            case .doNotStore(let reason):
+                invalidate(request.key)
+                status.detail = reason
+            }
+            return .complete(response, status)
+        case .store(let freshness, var status):
+            guard let answer, case .complete(let body) = read else { preconditionFailure("store without a body") }
+            let response = renderer.response(answer, body: body, freshness: freshness, source: request.source)
+            status.stored = tier.save(request.key, response, requestHeaders: request.headers)
+            if !status.stored { status.detail = "too-large-for-memory" }
+            return .complete(response, status)
+        case .pass(let status):
+            guard let answer else { preconditionFailure("pass without an answer") }
+            return renderer.passed(answer, read: read, rest: rest, source: request.source, status: status)
+        case .refetch, .readBody:
+            preconditionFailure("not a final step")
+        }
+    }
+
+    private func apply(
+        _ effects: [ExchangeMachine.Effect],
+        request: CacheRequest,
+        lookup: CacheLookup,
+        answer: UpstreamAnswer?,
+        body: ByteBuffer?
+    ) {
+        for effect in effects {
+            switch effect {
+            case .invalidate:
+                invalidate(request.key)
+            case .markHitForMiss(let until):
+                keys.markHitForMiss(request.key, until: until, now: clock.nowMilliseconds())
+            case .backOff:
+                if let validation = request.source.validation { keys.backOff(lookup.storeKey, validation, now: clock.nowMilliseconds()) }
+            case .clearBackoff:
+                keys.clearBackoff(lookup.storeKey, now: clock.nowMilliseconds())
+            case .recordInvalid(let failure):
+                var excerpt = body
+                if excerpt == nil, let answer, case .complete(let whole) = answer.body { excerpt = whole }
+                validationLog.record(failure, source: request.source.name, url: request.url, status: answer?.status ?? 0, body: excerpt)
+            }
+        }
+    }
+
+    /// Removes every stored response for a primary key and its hit-for-miss mark.
+    func invalidate(_ key: String) {
+        tier.invalidate(key)
+        keys.clearHitForMiss(key, now: clock.nowMilliseconds())
+    }
+
+    private func acquireFetch() -> Bool {
+        fetchesInFlight.withLockedValue { count in
+            guard count < maxFetches else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    private func releaseFetch() {
+        fetchesInFlight.withLockedValue { $0 -= 1 }
+    }
+}

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyCache
+import NIOCore
+
+/// A GET or HEAD request that goes through the cache, in either mode.
+struct CacheRequest: Sendable {
+    /// Signed URLs or the route it belongs to.
+    var source: CacheSource
+    /// The upstream URL (the signed target, or the route's upstream URL for the target).
+    var url: String
+    /// The primary cache key (the target URI, without the signature).
+    var key: String
+    /// Whether the client asked for HEAD (fetched as GET, answered without body).
+    var isHead: Bool
+    /// The client's request fields (none for signed URLs).
+    var headers: [(name: String, value: String)]
+    /// The request's caching directives (empty when the operator ignores them).
+    var directives: RequestDirectives
+    /// The client's address, for `X-Forwarded-For`.
+    var clientAddress: String?
+}
+
+/// A response streamed from the upstream to the client without being stored.
+struct StreamedResponse: Sendable {
+    /// The status.
+    var status: Int
+    /// End-to-end fields to send (no framing fields).
+    var fields: [(name: String, value: String)]
+    /// The body length, when known.
+    var contentLength: Int?
+    /// Body bytes already read (while deciding whether to store).
+    var prefix: ByteBuffer
+    /// The rest of the body, if any.
+    var rest: ResponseBodyReader?
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyCache
+import MoxyValidation
+
+/// What really differs between signed URLs and one origin route, built once at start-up: the
+/// storage policy and overrides, the validation rules, the name for logs and metrics, the error
+/// profile, the response fields kept, and which upstream client reaches it. Everything else of a
+/// request's way through the cache is the same spine (``CacheExchange``).
+final class CacheSource: Sendable {
+    /// Signed URLs or an origin route.
+    enum Kind: Sendable {
+        /// Signed (and camo) URLs: fetched by the SSRF-checked fetcher.
+        case signed
+        /// An origin route: forwarded by the pooled forwarder.
+        case route(RouteConfiguration)
+    }
+
+    /// Signed URLs or an origin route.
+    let kind: Kind
+    /// The name in logs and metrics: the route's, or `signed`.
+    let name: String
+    /// The operator's adjustments.
+    let overrides: CacheOverrides
+    /// The storage policy built from them.
+    let policy: StoragePolicy
+    /// The rules a response must pass to be stored (`nil`: none).
+    let validation: ValidationConfiguration?
+    /// Whose error texts and statuses this source answers with; `nil` for the configured
+    /// compat profile (signed URLs), `.moxy` for routes.
+    let errorProfile: CompatProfile?
+    /// The largest body stored (the fetcher already refuses larger signed objects).
+    let maxObjectSize: Int
+
+    /// The source of signed URLs.
+    init(signed configuration: ServerConfiguration) {
+        self.kind = .signed
+        self.name = "signed"
+        self.overrides = configuration.signedCache
+        self.policy = StoragePolicy(overrides: configuration.signedCache)
+        self.validation = configuration.signedValidation
+        self.errorProfile = nil
+        self.maxObjectSize = configuration.upstream.maxObjectSize
+    }
+
+    /// The source of one origin route.
+    init(route: RouteConfiguration) {
+        self.kind = .route(route)
+        self.name = route.name
+        self.overrides = route.cache
+        self.policy = StoragePolicy(overrides: route.cache)
+        self.validation = route.validation
+        self.errorProfile = .moxy
+        self.maxObjectSize = route.maxObjectSize
+    }
+
+    /// The route, for a route's source.
+    var route: RouteConfiguration? {
+        if case .route(let route) = kind { return route }
+        return nil
+    }
+
+    /// Whether this is the signed-URL source.
+    var isSigned: Bool { route == nil }
+
+    /// Upstream response fields passed downstream for signed URLs (lowercase); everything else is dropped.
+    static let signedFields: Set<String> = ["cache-control", "etag", "last-modified", "expires", "content-encoding"]
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import AsyncHTTPClient
+import Logging
+import MoxyCache
+import NIOCore
+import NIOHTTP1
+
+/// Forwards route requests that bypass the cache (unsafe and other methods), streaming both
+/// bodies; a successful unsafe method invalidates the target URI and same-origin `Location` /
+/// `Content-Location` (RFC 9111 §4.4).
+struct PassThrough: Sendable {
+    let forwarder: OriginForwarder
+    let renderer: ResponseRenderer
+    let exchange: CacheExchange
+    let router: Router
+    let clock: MoxyClock
+    let logger: Logger
+
+    /// What the connection knows of a request that passes through.
+    struct Request: Sendable {
+        var method: HTTPMethod
+        var source: CacheSource
+        var target: Substring
+        var host: String?
+        var headers: [(name: String, value: String)]
+        var clientAddress: String?
+        var body: RequestBodyStream?
+        var contentLength: Int?
+    }
+
+    func pass(_ request: Request) async -> ProxyOutcome {
+        guard let route = request.source.route else { preconditionFailure("only routes pass through") }
+        let url = route.upstreamURL(for: request.target)
+        let outgoing = UpstreamClient.forwardedFields(
+            request.headers, route: route, clientAddress: request.clientAddress, serverName: renderer.serverName
+        ).filter { $0.name.lowercased() != "expect" }
+        let response: HTTPClientResponse
+        do {
+            response = try await forwarder.send(
+                ForwardRequest(method: request.method, url: url, headers: outgoing, body: request.body, contentLength: request.contentLength),
+                logger: logger
+            )
+        } catch {
+            request.body?.finish(error)
+            logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
+            return .complete(renderer.error(error, profile: .moxy), CacheStatus(forward: .bypass, detail: "\(error.code)"), isError: true)
+        }
+        let status = Int(response.status.code)
+        let fields = response.headers.map { (name: $0.name, value: $0.value) }
+        if !Self.isSafe(request.method), (200..<400).contains(status) {
+            exchange.invalidate(Router.routeKey(route, host: request.host, target: request.target))
+            for name in ["location", "content-location"] {
+                guard let value = fields.first(named: name), let path = Router.sameOriginPath(value, host: request.host, route: route),
+                    let other = router.table.match(host: request.host, target: path[...]), other.name == route.name
+                else { continue }
+                exchange.invalidate(Router.routeKey(route, host: request.host, target: path[...]))
+            }
+        }
+        let answer = UpstreamAnswer(
+            status: status,
+            fields: fields,
+            contentType: nil,
+            body: .stream(ResponseBodyReader(response.body)),
+            requestTime: clock.now(),
+            responseTime: clock.now()
+        )
+        return renderer.passed(answer, read: nil, rest: nil, source: request.source, status: CacheStatus(forward: .bypass, forwardStatus: status))
+    }
+
+    /// Safe methods (RFC 9110 §9.2.1) never invalidate.
+    static func isSafe(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE: true
+        default: false
+        }
+    }
+}

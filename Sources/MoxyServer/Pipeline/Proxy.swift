@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import MoxyCache
+import MoxySigning
+
+/// The parts a connection uses, wired once at start-up. It holds them and decides nothing itself:
+/// routing is the ``Router``'s, per-key state the ``KeyStateTable``'s, upstream exchanges the
+/// ``CacheExchange``'s and ``PassThrough``'s, rendering the ``ResponseRenderer``'s.
+final class Proxy: Sendable {
+    let configuration: ServerConfiguration
+    let signer: URLSigner?
+    let router: Router
+    let signedSource: CacheSource
+    let tier: CacheTier
+    let keys: KeyStateTable
+    let exchange: CacheExchange
+    let passThrough: PassThrough
+    let renderer: ResponseRenderer
+    let validationLog: ValidationLog
+    let background: BackgroundWork
+    let clock: MoxyClock
+    let fetcher: UpstreamFetcher
+    let forwarder: OriginForwarder
+    /// When the server started, for camo's `/status`.
+    let startDate: String
+
+    init(
+        configuration: ServerConfiguration,
+        signer: URLSigner?,
+        fetcher: UpstreamFetcher,
+        forwarder: OriginForwarder,
+        clock: MoxyClock,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.signer = signer
+        self.clock = clock
+        self.fetcher = fetcher
+        self.forwarder = forwarder
+        self.router = Router(
+            routes: configuration.routes,
+            signedPrefix: configuration.signedPrefix,
+            servesSigned: signer != nil || configuration.camoSigner != nil
+        )
+        self.signedSource = CacheSource(signed: configuration)
+        self.tier = CacheTier(store: MemoryStore(capacity: configuration.memoryCacheSize))
+        self.keys = KeyStateTable()
+        self.renderer = ResponseRenderer(serverName: configuration.serverName, profile: configuration.compatProfile, clock: clock)
+        self.validationLog = ValidationLog(logger: logger)
+        self.background = BackgroundWork()
+        self.exchange = CacheExchange(
+            tier: tier,
+            keys: keys,
+            upstream: UpstreamClient(fetcher: fetcher, forwarder: forwarder, clock: clock, serverName: configuration.serverName, logger: logger),
+            renderer: renderer,
+            validationLog: validationLog,
+            background: background,
+            maxFetches: configuration.upstream.maxConcurrentFetches,
+            clock: clock,
+            logger: logger
+        )
+        self.passThrough = PassThrough(
+            forwarder: forwarder,
+            renderer: renderer,
+            exchange: exchange,
+            router: router,
+            clock: clock,
+            logger: logger
+        )
+        self.startDate = HTTPDate.format(clock.now())
+    }
+
+    /// The answer of the compat profile's service paths (`/status`, `/healthcheck`, …), if `path` is one.
+    func serviceAnswer(_ path: Substring) -> CachedResponse? {
+        // Every signed request passes here: nothing is computed unless the path is a service path.
+        let profile = configuration.compatProfile
+        guard profile != .moxy,
+            let body = profile.serviceAnswer(path, inFlight: keys.inFlight, served: tier.store.stats.count, since: startDate)
+        else { return nil }
+        return renderer.serviceAnswer(body)
+    }
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyCache
+import MoxyValidation
+
+/// Decides, without I/O, how a cache request is answered once its stored entry is known: from the
+/// store (fresh, allowed stale, stale while a refresh runs, or the last good entry while the key
+/// backs off), by a fetch, or with an error (`only-if-cached`).
+enum RequestPlanner {
+    /// How to answer.
+    enum Plan {
+        /// Serve the stored entry.
+        case serve(CachedResponse, CacheStatus)
+        /// Serve the stored entry and refresh it in the background.
+        case serveAndRefresh(CachedResponse, CacheStatus)
+        /// Go forward (coalesced, unless the key is hit-for-miss).
+        case fetch
+        /// Answer with an error.
+        case fail(ProxyError)
+    }
+
+    /// Plans a cache request.
+    /// - Parameters:
+    ///   - entry: The stored response for the request, if any.
+    ///   - directives: The request's caching directives.
+    ///   - validation: The source's rules.
+    ///   - backingOff: Whether the key's upstream is being left alone after invalid responses.
+    ///   - now: Unix seconds.
+    static func plan(
+        entry: CachedResponse?,
+        directives: RequestDirectives,
+        validation: ValidationConfiguration?,
+        backingOff: Bool,
+        now: Int64
+    ) -> Plan {
+        if let entry {
+            let age = entry.age(at: now)
+            var status = CacheStatus(hit: true, ttl: entry.freshness.lifetime - age)
+            let decision = ReusePolicy.decide(entry.freshness, age: age, request: directives)
+            if decision.goesForward, backingOff, let validation, ExchangeMachine.lastGood(entry, validation, now: now) != nil {
+                // The upstream answered invalid responses lately: keep serving the last good entry.
+                status.detail = ExchangeMachine.invalidDetail
+                return .serve(entry, status)
+            }
+            switch decision {
+            case .serve(let stale):
+                if stale { status.detail = "max-stale" }
+                return .serve(entry, status)
+            case .serveAndRefresh:
+                status.detail = "stale-while-revalidate"
+                return .serveAndRefresh(entry, status)
+            case .validate:
+                break
+            }
+        }
+        if directives.onlyIfCached { return .fail(ProxyError(.notCached, "not in cache (only-if-cached)")) }
+        return .fetch
+    }
+}

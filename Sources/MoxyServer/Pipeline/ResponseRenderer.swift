@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyCache
+import NIOCore
+
+/// Turns upstream answers and Moxy's own errors into the responses clients get: which fields a
+/// source keeps, the signed-URL security fields, `Via`, `Server`, and the compat profiles' errors.
+struct ResponseRenderer: Sendable {
+    /// The `Server` and `Via` token.
+    let serverName: String
+    /// The configured compat profile (signed URLs' errors and security fields).
+    let profile: CompatProfile
+    /// The clock for the response time of Moxy's own answers.
+    let clock: MoxyClock
+
+    /// A complete answer as stored (or passed on uncached with `freshness` `.uncached`).
+    func response(_ answer: UpstreamAnswer, body: ByteBuffer, freshness: Freshness, source: CacheSource) -> CachedResponse {
+        guard let route = source.route else { return signedResponse(answer, body: body, freshness: freshness) }
+        return CachedResponse(
+            status: answer.status,
+            fields: routeFields(answer.fields, withheld: freshness.withheldFields, route: route),
+            body: ByteBuffer.exact(body),
+            responseTime: answer.responseTime,
+            freshness: freshness,
+            downstreamMaxAge: freshness.lifetime
+        )
+    }
+
+    /// An answer passed on uncached: whole for signed URLs, streamed for routes (from what was
+    /// read so far, then the rest).
+    func passed(
+        _ answer: UpstreamAnswer,
+        read: ExchangeMachine.BodyRead?,
+        rest: ResponseBodyReader?,
+        source: CacheSource,
+        status: CacheStatus
+    ) -> ProxyOutcome {
+        let prefix = read?.bytes ?? ByteBuffer()
+        guard let route = source.route else {
+            var body = prefix
+            if case .complete(let whole) = answer.body { body = whole }
+            return .complete(signedResponse(answer, body: body, freshness: .uncached), status)
+        }
+        var contentLength = answer.contentLength
+        var rest = rest
+        switch (read, answer.body) {
+        case (.complete(let body), _): contentLength = body.readableBytes
+        case (nil, .stream(let reader)): rest = reader
+        default: break
+        }
+        let stream = StreamedResponse(
+            status: answer.status,
+            fields: routeFields(answer.fields, withheld: [], route: route),
+            contentLength: contentLength,
+            prefix: prefix,
+            rest: rest
+        )
+        return .streamed(stream, status)
+    }
+
+    /// The fields of a `304` that update a stored response of this source.
+    func updateFields(_ update: [(name: String, value: String)], source: CacheSource) -> [(name: String, value: String)] {
+        let endToEnd = HeaderFields.endToEnd(update)
+        guard let route = source.route else { return endToEnd.filter { CacheSource.signedFields.contains($0.name.lowercased()) } }
+        return routeFields(endToEnd, withheld: [], route: route)
+    }
+
+    /// A signed-URL response: canonical type, allow-listed upstream fields, security fields.
+    func signedResponse(_ upstream: UpstreamAnswer, body: ByteBuffer, freshness: Freshness) -> CachedResponse {
+        var fields: [(name: String, value: String)] = []
+        if let type = upstream.contentType { fields.append(("Content-Type", type.description)) }
+        var hasCacheControl = false
+        for field in upstream.fields where CacheSource.signedFields.contains(field.name.lowercased()) {
+            if field.name.lowercased() == "cache-control" { hasCacheControl = true }
+            fields.append(field)
+        }
+        let cacheControl = CacheControl(upstream.fields.values(named: "cache-control"))
+        let downstreamMaxAge = cacheControl.seconds("s-maxage") ?? cacheControl.seconds("max-age") ?? freshness.lifetime
+        if !hasCacheControl && freshness.lifetime > 0 {
+            fields.append(("Cache-Control", "public, max-age=\(freshness.lifetime)"))
+        }
+        // Ranges are served from the stored object (go-camo passes the upstream's Accept-Ranges).
+        if upstream.status == 200 { fields.append(("Accept-Ranges", "bytes")) }
+        fields += profile.securityFields
+        fields.append(("Server", serverName))
+        return CachedResponse(
+            status: upstream.status,
+            fields: fields,
+            body: body,
+            responseTime: upstream.responseTime,
+            freshness: freshness,
+            downstreamMaxAge: downstreamMaxAge
+        )
+    }
+
+    /// The fields of a route response as sent downstream and stored: end-to-end upstream fields
+    /// without the ones Moxy writes itself (`Date`, `Age`, `Content-Length`) or must not store, plus `Via`.
+    func routeFields(
+        _ upstream: [(name: String, value: String)],
+        withheld: [String],
+        route: RouteConfiguration
+    ) -> [(name: String, value: String)] {
+        var fields = HeaderFields.endToEnd(upstream).filter {
+            let name = $0.name.lowercased()
+            return name != "date" && name != "age" && name != "content-length" && !withheld.contains(name)
+        }
+        fields.append(("Via", "1.1 \(serverName)"))
+        return HeaderFields.setting(route.setResponseHeaders, in: fields)
+    }
+
+    /// A `text/plain` error response that no cache keeps, as the profile answers it.
+    /// - Parameters:
+    ///   - error: What went wrong.
+    ///   - profile: Whose behaviour to imitate; `nil` for the configured profile.
+    func error(_ error: ProxyError, profile: CompatProfile? = nil) -> CachedResponse {
+        let profile = profile ?? self.profile
+        let error = profile.adapt(error)
+        var fields: [(name: String, value: String)] = [("Content-Type", "text/plain; charset=utf-8")]
+        fields += profile.errorCacheFields
+        if error.code == .methodNotAllowed { fields.append(("Allow", "GET, HEAD")) }
+        fields += profile.securityFields
+        fields.append(("Server", serverName))
+        return CachedResponse(
+            status: error.status,
+            fields: fields,
+            body: ByteBuffer(string: error.message + "\n"),
+            responseTime: clock.now(),
+            freshness: .uncached,
+            downstreamMaxAge: 0
+        )
+    }
+
+    /// A `200 text/plain` answer of a compat profile's service path, never cached.
+    func serviceAnswer(_ body: String) -> CachedResponse {
+        var fields: [(name: String, value: String)] = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
+        fields += profile.securityFields
+        fields.append(("Server", serverName))
+        return CachedResponse(
+            status: 200,
+            fields: fields,
+            body: ByteBuffer(string: body),
+            responseTime: clock.now(),
+            freshness: .uncached,
+            downstreamMaxAge: 0
+        )
+    }
+}
+
+extension ByteBuffer {
+    /// The bytes in a buffer of exactly their size (an accumulating buffer's slack would cost cache memory).
+    static func exact(_ buffer: ByteBuffer) -> ByteBuffer {
+        guard buffer.capacity > buffer.readableBytes + buffer.readableBytes / 8 + 64 else { return buffer }
+        var exact = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
+        exact.writeImmutableBuffer(buffer)
+        return exact
+    }
+}
