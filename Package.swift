@@ -122,6 +122,7 @@ let package = Package(
             name: "MoxyServerTests",
             dependencies: [
                 "MoxyServer",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 "MoxyTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "MoxySigning",
