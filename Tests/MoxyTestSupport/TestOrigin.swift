@@ -64,6 +64,7 @@ public final class TestOrigin: Sendable {
     private let counts = NIOLockedValueBox<[String: Int]>([:])
     private let lastHeaders = NIOLockedValueBox<[String: HTTPHeaders]>([:])
     private let connectionCount = NIOLockedValueBox(0)
+    private let reusedToDrop = NIOLockedValueBox(0)
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
     /// The bound port.
     public private(set) nonisolated(unsafe) var port = 0
@@ -127,6 +128,21 @@ public final class TestOrigin: Sendable {
     /// `http://127.0.0.1:PORT` + path.
     public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
+    /// Closes the connection, without answering, of the next `count` requests that arrive on a
+    /// connection that already served one: what an origin does when it closes an idle keep-alive
+    /// connection just as the proxy reuses it.
+    public func dropReusedRequests(_ count: Int = 1) {
+        reusedToDrop.withLockedValue { $0 = count }
+    }
+
+    fileprivate func dropsReused() -> Bool {
+        reusedToDrop.withLockedValue { count in
+            guard count > 0 else { return false }
+            count -= 1
+            return true
+        }
+    }
+
     /// How many TCP connections were accepted.
     public var connections: Int { connectionCount.withLockedValue { $0 } }
 
@@ -152,12 +168,18 @@ private final class OriginHandler: ChannelInboundHandler {
     var head: HTTPRequestHead?
     var body: [UInt8] = []
     var keepAlive = true
+    var served = 0
 
     init(origin: TestOrigin) { self.origin = origin }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if served > 0, origin.dropsReused() {
+                context.close(promise: nil)
+                return
+            }
+            served += 1
             keepAlive = head.isKeepAlive
             self.head = head
             body = []

@@ -6,6 +6,14 @@ import MoxyCache
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A request on its way to a route's upstream.
 struct ForwardRequest: Sendable {
     /// The method.
@@ -37,12 +45,31 @@ final class OriginForwarder: Sendable {
     }
 
     /// Sends a request; returns when the response head has arrived (the body streams afterwards).
+    ///
+    /// A request that failed because the connection closed before any response byte arrived is
+    /// sent once more when it is idempotent and has no streamed body to replay (nginx's
+    /// `proxy_next_upstream error`): the origin closing an idle keep-alive connection just as it
+    /// is reused is a race, not an answer.
     /// - Parameters:
     ///   - request: The request.
     ///   - logger: Where to log.
     /// - Returns: The response.
     /// - Throws: ``ProxyError`` (`connect-failed`, `timeout`, `upstream-error`).
     func send(_ request: ForwardRequest, logger: Logger) async throws(ProxyError) -> HTTPClientResponse {
+        do {
+            return try await execute(request, logger: logger)
+        } catch {
+            guard Self.mayRetry(request, after: error) else { throw UpstreamFetcher.mapError(error) }
+            logger.debug("connection closed before the response; retrying once", metadata: ["url": "\(request.url)"])
+            do {
+                return try await execute(request, logger: logger)
+            } catch {
+                throw UpstreamFetcher.mapError(error)
+            }
+        }
+    }
+
+    private func execute(_ request: ForwardRequest, logger: Logger) async throws -> HTTPClientResponse {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = request.method
         for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
@@ -51,15 +78,26 @@ final class OriginForwarder: Sendable {
         } else if let length = request.contentLength, length == 0, request.method != .GET, request.method != .HEAD {
             outgoing.body = .bytes(ByteBuffer())
         }
-        do {
-            // The head must arrive within the total timeout; the body is bounded by the read timeout.
-            return try await client.execute(
-                outgoing,
-                timeout: .milliseconds(Int64(configuration.totalTimeout * 1000)),
-                logger: logger
-            )
-        } catch {
-            throw UpstreamFetcher.mapError(error)
+        // The head must arrive within the total timeout; the body is bounded by the read timeout.
+        return try await client.execute(outgoing, timeout: .milliseconds(Int64(configuration.totalTimeout * 1000)), logger: logger)
+    }
+
+    /// Whether a failed request may be sent again: idempotent (RFC 9110 §9.2.2), nothing to replay,
+    /// and the connection closed before any response (not a timeout or a refused connection).
+    static func mayRetry(_ request: ForwardRequest, after error: any Error) -> Bool {
+        guard request.body == nil else { return false }
+        switch request.method {
+        case .GET, .HEAD, .PUT, .DELETE, .OPTIONS, .TRACE: break
+        default: return false
         }
+        return closedBeforeResponse(error)
+    }
+
+    /// Whether a request failed because the connection closed before any response arrived.
+    static func closedBeforeResponse(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError { return error == .remoteConnectionClosed }
+        if let error = error as? ChannelError { return error == .ioOnClosedChannel || error == .eof || error == .outputClosed }
+        if let error = error as? IOError { return [ECONNRESET, EPIPE].contains(error.errnoCode) }
+        return false
     }
 }

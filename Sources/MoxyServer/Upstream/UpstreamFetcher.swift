@@ -6,6 +6,14 @@ import MoxyCache
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Fetches the targets of signed URLs safely: every hop's host and connected address are checked
 /// against the ``AddressPolicy``, redirects are followed here (not by the HTTP client), and size,
 /// type and time limits are enforced while the body streams.
@@ -116,6 +124,13 @@ public final class UpstreamFetcher: Sendable {
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(request, deadline: deadline, logger: logger)
+            } catch where OriginForwarder.closedBeforeResponse(error) {
+                // The origin closed a pooled connection as it was reused: one more try (a GET).
+                do {
+                    response = try await client.execute(request, deadline: deadline, logger: logger)
+                } catch {
+                    throw Self.mapError(error)
+                }
             } catch {
                 throw Self.mapError(error)
             }
@@ -277,6 +292,14 @@ public final class UpstreamFetcher: Sendable {
             }
         }
         if error is CancellationError { return ProxyError(.timeout, "upstream fetch cancelled") }
+        // A connection that was established and then closed or reset is the upstream's error, not
+        // a failure to reach it.
+        if let error = error as? IOError, [ECONNRESET, EPIPE].contains(error.errnoCode) {
+            return ProxyError(.upstreamError, "upstream closed the connection")
+        }
+        if let error = error as? ChannelError, [.ioOnClosedChannel, .eof, .outputClosed].contains(error) {
+            return ProxyError(.upstreamError, "upstream closed the connection")
+        }
         return ProxyError(.connectFailed, "could not reach upstream")
     }
 }
