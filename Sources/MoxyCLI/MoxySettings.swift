@@ -118,6 +118,9 @@ public struct MoxySettings: Sendable {
         if let value = try parsed(.idleTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
             server.idleTimeout = value
         }
+        if let value = try parsed(.shutdownTimeout, { ValueParsers.duration($0).flatMap { $0 >= 0 ? $0 : nil } }) {
+            server.shutdownTimeout = value
+        }
         if let size = try parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
         if let ttl = try parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
         if let value = try parsed(.connectTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {

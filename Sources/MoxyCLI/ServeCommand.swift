@@ -5,7 +5,6 @@ import Configuration
 import Logging
 import MoxyServer
 import ServiceLifecycle
-import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: the CPUs this process may use).") var threads: String?
     @Option(name: .customLong("idle-timeout"), help: "Close client connections idle this long (default 75s).")
     var idleTimeout: String?
+    @Option(name: .customLong("shutdown-timeout"), help: "On SIGTERM/SIGINT, let requests finish this long (default 10s).")
+    var shutdownTimeout: String?
     @Option(name: .customLong("memory-cache-size"), help: "Memory tier size, e.g. 64MiB.") var memoryCacheSize: String?
     @Option(name: .customLong("default-ttl"), help: "Freshness when the origin gives none, e.g. 1h.") var defaultTTL: String?
     @Option(name: .customLong("connect-timeout"), help: "Upstream connect timeout, e.g. 5s.") var connectTimeout: String?
@@ -46,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     var flagValues: [String: ConfigContent] {
         var values: [String: ConfigContent] = [:]
         let strings: [(SettingsKey, String?)] = [
-            (.listen, listen), (.threads, threads), (.idleTimeout, idleTimeout), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
+            (.listen, listen), (.threads, threads), (.idleTimeout, idleTimeout), (.shutdownTimeout, shutdownTimeout), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
             (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix), (.compatProfile, compatProfile),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),
@@ -79,11 +80,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "moxy")
         let server = MoxyServer(configuration: settings.server, signer: signer, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
+        // Signals are taken by ShutdownSignals (blocked since the process started, so one sent
+        // while Moxy starts waits instead of being lost), not by the service group.
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         do {
-            try await group.run()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    if let signal = await ShutdownSignals.next() {
+                        logger.info("moxy received \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
+                        await group.triggerGracefulShutdown()
+                    }
+                }
+                try await group.run()
+                tasks.cancelAll()
+            }
         } catch {
             throw CLIFailure("cannot serve on \(settings.server.host):\(settings.server.port): \(error)")
         }

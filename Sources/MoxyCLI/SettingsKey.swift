@@ -36,6 +36,9 @@ public struct SettingsKey: Sendable, Hashable {
     static let listen = SettingsKey("listen", flag: "--listen", "127.0.0.1:8080", "HOST:PORT to listen on")
     static let idleTimeout = SettingsKey(
         "idle_timeout", flag: "--idle-timeout", "75s", "close client connections idle this long")
+    static let shutdownTimeout = SettingsKey(
+        "shutdown_timeout", flag: "--shutdown-timeout", "10s",
+        "on SIGTERM/SIGINT, let requests in progress finish this long, then cancel what is left")
     static let threads = SettingsKey("threads", flag: "--threads", "CPUs available", "event-loop threads")
     static let key = SettingsKey("key", flag: nil, "(none)", secret: true, "the default signing key (UTF-8 secret)")
     static let keys = SettingsKey(
@@ -108,7 +111,7 @@ public struct SettingsKey: Sendable, Hashable {
 
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
-        listen, threads, idleTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
+        listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,

@@ -66,21 +66,52 @@ struct MoxyBinary {
         #expect(result.err.split(separator: "\n").count == 1)
     }
 
-    /// Starts `moxy serve` on a free port; the caller terminates it.
-    static func startServer(_ arguments: [String], environment: [String: String]) async throws -> (Process, Int) {
-        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = probe.localAddress!.port!
-        try await probe.close()
+    /// A started `moxy serve`: the process, the port it bound (it binds port 0 itself, so no other
+    /// test can take the port in between) and its log.
+    struct Server {
+        let process: Process
+        let port: Int
+        let log: String
+
+        /// The log so far.
+        var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    }
+
+    /// Starts `moxy serve` on port 0 and waits until it says where it listens; the caller stops it.
+    static func startServer(_ arguments: [String], environment: [String: String]) async throws -> Server {
+        let server = try launch(arguments, environment: environment)
+        for _ in 0..<300 {
+            if let port = listeningPort(server.logText) { return Server(process: server.process, port: port, log: server.log) }
+            guard server.process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await kill(server.process)
+        throw StartFailure(log: server.logText)
+    }
+
+    /// Starts `moxy serve --listen 127.0.0.1:0` without waiting; the log goes to a file (never the
+    /// test runner's own output: a server that outlived its test would hold the pipe open and keep
+    /// `swift test` waiting).
+    static func launch(_ arguments: [String], environment: [String: String]) throws -> Server {
+        let log = "/tmp/moxy-cli-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: MoxyBinary.path)
-        server.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--threads", "1"] + arguments
+        server.arguments = ["serve", "--listen", "127.0.0.1:0", "--threads", "1"] + arguments
         server.environment = environment
-        // Never the test runner's own output: a server that outlived its test would hold the pipe
-        // open and keep `swift test` waiting.
         server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
+        server.standardError = FileHandle(forWritingAtPath: log)
         try server.run()
-        return (server, port)
+        return Server(process: server, port: 0, log: log)
+    }
+
+    /// The port in the `moxy listening address=HOST:PORT` log line.
+    static func listeningPort(_ log: String) -> Int? {
+        guard let line = log.split(separator: "\n").first(where: { $0.contains("moxy listening") }),
+            let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+            let port = address.split(separator: ":").last
+        else { return nil }
+        return Int(port)
     }
 
     /// GETs a URL twice (retrying while the server starts) and returns the two `Cache-Status` values.
@@ -112,22 +143,20 @@ struct MoxyBinary {
         return origin
     }
 
-    /// Sends SIGTERM and expects a clean exit.
-    static func stop(_ server: Process) async throws {
-        server.terminate()  // SIGTERM: graceful shutdown
-        for _ in 0..<50 where server.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(!server.isRunning)
-        guard !server.isRunning else { return await kill(server) }
-        #expect(server.terminationStatus == 0)
+    /// Sends one SIGTERM and expects a clean exit within 5 s.
+    static func stop(_ server: Server) async throws {
+        server.process.terminate()  // SIGTERM: graceful shutdown
+        for _ in 0..<50 where server.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!server.process.isRunning, "one SIGTERM must stop moxy")
+        guard !server.process.isRunning else { return await kill(server.process) }
+        #expect(server.process.terminationStatus == 0)
+        try? FileManager.default.removeItem(atPath: server.log)
     }
 
-    /// Stops a server that may still be starting: SIGTERM until it exits (one sent before the
-    /// signal handlers are in place can be lost), SIGKILL after 5 s.
+    /// Stops a server whatever its state: one SIGTERM, SIGKILL after 5 s (for cleanup only).
     static func kill(_ server: Process) async {
-        for attempt in 0..<50 where server.isRunning {
-            if attempt % 10 == 0 { server.terminate() }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+        if server.isRunning { server.terminate() }
+        for _ in 0..<50 where server.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
         if server.isRunning {
             Glibc.kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
@@ -138,8 +167,9 @@ struct MoxyBinary {
         let origin = try await Self.pixelOrigin()
         defer { Task { await origin.stop() } }
         let env = ["MOXY_KEY": "round-trip-secret", "MOXY_ALLOW_LOOPBACK": "true"]
-        let (server, port) = try await Self.startServer([], environment: env)
-        defer { if server.isRunning { server.terminate() } }
+        let server = try await Self.startServer([], environment: env)
+        let port = server.port
+        defer { if server.process.isRunning { server.process.terminate() } }
 
         let signed = try MoxyBinary.run(["sign", origin.url("/pixel.png"), "--base", "http://127.0.0.1:\(port)"], environment: env)
         #expect(signed.status == 0)
@@ -156,8 +186,9 @@ struct MoxyBinary {
         defer { Task { await origin.stop() } }
         // camo's environment (plus loopback, which camo reaches and Moxy refuses by default).
         let env = ["CAMO_KEY": "0x24FEEDFACEDEADBEEFCAFE", "MOXY_ALLOW_LOOPBACK": "true"]
-        let (server, port) = try await Self.startServer([], environment: env)
-        defer { if server.isRunning { server.terminate() } }
+        let server = try await Self.startServer([], environment: env)
+        let port = server.port
+        defer { if server.process.isRunning { server.process.terminate() } }
         let camo = try CamoSigner(keys: ["0x24FEEDFACEDEADBEEFCAFE"], formats: .camo)
         let statuses = try await Self.getTwice("http://127.0.0.1:\(port)" + camo.sign(origin.url("/pixel.png"), format: .hex), expecting: "pixel")
         #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
@@ -178,8 +209,9 @@ struct MoxyBinary {
         defer { Task { await origin.stop() } }
         origin.route("/api/posts?page=2", OriginRoute(headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=60")], body: Array("[]".utf8)))
         // No key, no config file: `--route` is enough.
-        let (server, port) = try await Self.startServer(["--route", "/=\(origin.url(""))"], environment: [:])
-        defer { if server.isRunning { server.terminate() } }
+        let server = try await Self.startServer(["--route", "/=\(origin.url(""))"], environment: [:])
+        let port = server.port
+        defer { if server.process.isRunning { server.process.terminate() } }
         let statuses = try await Self.getTwice("http://127.0.0.1:\(port)/api/posts?page=2", expecting: "[]")
         #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
         #expect(statuses.last == "moxy; hit; ttl=60" || statuses.last == "moxy; hit; ttl=59")
@@ -217,4 +249,10 @@ struct MoxyBinary {
         await CLITests.kill(server)
         #expect(text.contains("threads=1"), "\(text)")
     }
+}
+
+/// `moxy serve` exited before saying where it listens.
+struct StartFailure: Error, CustomStringConvertible {
+    let log: String
+    var description: String { "moxy did not start: \(log)" }
 }
