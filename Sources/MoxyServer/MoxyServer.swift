@@ -172,6 +172,9 @@ public final class MoxyServer: Service, Sendable {
     /// Responses that failed validation so far, per route (or `signed`) and rule.
     public var validationFailures: [ValidationCount: Int] { proxy.validationLog.snapshot }
 
+    /// Upstream fetches and background refreshes in progress (coalesced fetches count once).
+    public var upstreamWorkInProgress: Int { proxy.keys.inFlight + proxy.keys.refreshes }
+
     /// Keys with per-key state (coalesced fetches, refreshes, hit-for-miss, back-off) right now.
     public var keyStateCount: Int { proxy.keys.count }
 }

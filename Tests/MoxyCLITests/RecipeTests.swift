@@ -46,7 +46,7 @@ func wpJSON(_ body: String, status: Int = 200, cacheControl: String? = "max-age=
             moxy.origin.route(posts, wpJSON(Self.post))
             let first = try await moxy.request(posts)
             #expect(first.text == Self.post && first.header("cache-status")?.contains("stored") == true)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             // A plugin breaks: WP_Error bodies with 200 OK. stale-while-revalidate answers at once;
             // the background refresh finds the error and keeps the good entry.
             moxy.origin.route(posts, wpJSON(Self.wpError))
@@ -60,10 +60,10 @@ func wpJSON(_ body: String, status: Int = 200, cacheControl: String? = "max-age=
             // The site recovers; once the back-off (5 s) has passed, the next refresh stores the new answer.
             let fixed = #"[{"id":1,"title":{"rendered":"Hello again"}}]"#
             moxy.origin.route(posts, wpJSON(fixed, cacheControl: "max-age=60"))
-            try await Task.sleep(for: .milliseconds(5100))
+            try await moxy.advance(seconds: 5.1)
             _ = try await moxy.request(posts)
-            try await waitUntil { moxy.origin.count(posts) == 3 }
-            try await Task.sleep(for: .milliseconds(100))
+            try await moxy.waitForUpstreamWork()
+            #expect(moxy.origin.count(posts) == 3)
             let recovered = try await moxy.request(posts)
             #expect(recovered.text == fixed)
         }
@@ -83,7 +83,7 @@ func wpJSON(_ body: String, status: Int = 200, cacheControl: String? = "max-age=
             let path = "/wp-json/wp/v2/pages/2"
             moxy.origin.route(path, wpJSON(Self.post))
             _ = try await moxy.request(path)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route(path, bad)
             _ = try await moxy.request(path)
             try await waitUntil { moxy.server.validationFailures[ValidationCount(source: "wordpress", rule: rule)] == 1 }

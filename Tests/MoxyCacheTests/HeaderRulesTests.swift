@@ -109,13 +109,19 @@ import Testing
     @Test func malformedFieldsNeverCrashTheParsers() {
         let junk = ["", ",", "=", "\"", "max-age=\"", "a=\"\\", "no-cache=\"unterminated", String(repeating: "x=1,", count: 5000), "\u{0}\u{7f}ÿ"]
         for value in junk {
-            _ = CacheControl([value])
-            _ = RequestDirectives(headers: [(name: "Cache-Control", value: value)])
-            _ = ByteRange.parse(value, length: 100)
-            _ = VaryKey.names([value])
-            _ = Validators.notModified(requestHeaders: [(name: "If-None-Match", value: value)], etag: "\"a\"", lastModified: 1)
-            _ = HTTPDate.parse(value)
-            _ = StoragePolicy().evaluate(status: 200, headers: [(name: "Cache-Control", value: value), (name: "Age", value: value), (name: "Expires", value: value)], requestTime: 0, responseTime: 0)
+            // None of these values says anything valid: each parser must conclude "nothing".
+            // An invalid max-age reads as 0 (stale), never as a lifetime.
+            #expect((CacheControl([value]).seconds("max-age") ?? 0) == 0, "\(value)")
+            let directives = RequestDirectives(headers: [(name: "Cache-Control", value: value)])
+            #expect((directives.maxAge ?? 0) == 0 && directives.maxStale == nil && !directives.noStore, "\(value)")
+            #expect(ByteRange.parse(value, length: 100) == .ignored, "\(value)")
+            #expect(!Validators.notModified(requestHeaders: [(name: "If-None-Match", value: value)], etag: "\"a\"", lastModified: 1), "\(value)")
+            #expect(HTTPDate.parse(value) == nil, "\(value)")
+            // An invalid Expires means "already expired" (§5.3): nothing without other freshness is stored.
+            let decision = StoragePolicy().evaluate(
+                status: 200, headers: [(name: "Cache-Control", value: value), (name: "Age", value: value), (name: "Expires", value: value)],
+                requestTime: 0, responseTime: 0)
+            #expect(!decision.isStore, "\(value)")
         }
         // Ten thousand fields: the first max-age (0) wins, so nothing is stored.
         let many = (0..<10_000).map { (name: "Cache-Control", value: "max-age=\($0)") }

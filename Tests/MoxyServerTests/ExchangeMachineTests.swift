@@ -248,3 +248,18 @@ import Testing
         #expect(response.body == entry.body && response.isFresh(at: Self.now))
     }
 }
+
+extension ExchangeMachineTests {
+    /// A request's no-store or credentials say nothing about the resource: the stored entry stays
+    /// and other clients keep coalescing.
+    @Test func requestReasonsNeitherInvalidateNorMarkHitForMiss() {
+        var machine = ExchangeMachine(
+            .init(
+                entry: Self.entry(age: 120), forward: .stale, policy: StoragePolicy(), validation: nil,
+                requestHeaders: [("Cache-Control", "no-store")], hitForMiss: 30, storeLimit: 1 << 20))
+        let step = head(&machine, 200, [("Cache-Control", "max-age=60")])
+        guard case .pass(let status) = step.action else { Issue.record("expected pass, got \(step.action)"); return }
+        #expect(status.detail == "request-no-store")
+        #expect(step.effects.isEmpty)
+    }
+}

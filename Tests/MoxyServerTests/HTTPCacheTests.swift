@@ -81,7 +81,7 @@ import Testing
                 return text("body-v1", [("ETag", "\"v1\""), ("Cache-Control", "max-age=1"), ("X-Version", "1")])
             }
             _ = try await moxy.request("/doc")
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             let revalidated = try await moxy.request("/doc")
             #expect(revalidated.status == 200 && revalidated.text == "body-v1")
             #expect(revalidated.header("x-version") == "2")
@@ -163,12 +163,13 @@ import Testing
                 let checked = try await moxy.request("/swr")
                 #expect(checked.text == "v1")
             }
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             let stale = try await moxy.request("/swr")
             #expect(stale.text == "v1")
             #expect(stale.header("cache-status")?.contains("detail=stale-while-revalidate") == true)
-            try await waitUntil { moxy.origin.count("/swr") == 2 }
-            try await Task.sleep(for: .milliseconds(100))
+            // One background refresh, and it has stored its answer.
+            try await moxy.waitForUpstreamWork()
+            #expect(moxy.origin.count("/swr") == 2)
             let refreshed = try await moxy.request("/swr")
             #expect(refreshed.text == "v2")
             #expect(refreshed.header("cache-status")?.hasPrefix("moxy; hit") == true)
@@ -181,7 +182,7 @@ import Testing
             moxy.origin.route("/must", text("good", [("Cache-Control", "max-age=1, must-revalidate")]))
             moxy.origin.route("/t", text("good", [("Cache-Control", "max-age=1, stale-if-error=60")]))
             for path in ["/e", "/must", "/t"] { _ = try await moxy.request(path) }
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route("/e", text("broken", status: 503))
             moxy.origin.route("/must", text("broken", status: 503))
             moxy.origin.route("/t", OriginRoute(headers: [("Content-Type", "text/plain")], body: Array("late".utf8), delay: .seconds(3)))
@@ -200,12 +201,12 @@ import Testing
         try await Self.run(cache: CacheOverrides(staleIfError: 60, maxStale: 3)) { moxy in
             moxy.origin.route("/w", text("good", [("Cache-Control", "max-age=1")]))
             _ = try await moxy.request("/w")
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route("/w", text("broken", status: 500))
             // Stale by one or two seconds: inside the cap.
             let first = try await moxy.request("/w")
             #expect(first.text == "good")
-            try await Task.sleep(for: .milliseconds(3100))
+            try await moxy.advance(seconds: 3.1)
             let capped = try await moxy.request("/w")
             #expect(capped.status == 500)
         }
@@ -231,8 +232,14 @@ import Testing
             #expect(moxy.origin.count("/d") == 4)
             _ = try await moxy.request("/d", headers: [("Cache-Control", "min-fresh=3600")])
             #expect(moxy.origin.count("/d") == 5)
+            // §5.2.1.5: a request's no-store keeps its response out of the cache.
+            moxy.origin.route("/ns", text("ns", [("Cache-Control", "max-age=60")]))
             let noStore = try await moxy.request("/ns", headers: [("Cache-Control", "no-store")])
-            #expect(noStore.status == 404)
+            #expect(noStore.status == 200 && noStore.text == "ns")
+            #expect(noStore.header("cache-status")?.contains("stored") == false)
+            let after = try await moxy.request("/ns")
+            #expect(after.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
+            #expect(moxy.origin.count("/ns") == 2)
         }
         try await Self.run(cache: CacheOverrides(honorRequestDirectives: false)) { moxy in
             moxy.origin.route("/d", text("d", [("Cache-Control", "max-age=60")]))

@@ -70,7 +70,8 @@ import Testing
                 ("Content-Type", "IMAGE/PNG;  charset=\"x\""), ("Set-Cookie", "a=b"), ("Server", "origin/1.0"),
                 ("Access-Control-Allow-Origin", "*"), ("ETag", "\"v1\""), ("X-Secret", "1"),
             ]))
-            let response = try await moxy.get("/h.png")
+            let response = try await moxy.request(
+                try moxy.path("/h.png"), headers: [("Cookie", "s=1"), ("Authorization", "Bearer t"), ("Referer", "https://site.example/")])
             #expect(response.status == 200)
             #expect(response.header("content-type") == "image/png; charset=x")
             #expect(response.header("set-cookie") == nil)

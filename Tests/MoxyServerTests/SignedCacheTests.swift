@@ -34,7 +34,7 @@ import Testing
             }
             let path = try moxy.path("/v.png")
             _ = try await moxy.request(path)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             let revalidated = try await moxy.request(path)
             #expect(revalidated.status == 200 && revalidated.text == "img")
             #expect(revalidated.header("cache-status") == "moxy; fwd=stale; fwd-status=304; stored")
@@ -50,7 +50,7 @@ import Testing
             moxy.origin.route("/e.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=1")], body: Array("ok".utf8)))
             let path = try moxy.path("/e.png")
             _ = try await moxy.request(path)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route("/e.png", OriginRoute(status: 500, headers: [("Content-Type", "text/plain")], body: Array("down".utf8)))
             let stale = try await moxy.request(path)
             #expect(stale.status == 200 && stale.text == "ok")

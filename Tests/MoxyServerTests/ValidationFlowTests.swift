@@ -42,7 +42,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             moxy.origin.route("/wp-json/wp/v2/posts/1", json(goodJSON))
             let first = try await moxy.request("/wp-json/wp/v2/posts/1")
             #expect(first.text == goodJSON && first.header("cache-status")?.contains("stored") == true)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             // The plugin breaks: errors arrive as 200 OK.
             moxy.origin.route("/wp-json/wp/v2/posts/1", json(wpError))
             let kept = try await moxy.request("/wp-json/wp/v2/posts/1")
@@ -59,7 +59,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             // The site recovers: after the back-off, the new good body replaces the old.
             let fixed = #"{"id":1,"title":{"rendered":"Hello again"}}"#
             moxy.origin.route("/wp-json/wp/v2/posts/1", json(fixed, [("Cache-Control", "max-age=60")]))
-            try await Task.sleep(for: .milliseconds(1100))
+            try await moxy.advance(seconds: 1.1)
             let recovered = try await moxy.request("/wp-json/wp/v2/posts/1")
             #expect(recovered.text == fixed)
             #expect(recovered.header("cache-status")?.contains("stored") == true)
@@ -96,7 +96,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
         try await MoxyHarness.run(routes: { [try originRoute($0) { $0.validation = try? wordPressValidation() }] }) { moxy in
             moxy.origin.route("/api", json(goodJSON))
             _ = try await moxy.request("/api")
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route("/api", bad.response)
             let kept = try await moxy.request("/api")
             #expect(kept.status == 200 && kept.text == goodJSON)
@@ -128,7 +128,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             moxy.origin.route("/rule/a", json(goodJSON))
             _ = try await moxy.request("/sie/a")
             _ = try await moxy.request("/rule/a")
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route("/sie/a", json("{}", status: 500))
             moxy.origin.route("/rule/a", json("{}", status: 500))
             let sie = try await moxy.request("/sie/a")
@@ -143,7 +143,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
         try await MoxyHarness.run(routes: { [try originRoute($0) { $0.validation = try? wordPressValidation() }] }) { moxy in
             moxy.origin.route("/swr", json(goodJSON, [("Cache-Control", "max-age=1, stale-while-revalidate=60")]))
             _ = try await moxy.request("/swr")
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route("/swr", json(wpError, [("Cache-Control", "max-age=60")]))
             let stale = try await moxy.request("/swr")
             #expect(stale.text == goodJSON && stale.header("cache-status")?.contains("stale-while-revalidate") == true)
@@ -195,7 +195,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
         }) { moxy in
             moxy.origin.route("/w", json(goodJSON))
             _ = try await moxy.request("/w")
-            try await Task.sleep(for: .milliseconds(3100))
+            try await moxy.advance(seconds: 3.1)
             moxy.origin.route("/w", json(wpError))
             let response = try await moxy.request("/w")
             #expect(response.status == 502)
@@ -255,7 +255,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             moxy.origin.route("/data.json", json(goodJSON))
             let path = try moxy.path("/data.json")
             _ = try await moxy.request(path)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await moxy.advance(seconds: 2.1)
             moxy.origin.route("/data.json", json(#"{"error":"quota"}"#))
             let kept = try await moxy.request(path)
             #expect(kept.status == 200 && kept.text == goodJSON)

@@ -33,17 +33,19 @@ public struct MoxyHarness: Sendable {
     public let signer: URLSigner
     /// The server.
     public let server: MoxyServer
+    /// The server's clock: time moves only through ``advance(seconds:)`` (or, with `realTime`, with the wall clock).
+    public let clock: MoxyClock
     let client: HTTPClient
 
     /// Runs `body` with a fresh origin and server; both stop afterwards.
     /// - Parameters:
     ///   - configure: Changes to the default test configuration (loopback allowed, one thread, port 0).
     ///   - body: The test.
-    ///   - clock: The server's clock (a ``ManualClock`` moves time without sleeping).
+    ///   - realTime: Run the server on the wall clock instead of a manual one.
     ///   - routes: Origin routes, given the started origin (e.g. `/` to the origin).
     public static func run(
         configure: (inout ServerConfiguration) -> Void = { _ in },
-        clock: MoxyClock = .system,
+        realTime: Bool = false,
         routes: (TestOrigin) throws -> [RouteConfiguration] = { _ in [] },
         _ body: (MoxyHarness) async throws -> Void
     ) async throws {
@@ -60,13 +62,14 @@ public struct MoxyHarness: Sendable {
         )
         var logger = Logger(label: "moxy-test")
         logger.logLevel = .warning
+        let clock: MoxyClock = realTime ? .system : .manual(ManualClock())
         let server = MoxyServer(configuration: configuration, signer: signer, logger: logger, clock: clock)
         let port = try await server.start()
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(20)))
         clientConfiguration.decompression = .disabled
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
         let client = HTTPClient(eventLoopGroup: group, configuration: clientConfiguration)
-        let harness = MoxyHarness(origin: origin, port: port, signer: signer, server: server, client: client)
+        let harness = MoxyHarness(origin: origin, port: port, signer: signer, server: server, clock: clock, client: client)
         // The server's background work runs in this task group, as under a ServiceGroup.
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.run() }
@@ -105,6 +108,20 @@ public struct MoxyHarness: Sendable {
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 32 << 20)
         return TestResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
+    }
+
+    /// Moves the server's clock forward (a manual clock only; with `realTime` it sleeps instead).
+    public func advance(seconds: Double) async throws {
+        switch clock {
+        case .manual(let manual): manual.advance(seconds: seconds)
+        case .system: try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        }
+    }
+
+    /// Waits until no upstream fetch or background refresh is in progress (a refresh has stored
+    /// what it fetched, or kept the entry).
+    public func waitForUpstreamWork() async throws {
+        try await waitUntil { server.upstreamWorkInProgress == 0 }
     }
 
     /// Signs an origin path and requests it.

@@ -148,7 +148,7 @@ struct ExchangeMachine {
         if validation == nil, case .doNotStore(let reason) = decision {
             state = .done
             cacheStatus.detail = reason
-            return Step(action: .pass(cacheStatus), effects: notStorable(status: status, responseTime: responseTime))
+            return Step(action: .pass(cacheStatus), effects: notStorable(status: status, reason: reason, responseTime: responseTime))
         }
         state = .readingBody(status: status, fields: fields, decision: decision, responseTime: responseTime)
         // Buffer what may be stored, and what the rules need to see (nothing when they only look
@@ -200,8 +200,10 @@ struct ExchangeMachine {
             effects.append(.clearBackoff)
         }
         guard let freshness = decision.freshness else {
-            if case .doNotStore(let reason) = decision { cacheStatus.detail = reason }
-            return Step(action: .pass(cacheStatus), effects: effects + notStorable(status: status, responseTime: responseTime))
+            var reason = ""
+            if case .doNotStore(let why) = decision { reason = why }
+            cacheStatus.detail = reason
+            return Step(action: .pass(cacheStatus), effects: effects + notStorable(status: status, reason: reason, responseTime: responseTime))
         }
         guard case .complete(let body) = read, body.readableBytes <= inputs.storeLimit else {
             cacheStatus.detail = "too-large"
@@ -217,9 +219,15 @@ struct ExchangeMachine {
         return validation
     }
 
+    /// Reasons not to store that come from the request (its `no-store`, its credentials), not from
+    /// the resource: they say nothing about what other clients get, so they neither remove the
+    /// stored entry (a client could evict it at will) nor mark the key hit-for-miss.
+    static let requestReasons: Set<String> = ["request-no-store", "authorization"]
+
     /// A response that may not be stored: it removes what is stored unless it is a server error
     /// (which never replaces a stored response), and the key skips coalescing for a while.
-    private func notStorable(status: Int, responseTime: Int64) -> [Effect] {
+    private func notStorable(status: Int, reason: String, responseTime: Int64) -> [Effect] {
+        guard !Self.requestReasons.contains(reason) else { return [] }
         var effects: [Effect] = []
         if status < 500 { effects.append(.invalidate) }
         if inputs.hitForMiss > 0 { effects.append(.markHitForMiss(until: responseTime + inputs.hitForMiss)) }

@@ -36,6 +36,7 @@ final class KeyStateTable: Sendable {
         var states: [String: KeyState] = [:]
         var sweepAt = KeyStateTable.initialSweep
         var fetches = 0
+        var refreshes = 0
 
         /// Changes a key's state and drops it when it has ended.
         mutating func update<Result>(_ key: String, now: Int64, _ change: (inout KeyState) -> Result) -> Result {
@@ -103,18 +104,26 @@ final class KeyStateTable: Sendable {
     /// Marks a key as refreshing. Returns `false` when a refresh already runs (one per key).
     func startRefresh(_ key: String, now: Int64) -> Bool {
         table.withLockedValue { table in
-            table.update(key, now: now) { state in
+            let started = table.update(key, now: now) { state in
                 guard !state.refreshing else { return false }
                 state.refreshing = true
                 return true
             }
+            if started { table.refreshes += 1 }
+            return started
         }
     }
 
     /// Ends a key's refresh.
     func endRefresh(_ key: String, now: Int64) {
-        table.withLockedValue { table in table.update(key, now: now) { $0.refreshing = false } }
+        table.withLockedValue { table in
+            table.refreshes -= 1
+            table.update(key, now: now) { $0.refreshing = false }
+        }
     }
+
+    /// Background refreshes running.
+    var refreshes: Int { table.withLockedValue { $0.refreshes } }
 
     // MARK: Hit-for-miss
 
