@@ -10,7 +10,7 @@ extension ConnectionHandler {
         let query = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[path.index(after: $0)...] }
         let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
         if let answer = proxy.serviceAnswer(path) {
-            return write(answer, cacheStatus: "moxy; detail=service", for: request, expires: nil, now: now, context: context)
+            return write(answer, cacheStatus: "moxy; detail=service", for: request, now: now, context: context)
         }
         guard request.method == .GET || request.method == .HEAD else {
             return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, now, context)
@@ -30,10 +30,12 @@ extension ConnectionHandler {
         } catch {
             return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
         }
+        var request = request
+        request.lifetimeCap = target.expires
         let entry = proxy.tier.store.get(target.url)
         if let entry, request.flags.isDisjoint(with: [.directives, .conditional, .range]), entry.isFresh(at: now), !entry.freshness.alwaysRevalidate {
             // The hot path: a fresh hit for a plain request.
-            writeHit(entry, for: request, expires: target.expires, now: now, context: context)
+            writeHit(entry, for: request, now: now, context: context)
             return
         }
         let source = proxy.signedSource
@@ -47,7 +49,7 @@ extension ConnectionHandler {
             clientAddress: remoteAddress
         )
         let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
-        answerFromCache(request, cacheRequest, lookup: lookup, expires: target.expires, now: now, context: context)
+        answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
     }
 
     func handleRoute(
@@ -70,7 +72,7 @@ extension ConnectionHandler {
             if request.body != nil, request.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
-            waitingForFetch = true
+            connection.startWaiting()
             let passing = PassThrough.Request(
                 method: request.method,
                 source: source,
@@ -90,7 +92,7 @@ extension ConnectionHandler {
                 let error = proxy.renderer.error(ProxyError(.busy, "server is shutting down"), profile: .moxy)
                 promise.succeed(.complete(error, CacheStatus(detail: "busy"), isError: true))
             }
-            deliver(promise.futureResult, for: request, expires: nil, context: context)
+            deliver(promise.futureResult, for: request, context: context)
             return
         }
         let fields = request.fields
@@ -105,7 +107,7 @@ extension ConnectionHandler {
             clientAddress: remoteAddress
         )
         let lookup = proxy.tier.lookup(key, headers: fields)
-        answerFromCache(request, cacheRequest, lookup: lookup, expires: nil, now: now, context: context)
+        answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
     }
 
     func directives(_ request: Request, _ overrides: CacheOverrides) -> RequestDirectives {
@@ -118,7 +120,6 @@ extension ConnectionHandler {
         _ request: Request,
         _ cacheRequest: CacheRequest,
         lookup: CacheLookup,
-        expires: Int64?,
         now: Int64,
         context: ChannelHandlerContext
     ) {
@@ -134,17 +135,17 @@ extension ConnectionHandler {
         switch plan {
         case .serve(let entry, var status):
             if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
+            return writeStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .serveAndRefresh(let entry, var status):
             proxy.exchange.refreshInBackground(cacheRequest, lookup: lookup)
             if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            return writeStored(entry, cacheStatus: status.value(), for: request, expires: expires, now: now, context: context)
+            return writeStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .fail(let error):
             return fail(error, request, now, context)
         case .fetch:
             break
         }
-        waitingForFetch = true
+        connection.startWaiting()
         var future = proxy.exchange.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
         if proxy.configuration.cacheStatusKey {
             future = future.map { outcome in
@@ -153,30 +154,28 @@ extension ConnectionHandler {
                 return outcome
             }
         }
-        deliver(future, for: request, expires: expires, context: context)
+        deliver(future, for: request, context: context)
     }
 
     /// Writes an asynchronous outcome when it arrives, then resumes the queue.
     func deliver(
         _ future: EventLoopFuture<ProxyOutcome>,
         for request: Request,
-        expires: Int64?,
         context: ChannelHandlerContext
     ) {
         future.assumeIsolated().whenSuccess { outcome in
-            guard !self.closed else {
-                self.waitingForFetch = false
-                return
-            }
+            guard !self.connection.isClosing else { return }
             let now = self.proxy.clock.now()
             var status = outcome.cacheStatus
             if status.hit, let response = outcome.response { status.ttl = response.freshness.lifetime - response.age(at: now) }
             if let response = outcome.response {
-                let expiry = outcome.isError ? nil : expires
+                // Moxy's own errors are never capped: they carry no-store.
+                var request = request
+                if outcome.isError { request.lifetimeCap = nil }
                 if status.hit || status.stored {
-                    self.writeStored(response, cacheStatus: status.value(), for: request, expires: expiry, now: now, context: context)
+                    self.writeStored(response, cacheStatus: status.value(), for: request, now: now, context: context)
                 } else {
-                    self.write(response, cacheStatus: status.value(), for: request, expires: expiry, now: now, context: context)
+                    self.write(response, cacheStatus: status.value(), for: request, now: now, context: context)
                 }
                 self.finishedAsync(context: context)
             } else if let stream = outcome.stream {

@@ -7,18 +7,17 @@ import NIOHTTP1
 
 extension ConnectionHandler {
     /// Writes a fresh hit for a plain request: the pre-encoded head, per-request fields, the body.
-    func writeHit(_ response: CachedResponse, for request: Request, expires: Int64?, now: Int64, context: ChannelHandlerContext) {
+    func writeHit(_ response: CachedResponse, for request: Request, now: Int64, context: ChannelHandlerContext) {
         let ttl = response.freshness.lifetime - response.age(at: now)
         // `Cache-Status: moxy; hit; ttl=N` is written without building a String (no allocation).
         writeParts(
-            head: expires == nil ? response.head : response.headWithoutLifetime,
+            head: request.lifetimeCap == nil ? response.head : response.headWithoutLifetime,
             age: response.age(at: now),
             maxAge: response.downstreamMaxAge,
             body: response.body,
             cacheStatus: "",
             hitTTL: ttl,
             for: request,
-            expires: expires,
             now: now,
             context: context
         )
@@ -30,12 +29,11 @@ extension ConnectionHandler {
         _ response: CachedResponse,
         cacheStatus: String,
         for request: Request,
-        expires: Int64?,
         now: Int64,
         context: ChannelHandlerContext
     ) {
         guard response.status == 200, !request.flags.isDisjoint(with: [.conditional, .range]) else {
-            return write(response, cacheStatus: cacheStatus, for: request, expires: expires, now: now, context: context)
+            return write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
         }
         let fields = request.fields
         if request.flags.contains(.conditional),
@@ -46,7 +44,7 @@ extension ConnectionHandler {
             let head = response.fields.filter { kept.contains($0.name.lowercased()) }
             return writeDynamic(
                 status: 304, fields: head, body: nil, response: response, cacheStatus: cacheStatus, for: request,
-                expires: expires, now: now, context: context)
+                now: now, context: context)
         }
         if request.flags.contains(.range), request.method == .GET,
             Validators.ifRangeHolds(
@@ -63,17 +61,17 @@ extension ConnectionHandler {
                 let head = response.fields + [("Content-Range", "bytes \(first)-\(last)/\(length)")]
                 return writeDynamic(
                     status: 206, fields: head, body: slice, response: response, cacheStatus: cacheStatus, for: request,
-                    expires: expires, now: now, context: context)
+                    now: now, context: context)
             case .unsatisfiable:
                 let head = response.fields.filter { $0.name.lowercased() != "content-type" } + [("Content-Range", "bytes */\(length)")]
                 return writeDynamic(
                     status: 416, fields: head, body: ByteBuffer(), response: response, cacheStatus: cacheStatus, for: request,
-                    expires: expires, now: now, context: context)
+                    now: now, context: context)
             case .ignored:
                 break
             }
         }
-        write(response, cacheStatus: cacheStatus, for: request, expires: expires, now: now, context: context)
+        write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
     }
 
     /// Writes a response whose head is built for this request (304, 206, 416) from a stored one.
@@ -84,17 +82,16 @@ extension ConnectionHandler {
         response: CachedResponse,
         cacheStatus: String,
         for request: Request,
-        expires: Int64?,
         now: Int64,
         context: ChannelHandlerContext
     ) {
         var fields = fields
-        if expires != nil { fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) } }
+        if request.lifetimeCap != nil { fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) } }
         if let body { fields.append(("Content-Length", String(body.readableBytes))) }
         let head = ResponseHead.encode(status: status, fields: fields, allocator: context.channel.allocator)
         writeParts(
             head: head, age: response.age(at: now), maxAge: response.downstreamMaxAge, body: body ?? ByteBuffer(),
-            cacheStatus: cacheStatus, for: request, expires: expires, now: now, context: context)
+            cacheStatus: cacheStatus, for: request, now: now, context: context)
     }
 
     /// Writes a complete response: pre-encoded head, the per-request fields, the body (not for HEAD).
@@ -102,18 +99,16 @@ extension ConnectionHandler {
         _ response: CachedResponse,
         cacheStatus: String,
         for request: Request,
-        expires: Int64?,
         now: Int64,
         context: ChannelHandlerContext
     ) {
         writeParts(
-            head: expires == nil ? response.head : response.headWithoutLifetime,
+            head: request.lifetimeCap == nil ? response.head : response.headWithoutLifetime,
             age: response.freshness == .uncached ? nil : response.age(at: now),
             maxAge: response.downstreamMaxAge,
             body: response.body,
             cacheStatus: cacheStatus,
             for: request,
-            expires: expires,
             now: now,
             context: context
         )
@@ -127,7 +122,6 @@ extension ConnectionHandler {
         cacheStatus: String,
         hitTTL: Int64? = nil,
         for request: Request,
-        expires: Int64?,
         now: Int64,
         context: ChannelHandlerContext
     ) {
@@ -135,7 +129,7 @@ extension ConnectionHandler {
         // cached buffer itself (never copied): two iovecs in one writev.
         var buffer = context.channel.allocator.buffer(capacity: head.readableBytes + 192)
         buffer.writeImmutableBuffer(head)
-        if let expires {
+        if let expires = request.lifetimeCap {
             // No cache downstream may keep the response past the URL's expiry.
             let current = age ?? 0
             let remaining = max(0, min(maxAge - current, expires - now))
@@ -181,7 +175,7 @@ extension ConnectionHandler {
     }
 
     private func closeAfterWrites(context: ChannelHandlerContext) {
-        closed = true
+        _ = connection.close()
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }
     }
@@ -190,6 +184,7 @@ extension ConnectionHandler {
     /// for HTTP/1.1 otherwise (close-delimited for HTTP/1.0); each chunk waits for the previous
     /// write, so memory stays bounded whatever the size.
     func writeStream(_ stream: StreamedResponse, cacheStatus: String, for request: Request, context: ChannelHandlerContext) {
+        connection.startStreaming()
         var request = request
         let bodyAllowed = !request.isHead && stream.status != 204 && stream.status != 304 && !(100..<200).contains(stream.status)
         let chunked = bodyAllowed && stream.contentLength == nil && request.version.minor >= 1
@@ -231,7 +226,7 @@ extension ConnectionHandler {
                 let context = contextBox.value
                 if failed {
                     // The client cannot tell a cut body from a whole one otherwise.
-                    handler.closed = true
+                    _ = handler.connection.close()
                     context.close(promise: nil)
                     handler.finishedAsync(context: context)
                     return
@@ -260,7 +255,7 @@ extension ConnectionHandler {
         do {
             while let chunk = try await rest.next() {
                 try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-                    guard !handler.value.closed else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+                    guard !handler.value.connection.isClosing else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
                     return context.value.writeAndFlush(handler.value.wrapOutboundOut(Self.frame(chunk, chunked: chunked)))
                 }.get()
             }

@@ -26,6 +26,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// The streamed body of a request forwarded to a route.
         var body: RequestBodyStream?
         var contentLength: Int?
+        /// For a signed URL with an expiry: no cache downstream may keep the answer past it (Unix
+        /// seconds). Set once the signature is verified; every writer reads it from here.
+        var lifetimeCap: Int64?
 
         var isHead: Bool { method == .HEAD }
         var fields: [(name: String, value: String)] { headers.map { (name: $0.name, value: $0.value) } }
@@ -33,18 +36,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     let proxy: Proxy
     var queue = CircularBuffer<Request>(initialCapacity: 4)
-    var waitingForFetch = false
-    var readHeld = false
-    var closed = false
-    /// The server is shutting down: answer what was asked, then close.
-    var draining = false
+    /// What the connection is doing (answering, waiting, streaming, receiving a body, closing).
+    var connection = ConnectionStateMachine()
     var dates = DateHeaderCache()
     var remoteAddress: String?
-    /// The body being received, until its `.end`.
-    var receivingBody: RequestBodyStream?
-    var bodyBytes = 0
-    var bodyLimit = Int.max
-    var bodyPaused = false
 
     init(proxy: Proxy) {
         self.proxy = proxy
@@ -63,7 +58,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 method: head.method,
                 uri: head.uri,
                 version: head.version,
-                keepAlive: head.isKeepAlive && !draining,
+                keepAlive: head.isKeepAlive && !connection.draining,
                 headers: head.headers,
                 flags: flags,
                 headerBytes: headerBytes
@@ -72,19 +67,16 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             queue.append(request)
             process(context: context)
         case .body(let chunk):
-            guard let body = receivingBody else { return }
-            bodyBytes += chunk.readableBytes
-            if bodyBytes > bodyLimit {
-                body.finish(ProxyError(.requestTooLarge, "request body exceeds \(bodyLimit) bytes"))
-                receivingBody = nil
-                bodyPaused = false
-            } else if !body.yield(chunk) {
-                bodyPaused = true
+            switch connection.bodyChunk(chunk.readableBytes) {
+            case .forward(let body):
+                if !body.yield(chunk) { connection.bodyPaused() }
+            case .tooLarge(let body, let limit):
+                body.finish(ProxyError(.requestTooLarge, "request body exceeds \(limit) bytes"))
+            case .drop:
+                break
             }
         case .end:
-            receivingBody?.finish()
-            receivingBody = nil
-            bodyPaused = false
+            connection.bodyEnded()?.finish()
             releaseHeldRead(context: context)
         }
     }
@@ -104,14 +96,12 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let body = RequestBodyStream {
             eventLoop.execute {
                 let (handler, context) = loop.value
-                handler.bodyPaused = false
+                handler.connection.bodyResumed()
                 handler.releaseHeldRead(context: context)
             }
         }
         request.body = body
-        receivingBody = body
-        bodyBytes = 0
-        bodyLimit = route.maxRequestBody
+        connection.bodyStarted(body, limit: route.maxRequestBody)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -120,14 +110,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        // Back-pressure: stop reading while a fetch holds the queue (unless its body is still
-        // arriving), while the upstream does not take body bytes, or while the client does not read
-        // what was already written, so a client cannot make the server buffer without bound.
-        if (waitingForFetch && receivingBody == nil) || bodyPaused || !context.channel.isWritable {
-            readHeld = true
-        } else {
-            context.read()
-        }
+        // Back-pressure: see ConnectionStateMachine.readRequested.
+        if connection.readRequested(writable: context.channel.isWritable) { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -140,18 +124,13 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func releaseHeldRead(context: ChannelHandlerContext) {
-        if readHeld && (!waitingForFetch || receivingBody != nil) && !bodyPaused && context.channel.isWritable {
-            readHeld = false
-            context.read()
-        }
+        if connection.readReleased(writable: context.channel.isWritable) { context.read() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closed = true
+        connection.close()?.finish(ChannelError.ioOnClosedChannel)
         for request in queue { request.body?.finish(ChannelError.ioOnClosedChannel) }
         queue.removeAll()
-        receivingBody?.finish(ChannelError.ioOnClosedChannel)
-        receivingBody = nil
         context.fireChannelInactive()
     }
 
@@ -160,23 +139,22 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // client_header_timeout / client_body_timeout); a connection waiting for an upstream answer
         // with its whole request sent is not idle.
         if event is IdleStateHandler.IdleStateEvent {
-            if !waitingForFetch || receivingBody != nil { context.close(promise: nil) }
+            if connection.idleTimeoutCloses() { context.close(promise: nil) }
         } else if event is ConnectionRegistry.DrainEvent {
-            draining = true
-            if queue.isEmpty, !waitingForFetch, receivingBody == nil { context.close(promise: nil) }
+            if connection.drain(queueEmpty: queue.isEmpty) { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, !closed {
+        if error is HTTPParserError, !connection.isClosing {
             // Answer in order: anything already queued is dropped, the connection ends after the 400.
             queue.removeAll()
             let response = proxy.renderer.error(ProxyError(.badRequest, "malformed HTTP request"))
             let request = Request(
                 method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
-            write(response, cacheStatus: "moxy; detail=bad-request", for: request, expires: nil, now: proxy.clock.now(), context: context)
+            write(response, cacheStatus: "moxy; detail=bad-request", for: request, now: proxy.clock.now(), context: context)
             context.flush()
         } else {
             context.close(promise: nil)
@@ -185,18 +163,17 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers queued requests until one needs a fetch.
     private func process(context: ChannelHandlerContext) {
-        while !waitingForFetch, !closed, context.channel.isWritable, let request = queue.popFirst() {
+        while connection.mayAnswer(writable: context.channel.isWritable), let request = queue.popFirst() {
             handle(request, context: context)
         }
     }
 
     /// Called when an asynchronous answer has been written completely.
     func finishedAsync(context: ChannelHandlerContext) {
-        waitingForFetch = false
-        guard !closed else { return }
+        guard connection.answerFinished() == .processQueue else { return }
         context.flush()
         process(context: context)
-        if draining, queue.isEmpty, !waitingForFetch, !closed { context.close(promise: nil) }
+        if connection.closesAfterQueue(queueEmpty: queue.isEmpty) { context.close(promise: nil) }
         releaseHeldRead(context: context)
     }
 
@@ -231,7 +208,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ) {
         discardBody(of: request, context: context)
         let response = proxy.renderer.error(error, profile: profile)
-        write(response, cacheStatus: "moxy; detail=\(error.code)", for: request, expires: nil, now: now, context: context)
+        write(response, cacheStatus: "moxy; detail=\(error.code)", for: request, now: now, context: context)
     }
 
     /// The client limits a request breaks, if any (nginx answers 414 and 400/431 likewise).
@@ -254,11 +231,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func discardBody(of request: Request, context: ChannelHandlerContext) {
         guard let body = request.body else { return }
         body.finish(ProxyError(.badRequest, "request answered without its body"))
-        if let receiving = receivingBody, receiving.delegate === body.delegate {
-            receivingBody = nil
-            bodyPaused = false
-            releaseHeldRead(context: context)
-        }
+        if connection.bodyDiscarded(body) { releaseHeldRead(context: context) }
     }
 
     static func proxyError(for error: SigningError) -> ProxyError {
