@@ -20,6 +20,7 @@ let package = Package(
     name: "moxy",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "MoxyHTTP", targets: ["MoxyHTTP"]),
         .library(name: "MoxySigning", targets: ["MoxySigning"]),
         .library(name: "MoxyCache", targets: ["MoxyCache"]),
         .library(name: "MoxyValidation", targets: ["MoxyValidation"]),
@@ -43,9 +44,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MoxyHTTP",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MoxyCache",
             dependencies: [
-                "MoxySigning",
+                "MoxyHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -53,12 +58,13 @@ let package = Package(
         ),
         .target(
             name: "MoxyValidation",
-            dependencies: ["MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MoxyHTTP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "MoxyServer",
             dependencies: [
+                "MoxyHTTP",
                 "MoxySigning",
                 "MoxyCache",
                 "MoxyValidation",
@@ -72,6 +78,7 @@ let package = Package(
         .target(
             name: "MoxyCLI",
             dependencies: [
+                "MoxyHTTP",
                 "MoxySigning",
                 "MoxyCache",
                 "MoxyValidation",
@@ -109,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MoxyCacheTests",
-            dependencies: ["MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MoxyHTTP", "MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -120,6 +127,7 @@ let package = Package(
         .testTarget(
             name: "MoxyServerTests",
             dependencies: [
+                "MoxyHTTP",
                 "MoxyServer",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 "MoxyTestSupport",

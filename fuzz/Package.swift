@@ -3,7 +3,7 @@
 // (it builds with `-sanitize=fuzzer,address`).
 import PackageDescription
 
-let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON"]
+let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML"]
 
 let package = Package(
     name: "MoxyFuzz",
@@ -20,6 +20,7 @@ let package = Package(
                 name: name,
                 dependencies: [
                     "FuzzSupport",
+                    .product(name: "MoxyHTTP", package: "moxy"),
                     .product(name: "MoxySigning", package: "moxy"),
                     .product(name: "MoxyCache", package: "moxy"),
                     .product(name: "MoxyServer", package: "moxy"),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 import MoxyCache
 
 /// A response saved to a file for `moxy validate`: either what `curl -i` (or `curl -D -`) prints,

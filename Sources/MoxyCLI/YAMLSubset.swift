@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 import MoxyCache
 
 /// A parser for the YAML subset Moxy's config file uses, without Foundation (a full YAML

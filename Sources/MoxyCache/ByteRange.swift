@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// A single byte range of a `Range` request (RFC 9110 §14.1.2), resolved against a length.
 public enum ByteRange: Sendable, Hashable {
     /// Bytes `first...last` (inclusive) of the representation.

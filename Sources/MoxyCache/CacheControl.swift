@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// The directives of one or more `Cache-Control` field values (RFC 9111 §5.2).
 ///
 /// Names are case-insensitive; values may be tokens or quoted strings. When a directive repeats,

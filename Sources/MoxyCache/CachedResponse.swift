@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 public import NIOCore
 
 /// A complete response ready to be written to clients many times: pre-encoded head, body bytes and

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// The caching directives of a request (RFC 9111 §5.2.1, `Pragma` per §5.4).
 public struct RequestDirectives: Sendable, Hashable {
     /// `no-cache` (or `Pragma: no-cache` without `Cache-Control`): validate before reuse.

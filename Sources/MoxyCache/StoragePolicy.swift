@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// Decides whether a response may be stored by a shared cache, and with which freshness
 /// (RFC 9111 §3, §4.2, §5.2.2; RFC 5861; RFC 8246), adjusted by the operator's ``CacheOverrides``.
 ///
@@ -149,44 +151,5 @@ public struct StoragePolicy: Sendable, Hashable {
             }
         }
         return .store(freshness)
-    }
-}
-
-/// Parsing of delta-seconds values (RFC 9111 §1.2.2).
-public enum DeltaSeconds {
-    /// Parses a non-negative integer, capping huge values at 2^31.
-    /// - Parameter text: The field value.
-    /// - Returns: Seconds, or `nil` when not a valid delta-seconds.
-    public static func parse(_ text: some StringProtocol) -> Int64? {
-        let digits = text.trimmingSpaces
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        if digits.utf8.count > 10 { return 2_147_483_648 }
-        return min(Int64(digits) ?? 0, 2_147_483_648)
-    }
-}
-
-extension Array where Element == (name: String, value: String) {
-    /// The values of every field with the given lowercase name.
-    /// - Parameter name: A lowercase field name.
-    /// - Returns: The values, in order.
-    public func values(named name: String) -> [String] {
-        compactMap { $0.name.lowercased() == name ? $0.value : nil }
-    }
-
-    /// The first value of the field with the given lowercase name.
-    /// - Parameter name: A lowercase field name.
-    /// - Returns: The value, or `nil`.
-    public func first(named name: String) -> String? {
-        first { $0.name.lowercased() == name }?.value
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs.
-    public var trimmingSpaces: Substring {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return text
     }
 }

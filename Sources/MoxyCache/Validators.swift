@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// Entity tags and the comparisons of RFC 9110 §8.8.3.2, and evaluation of client conditionals
 /// against a stored response (RFC 9110 §13.2).
 public enum Validators {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// Secondary cache keys from `Vary` (RFC 9111 §4.1).
 public enum VaryKey {
     /// The field names a response varies on, lowercased, sorted and without duplicates.

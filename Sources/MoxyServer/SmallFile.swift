@@ -29,7 +29,7 @@ public enum SmallFile {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw ReadError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
@@ -39,4 +39,15 @@ public enum SmallFile {
             guard bytes.count <= limit else { throw ReadError(description: "\(path) is larger than \(limit) bytes") }
         }
     }
+}
+
+/// `read(2)` under the name every platform's C library gives it (the method `SmallFile.read` hides it).
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, buffer, count)
+    #elseif canImport(Musl)
+    Musl.read(fd, buffer, count)
+    #else
+    Darwin.read(fd, buffer, count)
+    #endif
 }

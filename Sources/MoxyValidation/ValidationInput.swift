@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MoxyCache
+import MoxyHTTP
 import NIOCore
 
 /// One response under validation; the body is parsed as JSON at most once, and only if a rule needs it.
@@ -48,14 +48,9 @@ struct ValidationInput {
             return allowed.contains(status) ? nil : "status \(status) is not allowed"
         case .contentType(let patterns):
             guard let field = headers.first(named: "content-type") else { return "no Content-Type" }
-            let type = field.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
-            let slash = type.firstIndex(of: "/")
-            let matches = patterns.contains { pattern in
-                if pattern == "*/*" { return slash != nil }
-                if pattern.hasSuffix("/*"), let slash { return type[..<slash] == pattern.dropLast(2) }
-                return type == pattern
-            }
-            return matches ? nil : "Content-Type '\(field)' is not allowed"
+            // The one media-type parser of the server: a malformed type matches no pattern.
+            guard let type = MediaType(field) else { return "Content-Type '\(field)' is malformed" }
+            return patterns.contains { type.matches($0) } ? nil : "Content-Type '\(field)' is not allowed"
         case .minBytes(let minimum):
             return size >= minimum ? nil : "body has \(size) bytes, fewer than \(minimum)"
         case .maxBytes(let maximum):

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 import MoxyCache
 
 /// The routes in matching order: host-specific routes before host-less ones, longer prefixes first.

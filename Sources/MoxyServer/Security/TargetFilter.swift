@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 import MoxyCache
 
 /// The operator's allow and deny rules for signed-URL targets, in the spirit of go-camo's filter

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 import MoxyCache
 
 /// The parts of an absolute `http`/`https` URL that the fetcher checks, parsed without re-encoding.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 public import NIOCore
 
 /// A complete, checked response from the upstream of a signed URL.

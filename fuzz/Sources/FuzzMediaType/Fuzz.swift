@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import FuzzSupport
+import MoxyHTTP
 import MoxyServer
 
 @_cdecl("FuzzMediaType_main")

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MoxyCache
-
 /// A strictly parsed media type (RFC 9110 §8.3.1), re-emitted in canonical form.
 public struct MediaType: Sendable, Hashable, CustomStringConvertible {
     /// The type, lowercase (`image`).

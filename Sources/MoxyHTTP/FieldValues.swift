@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// One header field as every module sees it: the name as received, the value.
+///
+/// Cache, validation and server share this one representation (NIO's `HTTPHeaders` stays at the
+/// socket edge).
+public typealias HTTPField = (name: String, value: String)
+
+/// Parsing of delta-seconds values (RFC 9111 §1.2.2).
+public enum DeltaSeconds {
+    /// Parses a non-negative integer, capping huge values at 2^31.
+    /// - Parameter text: The field value.
+    /// - Returns: Seconds, or `nil` when not a valid delta-seconds.
+    public static func parse(_ text: some StringProtocol) -> Int64? {
+        let digits = text.trimmingSpaces
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        if digits.utf8.count > 10 { return 2_147_483_648 }
+        return min(Int64(digits) ?? 0, 2_147_483_648)
+    }
+}
+
+extension Array where Element == (name: String, value: String) {
+    /// The values of every field with the given lowercase name.
+    /// - Parameter name: A lowercase field name.
+    /// - Returns: The values, in order.
+    public func values(named name: String) -> [String] {
+        compactMap { $0.name.lowercased() == name ? $0.value : nil }
+    }
+
+    /// The first value of the field with the given lowercase name.
+    /// - Parameter name: A lowercase field name.
+    /// - Returns: The value, or `nil`.
+    public func first(named name: String) -> String? {
+        first { $0.name.lowercased() == name }?.value
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs.
+    public var trimmingSpaces: Substring {
+        var text = Substring(self)
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return text
+    }
+}
