@@ -22,6 +22,7 @@ let package = Package(
     products: [
         .library(name: "MoxyHTTP", targets: ["MoxyHTTP"]),
         .library(name: "MoxySigning", targets: ["MoxySigning"]),
+        .library(name: "MoxyYAML", targets: ["MoxyYAML"]),
         .library(name: "MoxyCache", targets: ["MoxyCache"]),
         .library(name: "MoxyValidation", targets: ["MoxyValidation"]),
         .library(name: "MoxyServer", targets: ["MoxyServer"]),
@@ -45,6 +46,11 @@ let package = Package(
         ),
         .target(
             name: "MoxyHTTP",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MoxyYAML",
+            dependencies: ["MoxyHTTP"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -79,6 +85,7 @@ let package = Package(
             name: "MoxyCLI",
             dependencies: [
                 "MoxyHTTP",
+                "MoxyYAML",
                 "MoxySigning",
                 "MoxyCache",
                 "MoxyValidation",
@@ -142,6 +149,7 @@ let package = Package(
             name: "MoxyCLITests",
             dependencies: [
                 "MoxyCLI",
+                "MoxyYAML",
                 "MoxyTestSupport",
                 "MoxyServer",
                 "MoxyCache",

@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(name: "moxy", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
     ],
     targets: [
         .target(name: "FuzzSupport", swiftSettings: [.swiftLanguageMode(.v6)])
@@ -25,6 +26,8 @@ let package = Package(
                     .product(name: "MoxyCache", package: "moxy"),
                     .product(name: "MoxyServer", package: "moxy"),
                     .product(name: "MoxyValidation", package: "moxy"),
+                    .product(name: "MoxyYAML", package: "moxy"),
+                    .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "NIOCore", package: "swift-nio"),
                 ],
                 swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyYAML
 import MoxyHTTP
 import MoxyCache
 import MoxyServer

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyYAML
 import MoxyValidation
 
 /// Reads a `validate:` section (`routes.NAME.validate.*`, `signed.validate.*`) into compiled rules.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyYAML
 import Configuration
 import MoxyCache
 import MoxyCLI

@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import Crypto
 import FuzzSupport
 import MoxySigning
 
 let signer = try! URLSigner(keys: [try! SigningKey(id: "default", secret: "fuzz")], defaultKeyID: "default")
 let camo = try! CamoSigner(keys: ["fuzz"], formats: [.hex, .query, .base64])
+let fuzzKey = SymmetricKey(data: Array("fuzz".utf8))
+
+/// The input as everything after the signature (`/[options/]target`), signed with the fuzz key: a
+/// mutation cannot forge the HMAC, so without this nothing past the signature check would run.
+func signedPath(_ input: [UInt8]) -> [UInt8] {
+    let rest = input.first == UInt8(ascii: "/") ? input : [UInt8(ascii: "/")] + input
+    let mac = HMAC<SHA256>.authenticationCode(for: rest, using: fuzzKey)
+    return [UInt8(ascii: "/")] + Array(Base64URL.encode(Array(mac)).utf8) + rest
+}
 
 @_cdecl("FuzzURLDecoders_main")
 func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
@@ -12,6 +22,29 @@ func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>
         let input = bytes(data, size)
         let path = text(data, size)
         _ = try? signer.verify(path: path, now: 1_800_000_000)
+        // Past the signature: options, extension, base64url and the target check on mutated input.
+        let signed = signedPath(input)
+        do {
+            let target = try signed.withUnsafeBufferPointer { try signer.verify(pathBytes: $0, now: 1_800_000_000) }
+            let lower = target.url.lowercased()
+            check(lower.hasPrefix("http://") || lower.hasPrefix("https://"), "verified a target that is not http(s)")
+            // What verified signs again (same options) and verifies to the same URL.
+            if let again = try? signer.sign(target.url, options: SignOptions(expires: target.expires)) {
+                check((try? signer.verify(path: again, now: 1_700_000_000))?.url == target.url, "native sign/verify round trip")
+            }
+        } catch let error as SigningError {
+            check(error.code != .badSignature, "a correctly signed path was refused as badly signed")
+        } catch {
+            check(false, "verify threw \(error)")
+        }
+        // camo's digest covers the URL: sign the input as a URL, then the decoders must give it back.
+        if !path.contains(" "), path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) {
+            for format in [CamoSigner.Formats.hex, .base64] {
+                if let url = try? camo.verify(path: Substring(camo.sign(path, format: format)), query: nil) {
+                    check(url == path, "camo sign/verify changed the URL")
+                }
+            }
+        }
         if let mark = path.firstIndex(of: "?") {
             _ = try? camo.verify(path: path[..<mark], query: path[path.index(after: mark)...])
         } else {

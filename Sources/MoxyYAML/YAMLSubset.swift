@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyHTTP
-import MoxyCache
 
 /// A parser for the YAML subset Moxy's config file uses, without Foundation (a full YAML
 /// library would link ICU and cost several MiB of resident memory).
@@ -108,10 +107,22 @@ extension YAMLSubset {
         var isListItem: Bool { text == "-" || text.hasPrefix("- ") }
     }
 
+    /// The deepest nesting accepted (block and flow collections together): a config tree is a few
+    /// levels deep, and a bound keeps hostile input from exhausting the stack.
+    static let maxDepth = 64
+
     /// Recursive descent over indented lines.
     struct BlockParser {
         var lines: [Line] = []
         var index = 0
+        var depth = 0
+
+        mutating func enter(_ number: Int) throws(ParseError) {
+            depth += 1
+            guard depth <= YAMLSubset.maxDepth else {
+                throw ParseError(line: number, message: "nested deeper than \(YAMLSubset.maxDepth) levels")
+            }
+        }
 
         init(_ text: String) throws(ParseError) {
             for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -135,6 +146,8 @@ extension YAMLSubset {
         }
 
         mutating func mapping(indent: Int) throws(ParseError) -> Node {
+            try enter(lines[index].number)
+            defer { depth -= 1 }
             var entries: [Node.Entry] = []
             while index < lines.count, lines[index].indent == indent {
                 let line = lines[index]
@@ -170,6 +183,8 @@ extension YAMLSubset {
         }
 
         mutating func sequence(indent: Int) throws(ParseError) -> Node {
+            try enter(lines[index].number)
+            defer { depth -= 1 }
             var items: [Node] = []
             while index < lines.count, lines[index].indent == indent, lines[index].isListItem {
                 let line = lines[index]
@@ -226,12 +241,18 @@ extension YAMLSubset {
         let text: Substring
         var index: Substring.Index
         let number: Int
+        var depth = 0
 
         mutating func skipSpaces() {
             while index < text.endIndex, text[index] == " " { index = text.index(after: index) }
         }
 
         mutating func value() throws(ParseError) -> Node {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= YAMLSubset.maxDepth else {
+                throw ParseError(line: number, message: "nested deeper than \(YAMLSubset.maxDepth) levels")
+            }
             skipSpaces()
             guard index < text.endIndex else { throw ParseError(line: number, message: "missing value") }
             switch text[index] {
