@@ -178,3 +178,27 @@ func machineHostnameResolvesToLoopback() -> Bool {
         #expect(addresses.allSatisfy { AddressClass.classify($0) == .loopback })
     }
 }
+
+/// A DNS answer that mixes allowed and refused addresses: decided by the pure classifier, with no
+/// lookup and no connection to any of them.
+@Suite struct MixedDNSAnswerTests {
+    func addresses(_ texts: [String]) throws -> [IPAddress] {
+        try texts.map { try #require(IPAddress(parsing: $0)) }
+    }
+
+    @Test func anyRefusedAddressRefusesTheName() throws {
+        let policy = AddressPolicy()
+        #expect(UpstreamFetcher.refusal(forResolved: try addresses(["93.184.215.14", "10.1.2.3"]), policy: policy) == .private)
+        #expect(UpstreamFetcher.refusal(forResolved: try addresses(["2606:2800:21f:cb07:6820:80da:af6b:8b2c", "::1"]), policy: policy) == .loopback)
+        #expect(UpstreamFetcher.refusal(forResolved: try addresses(["169.254.169.254", "93.184.215.14"]), policy: policy) == .linkLocal)
+        #expect(UpstreamFetcher.refusal(forResolved: try addresses(["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]), policy: policy) == nil)
+    }
+
+    @Test func allowingOneClassDoesNotAllowTheOthersInTheSameAnswer() throws {
+        let policy = AddressPolicy(allowed: [.loopback])
+        #expect(UpstreamFetcher.refusal(forResolved: try addresses(["127.0.0.1", "192.168.1.1"]), policy: policy) == .private)
+        #expect(UpstreamFetcher.refusal(forResolved: try addresses(["127.0.0.1", "::1"]), policy: policy) == nil)
+        let networks = AddressPolicy(allowedNetworks: [try #require(IPNetwork("10.1.2.0/24"))])
+        #expect(UpstreamFetcher.refusal(forResolved: try addresses(["10.1.2.3", "10.1.3.3"]), policy: networks) == .private)
+    }
+}

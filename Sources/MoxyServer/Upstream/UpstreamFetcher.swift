@@ -275,9 +275,16 @@ public final class UpstreamFetcher: Sendable {
             throw ProxyError(.connectFailed, "cannot resolve \(target.host)")
         }
         guard !addresses.isEmpty else { throw ProxyError(.connectFailed, "cannot resolve \(target.host)") }
-        if let refused = addresses.lazy.compactMap({ policy.refusal(for: $0) }).first {
+        if let refused = Self.refusal(forResolved: addresses, policy: policy) {
             throw ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
         }
+    }
+
+    /// The class that refuses a name whose DNS answer has these addresses: any refused address
+    /// refuses the name, whatever the others are (the HTTP client might connect to any of them;
+    /// the connect-time check would catch it too, but an early refusal names the reason). Pure.
+    public static func refusal(forResolved addresses: [IPAddress], policy: AddressPolicy) -> AddressClass? {
+        addresses.lazy.compactMap { policy.refusal(for: $0) }.first
     }
 
     static func mapError(_ error: any Error) -> ProxyError {
