@@ -36,7 +36,7 @@ import Testing
 
     @Test func heuristicFreshnessComesFromLastModified() async throws {
         try await Self.run { moxy in
-            let tenDaysAgo = HTTPDate.format(UnixTime.now() - 10 * 86_400)
+            let tenDaysAgo = HTTPDate.format(moxy.clock.now() - 10 * 86_400)
             moxy.origin.route("/old", text("old", [("Last-Modified", tenDaysAgo)]))
             _ = try await moxy.request("/old")
             let hit = try await moxy.request("/old")
@@ -99,7 +99,7 @@ import Testing
 
     @Test func clientConditionalsAreAnsweredFromAFreshEntry() async throws {
         try await Self.run { moxy in
-            let modified = HTTPDate.format(UnixTime.now() - 3600)
+            let modified = HTTPDate.format(moxy.clock.now() - 3600)
             moxy.origin.route("/c", text("content", [("Cache-Control", "max-age=60"), ("ETag", "W/\"e1\""), ("Last-Modified", modified)]))
             _ = try await moxy.request("/c")
             let match = try await moxy.request("/c", headers: [("If-None-Match", "\"x\", \"e1\"")])
@@ -108,9 +108,9 @@ import Testing
             #expect(match.header("cache-status")?.hasPrefix("moxy; hit") == true)
             let other = try await moxy.request("/c", headers: [("If-None-Match", "\"e2\"")])
             #expect(other.status == 200 && other.text == "content")
-            let since = try await moxy.request("/c", headers: [("If-Modified-Since", HTTPDate.format(UnixTime.now()))])
+            let since = try await moxy.request("/c", headers: [("If-Modified-Since", HTTPDate.format(moxy.clock.now()))])
             #expect(since.status == 304)
-            let before = try await moxy.request("/c", headers: [("If-Modified-Since", HTTPDate.format(UnixTime.now() - 7200))])
+            let before = try await moxy.request("/c", headers: [("If-Modified-Since", HTTPDate.format(moxy.clock.now() - 7200))])
             #expect(before.status == 200)
             #expect(moxy.origin.count("/c") == 1)
         }
@@ -118,7 +118,7 @@ import Testing
 
     @Test func rangesAreServedFromTheStoredObject() async throws {
         try await Self.run { moxy in
-            let modified = HTTPDate.format(UnixTime.now() - 3600)
+            let modified = HTTPDate.format(moxy.clock.now() - 3600)
             moxy.origin.route("/r", text("0123456789", [("Cache-Control", "max-age=60"), ("ETag", "\"r1\""), ("Last-Modified", modified)]))
             _ = try await moxy.request("/r")
             let cases: [(String, Int, String, String?)] = [

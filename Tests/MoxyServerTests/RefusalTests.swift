@@ -25,7 +25,7 @@ import Testing
     @Test func expiredURLIs403() async throws {
         try await MoxyHarness.run { moxy in
             moxy.origin.route("/a.png", OriginRoute())
-            let response = try await moxy.get("/a.png", options: SignOptions(expires: UnixTime.now() - 1))
+            let response = try await moxy.get("/a.png", options: SignOptions(expires: moxy.clock.now() - 1))
             #expect(response.status == 403)
             #expect(response.text == "expired\n")
             #expect(response.header("cache-control") == "no-store")
