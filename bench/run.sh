@@ -52,34 +52,8 @@ MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN"
 MOXY_PID=$!
 PIDS+=($MOXY_PID)
 
-# nginx: proxy_cache, one worker, no access log, tcp_nopush off (else 100 KiB hits stall).
-mkdir -p "$WORK/nginx-cache"
-chmod 777 "$WORK/nginx-cache"
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush off;
-    tcp_nodelay on;
-    keepalive_requests 1000000;
-    proxy_cache_path $WORK/nginx-cache levels=1:2 keys_zone=bench:10m max_size=1g inactive=1h use_temp_path=off;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        location / {
-            proxy_pass http://127.0.0.1:$ORIGIN_PORT;
-            proxy_cache bench;
-            proxy_cache_valid 200 1h;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-NGX
+# nginx: proxy_cache (bench/common.sh).
+write_nginx_conf "$NGINX_PORT" "$ORIGIN_PORT"
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
 PIDS+=($!)
 

@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 
 extension ConnectionHandler {
-    func handleSigned(_ request: Request, path: Substring, now: Int64, context: ChannelHandlerContext) {
+    func handleSigned(_ request: consuming Request, path: Substring, now: Int64, context: ChannelHandlerContext) {
         let query = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[path.index(after: $0)...] }
         let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
         if let answer = proxy.serviceAnswer(path) {

@@ -177,7 +177,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         releaseHeldRead(context: context)
     }
 
-    func handle(_ request: Request, context: ChannelHandlerContext) {
+    func handle(_ request: consuming Request, context: ChannelHandlerContext) {
         let now = proxy.clock.now()
         if let error = limitError(request) {
             // The rest of such a request cannot be trusted: answer and close.
