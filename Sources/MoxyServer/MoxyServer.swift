@@ -33,6 +33,8 @@ public final class MoxyServer: Service, Sendable {
     private let listener = NIOLockedValueBox<(any Channel)?>(nil)
     private let connections = ConnectionRegistry()
     private let stop = StopSignal()
+    /// Whether ``run()`` owns the shutdown (`nil`: not decided yet; `false`: stopped without running).
+    private let running = NIOLockedValueBox<Bool?>(nil)
 
     /// Creates a server; nothing listens until ``start()`` or ``run()``.
     /// - Parameters:
@@ -96,6 +98,12 @@ public final class MoxyServer: Service, Sendable {
 
     /// Serves until graceful shutdown, then drains and stops (see the type's documentation).
     public func run() async throws {
+        let stoppedAlready = running.withLockedValue { state -> Bool in
+            if state == false { return true }
+            state = true
+            return false
+        }
+        if stoppedAlready { return }
         do {
             try await start()
         } catch {
@@ -152,6 +160,13 @@ public final class MoxyServer: Service, Sendable {
     /// Asks a running server to stop gracefully (as SIGTERM does); ``run()`` returns when it has.
     public func shutdown() async {
         stop.signal()
+        // Started but never run: nothing will drain, so close here (and run() will not start).
+        let closeHere = running.withLockedValue { state -> Bool in
+            guard state == nil else { return false }
+            state = false
+            return true
+        }
+        if closeHere { await close() }
     }
 
     /// Closes the listener, the upstream clients and the event loops.

@@ -43,7 +43,6 @@ extension ConnectionHandler {
             source: source,
             url: target.url,
             key: target.url,
-            isHead: request.isHead,
             headers: [],
             directives: directives(request, source.overrides),
             clientAddress: remoteAddress
@@ -101,7 +100,6 @@ extension ConnectionHandler {
             source: source,
             url: route.upstreamURL(for: target),
             key: key,
-            isHead: request.isHead,
             headers: fields,
             directives: directives(request, route.cache),
             clientAddress: remoteAddress

@@ -11,8 +11,6 @@ struct CacheRequest: Sendable {
     var url: String
     /// The primary cache key (the target URI, without the signature).
     var key: String
-    /// Whether the client asked for HEAD (fetched as GET, answered without body).
-    var isHead: Bool
     /// The client's request fields (none for signed URLs).
     var headers: [(name: String, value: String)]
     /// The request's caching directives (empty when the operator ignores them).

@@ -161,8 +161,7 @@ public final class UpstreamFetcher: Sendable {
                 contentType: nil,
                 body: ByteBuffer(),
                 requestTime: requestTime,
-                responseTime: responseTime,
-                finalURL: target
+                responseTime: responseTime
             )
         }
         guard (200...299).contains(status) else {
@@ -215,8 +214,7 @@ public final class UpstreamFetcher: Sendable {
             contentType: contentType,
             body: body,
             requestTime: requestTime,
-            responseTime: responseTime,
-            finalURL: target
+            responseTime: responseTime
         )
     }
 

@@ -17,6 +17,4 @@ public struct UpstreamResponse: Sendable {
     public var requestTime: Int64
     /// Unix seconds when the final response's head arrived.
     public var responseTime: Int64
-    /// The URL that produced the response (the last redirect hop).
-    public var finalURL: TargetURL
 }
