@@ -175,7 +175,7 @@ extension ConnectionHandler {
     }
 
     private func closeAfterWrites(context: ChannelHandlerContext) {
-        _ = connection.close()
+        markClosing()
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }
     }
@@ -226,7 +226,7 @@ extension ConnectionHandler {
                 let context = contextBox.value
                 if failed {
                     // The client cannot tell a cut body from a whole one otherwise.
-                    _ = handler.connection.close()
+                    handler.markClosing()
                     context.close(promise: nil)
                     handler.finishedAsync(context: context)
                     return

@@ -38,6 +38,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var queue = CircularBuffer<Request>(initialCapacity: 4)
     /// What the connection is doing (answering, waiting, streaming, receiving a body, closing).
     var connection = ConnectionStateMachine()
+    /// The stream of the request body being received, until its `.end`.
+    var receivingStream: RequestBodyStream?
     var dates = DateHeaderCache()
     var remoteAddress: String?
 
@@ -68,15 +70,17 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             process(context: context)
         case .body(let chunk):
             switch connection.bodyChunk(chunk.readableBytes) {
-            case .forward(let body):
-                if !body.yield(chunk) { connection.bodyPaused() }
-            case .tooLarge(let body, let limit):
-                body.finish(ProxyError(.requestTooLarge, "request body exceeds \(limit) bytes"))
+            case .forward:
+                if receivingStream?.yield(chunk) == false { connection.bodyPaused() }
+            case .tooLarge(let limit):
+                receivingStream?.finish(ProxyError(.requestTooLarge, "request body exceeds \(limit) bytes"))
+                receivingStream = nil
             case .drop:
                 break
             }
         case .end:
-            connection.bodyEnded()?.finish()
+            if connection.bodyEnded() { receivingStream?.finish() }
+            receivingStream = nil
             releaseHeldRead(context: context)
         }
     }
@@ -101,7 +105,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         request.body = body
-        connection.bodyStarted(body, limit: route.maxRequestBody)
+        receivingStream = body
+        connection.bodyStarted(limit: route.maxRequestBody)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -128,7 +133,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection.close()?.finish(ChannelError.ioOnClosedChannel)
+        markClosing()
         for request in queue { request.body?.finish(ChannelError.ioOnClosedChannel) }
         queue.removeAll()
         context.fireChannelInactive()
@@ -145,6 +150,12 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    /// Nothing more is read or written; a body still arriving is failed.
+    func markClosing() {
+        if connection.close() { receivingStream?.finish(ChannelError.ioOnClosedChannel) }
+        receivingStream = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -231,7 +242,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func discardBody(of request: Request, context: ChannelHandlerContext) {
         guard let body = request.body else { return }
         body.finish(ProxyError(.badRequest, "request answered without its body"))
-        if connection.bodyDiscarded(body) { releaseHeldRead(context: context) }
+        if let receiving = receivingStream, receiving.delegate === body.delegate {
+            receivingStream = nil
+            _ = connection.bodyEnded()
+            releaseHeldRead(context: context)
+        }
     }
 
     static func proxyError(for error: SigningError) -> ProxyError {

@@ -22,10 +22,9 @@ struct ConnectionStateMachine {
         case closing
     }
 
-    /// A request body being received for a pass-through.
-    struct ReceivingBody {
-        /// Where chunks go.
-        var stream: RequestBodyStream
+    /// A request body being received for a pass-through (the stream itself stays with the
+    /// handler: this value holds no references, so reading it on the hot path costs no retain).
+    struct ReceivingBody: Equatable {
         /// Bytes received so far.
         var bytes = 0
         /// The most bytes accepted.
@@ -35,11 +34,11 @@ struct ConnectionStateMachine {
     }
 
     /// What to do with a body chunk.
-    enum BodyAction {
+    enum BodyAction: Equatable {
         /// Pass it on.
-        case forward(RequestBodyStream)
-        /// The body is over its limit: end the stream with this error.
-        case tooLarge(RequestBodyStream, limit: Int)
+        case forward
+        /// The body is over its limit: end the stream with an error; it is no longer received.
+        case tooLarge(limit: Int)
         /// No body is being received (the request was answered without it): drop it.
         case drop
     }
@@ -121,11 +120,11 @@ struct ConnectionStateMachine {
     }
 
     /// The connection closes (after the writes in flight) or has closed.
-    /// - Returns: The body stream still being received, to fail.
-    mutating func close() -> RequestBodyStream? {
+    /// - Returns: Whether a body was still being received (its stream is to be failed).
+    mutating func close() -> Bool {
         state = .closing
         defer { receiving = nil }
-        return receiving?.stream
+        return receiving != nil
     }
 
     /// The idle timer fired. A connection waiting for an upstream answer with its whole request
@@ -145,8 +144,8 @@ struct ConnectionStateMachine {
     // MARK: Request bodies
 
     /// A pass-through request's body starts arriving.
-    mutating func bodyStarted(_ stream: RequestBodyStream, limit: Int) {
-        receiving = ReceivingBody(stream: stream, limit: limit)
+    mutating func bodyStarted(limit: Int) {
+        receiving = ReceivingBody(limit: limit)
     }
 
     /// A body chunk arrived.
@@ -155,10 +154,10 @@ struct ConnectionStateMachine {
         body.bytes += bytes
         if body.bytes > body.limit {
             receiving = nil
-            return .tooLarge(body.stream, limit: body.limit)
+            return .tooLarge(limit: body.limit)
         }
         receiving = body
-        return .forward(body.stream)
+        return .forward
     }
 
     /// The upstream side does not take more body bytes for now.
@@ -171,18 +170,11 @@ struct ConnectionStateMachine {
         receiving?.paused = false
     }
 
-    /// The request's end arrived.
-    /// - Returns: The stream to finish, if a body was being received.
-    mutating func bodyEnded() -> RequestBodyStream? {
+    /// The request's end arrived, or the body being received was answered without (refused, or
+    /// not forwarded): reads may resume.
+    /// - Returns: Whether a body was being received (its stream is to be finished).
+    mutating func bodyEnded() -> Bool {
         defer { receiving = nil }
-        return receiving?.stream
-    }
-
-    /// A request is answered without its body (refused, or not forwarded).
-    /// - Returns: Whether that body was the one being received (reads may resume).
-    mutating func bodyDiscarded(_ stream: RequestBodyStream) -> Bool {
-        guard let receiving, receiving.stream.delegate === stream.delegate else { return false }
-        self.receiving = nil
-        return true
+        return receiving != nil
     }
 }
