@@ -102,130 +102,15 @@ public struct MoxySettings: Sendable {
 
     /// Builds settings from a reader scoped to `moxy`.
     init(reader: ConfigReader) throws {
-        func text(_ key: SettingsKey) -> String? { reader.string(forKey: ConfigKey(key.path), isSecret: key.isSecret) }
-        func parsed<T>(_ key: SettingsKey, _ parse: (String) -> T?) throws -> T? {
-            guard let value = text(key) else { return nil }
-            guard let result = parse(value) else {
-                throw SettingsError(.invalidValue, "invalid \(key.path) (\(key.environmentVariable)): '\(value)'")
-            }
-            return result
-        }
-        var server = ServerConfiguration()
-        if let (host, port) = try parsed(.listen, ValueParsers.listenAddress) {
-            server.host = host
-            server.port = port
-        }
-        server.eventLoopThreads = try parsed(.threads) { Int($0).flatMap { (1...256).contains($0) ? $0 : nil } }
-        if let value = try parsed(.idleTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
-            server.idleTimeout = value
-        }
-        if let value = try parsed(.shutdownTimeout, { ValueParsers.duration($0).flatMap { $0 >= 0 ? $0 : nil } }) {
-            server.shutdownTimeout = value
-        }
-        if let size = try parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
-        if let ttl = try parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
-        if let value = try parsed(.connectTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
-            server.upstream.connectTimeout = value
-        }
-        if let value = try parsed(.readTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
-            server.upstream.readTimeout = value
-        }
-        if let value = try parsed(.totalTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
-            server.upstream.totalTimeout = value
-        }
-        if let size = try parsed(.maxObjectSize, { ValueParsers.size($0).flatMap { $0 > 0 ? $0 : nil } }) {
-            server.upstream.maxObjectSize = size
-        }
-        if let count = try parsed(.maxRedirects, { Int($0).flatMap { (0...20).contains($0) ? $0 : nil } }) {
-            server.upstream.maxRedirects = count
-        }
-        if let types = reader.stringArray(forKey: ConfigKey(SettingsKey.contentTypes.path)) {
-            var patterns: [String] = []
-            for type in types {
-                if let expanded = MoxySettings.contentTypeClasses[type.lowercased()] {
-                    patterns += expanded
-                } else if MoxySettings.isContentTypePattern(type) {
-                    patterns.append(type.lowercased())
-                } else {
-                    throw SettingsError(
-                        .invalidValue,
-                        "invalid upstream.content_types entry '\(type)' (use type/subtype, type/*, or image, video, audio, font, pdf, json)")
-                }
-            }
-            server.upstream.contentTypes = patterns
-        }
-        for name in reader.stringArray(forKey: ConfigKey(SettingsKey.allowClasses.path)) ?? [] {
-            guard let addressClass = AddressClass(rawValue: name.lowercased()), addressClass != .global, addressClass != .denied else {
-                let names = AddressClass.allCases.filter { $0 != .global && $0 != .denied }.map(\.rawValue).joined(separator: ", ")
-                throw SettingsError(.invalidValue, "invalid upstream.allow_classes entry '\(name)' (\(names))")
-            }
-            server.upstream.addressPolicy.allowed.insert(addressClass)
-        }
-        if let value = try parsed(.allowCredentials, ValueParsers.bool) { server.upstream.allowCredentials = value }
-        if let value = try parsed(.forwardClientAddress, ValueParsers.bool) { server.upstream.forwardClientAddress = value }
-        if let value = try parsed(.maxConcurrentFetches, { Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil } }) {
-            server.upstream.maxConcurrentFetches = value
-        }
-        for text in reader.stringArray(forKey: ConfigKey(SettingsKey.filterAllow.path)) ?? [] {
-            guard let rule = TargetFilter.Rule(text) else {
-                throw SettingsError(.invalidValue, "invalid filter.allow rule '\(text)' (host, *.host, host/path*, or an exact URL)")
-            }
-            server.upstream.filter.allow.append(rule)
-        }
-        for text in reader.stringArray(forKey: ConfigKey(SettingsKey.filterDeny.path)) ?? [] {
-            if text.contains("/"), !text.contains("://"), let network = IPNetwork(text) {
-                server.upstream.addressPolicy.deniedNetworks.append(network)
-            } else if let rule = TargetFilter.Rule(text) {
-                server.upstream.filter.deny.append(rule)
-            } else {
-                throw SettingsError(.invalidValue, "invalid filter.deny rule '\(text)' (CIDR, host, *.host, host/path*, or an exact URL)")
-            }
-        }
-        if let value = try parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {
-            server.maxURIBytes = value
-        }
-        if let value = try parsed(.maxHeaderCount, { Int($0).flatMap { (8...10_000).contains($0) ? $0 : nil } }) {
-            server.maxHeaderCount = value
-        }
-        if let value = try parsed(.maxHeaderBytes, { ValueParsers.size($0).flatMap { (1024...1 << 20).contains($0) ? $0 : nil } }) {
-            server.maxHeaderBytes = value
-        }
-        if let agent = text(.userAgent) { server.upstream.userAgent = agent }
-        if try parsed(.allowLoopback, ValueParsers.bool) == true { server.upstream.addressPolicy.allowed.insert(.loopback) }
-        if try parsed(.allowPrivate, ValueParsers.bool) == true { server.upstream.addressPolicy.allowed.insert(.private) }
-        for text in reader.stringArray(forKey: ConfigKey(SettingsKey.allowNetworks.path)) ?? [] {
-            guard let network = IPNetwork(text) else {
-                throw SettingsError(.invalidValue, "invalid allow_networks entry '\(text)' (use ADDRESS/BITS)")
-            }
-            server.upstream.addressPolicy.allowedNetworks.append(network)
-        }
-        for (index, text) in (reader.stringArray(forKey: ConfigKey(SettingsKey.routes.path)) ?? []).enumerated() {
-            server.routes.append(try RouteSettings.shorthand(text, name: "route\(index + 1)"))
-        }
-        if let prefix = text(.signedPrefix) {
-            guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("?") else {
-                throw SettingsError(.invalidValue, "invalid signed_prefix: '\(prefix)' (use a path such as /_s)")
-            }
-            server.signedPrefix = prefix
-        }
-        if let value = try parsed(.cacheStatusKey, ValueParsers.bool) { server.cacheStatusKey = value }
-        try RouteSettings.applyCacheKnobs(
-            to: &server.signedCache,
-            value: { knob in
-                let key = "signed.cache." + knob
-                if knob == "status_ttl" { return reader.stringArray(forKey: ConfigKey(key)) }
-                return reader.string(forKey: ConfigKey(key)).map { [$0] }
-            },
-            context: "signed.cache"
-        )
-        self.server = server
-        self.logLevel = try parsed(.logLevel) {
+        let settings = SettingsReader(reader)
+        self.server = try ServerConfiguration(reader: reader)
+        self.logLevel = try settings.parsed(.logLevel) {
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0.lowercased()) ? $0.lowercased() : nil
         } ?? "info"
         self.signer = try MoxySettings.makeSigner(
-            key: text(.key),
+            key: settings.text(.key),
             keys: reader.stringArray(forKey: ConfigKey(SettingsKey.keys.path), isSecret: true) ?? [],
-            defaultKeyID: text(.defaultKeyID)
+            defaultKeyID: settings.text(.defaultKeyID)
         )
     }
 

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import Configuration
+import MoxyCache
+public import MoxyServer
+import MoxyYAML
+
+extension ServerConfiguration {
+    /// Reads the server's settings (listener, limits, routes given as shorthands, signed-URL cache
+    /// knobs, upstream) from a reader scoped to `moxy`; every key is in ``SettingsKey`` and
+    /// `docs/configuration.md`.
+    /// - Throws: ``SettingsError`` naming the key and the bad value.
+    public init(reader: ConfigReader) throws {
+        let settings = SettingsReader(reader)
+        var server = ServerConfiguration()
+        server.upstream = try UpstreamConfiguration(reader: reader)
+        if let (host, port) = try settings.parsed(.listen, ValueParsers.listenAddress) {
+            server.host = host
+            server.port = port
+        }
+        server.eventLoopThreads = try settings.parsed(.threads) { Int($0).flatMap { (1...256).contains($0) ? $0 : nil } }
+        if let value = try settings.parsed(.idleTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            server.idleTimeout = value
+        }
+        if let value = try settings.parsed(.shutdownTimeout, { ValueParsers.duration($0).flatMap { $0 >= 0 ? $0 : nil } }) {
+            server.shutdownTimeout = value
+        }
+        if let size = try settings.parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
+        if let ttl = try settings.parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
+        if let value = try settings.parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {
+            server.maxURIBytes = value
+        }
+        if let value = try settings.parsed(.maxHeaderCount, { Int($0).flatMap { (8...10_000).contains($0) ? $0 : nil } }) {
+            server.maxHeaderCount = value
+        }
+        if let value = try settings.parsed(.maxHeaderBytes, { ValueParsers.size($0).flatMap { (1024...1 << 20).contains($0) ? $0 : nil } }) {
+            server.maxHeaderBytes = value
+        }
+        for (index, text) in (reader.stringArray(forKey: ConfigKey(SettingsKey.routes.path)) ?? []).enumerated() {
+            server.routes.append(try RouteSettings.shorthand(text, name: "route\(index + 1)"))
+        }
+        if let prefix = settings.text(.signedPrefix) {
+            guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("?") else {
+                throw SettingsError(.invalidValue, "invalid signed_prefix: '\(prefix)' (use a path such as /_s)")
+            }
+            server.signedPrefix = prefix
+        }
+        if let value = try settings.parsed(.cacheStatusKey, ValueParsers.bool) { server.cacheStatusKey = value }
+        try RouteSettings.applyCacheKnobs(
+            to: &server.signedCache,
+            value: { knob in
+                let key = "signed.cache." + knob
+                if knob == "status_ttl" { return reader.stringArray(forKey: ConfigKey(key)) }
+                return reader.string(forKey: ConfigKey(key)).map { [$0] }
+            },
+            context: "signed.cache"
+        )
+        self = server
+    }
+}
