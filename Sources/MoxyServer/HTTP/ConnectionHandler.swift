@@ -129,7 +129,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func releaseHeldRead(context: ChannelHandlerContext) {
-        if connection.readReleased(writable: context.channel.isWritable) { context.read() }
+        // `isWritable` goes through the channel existential: ask only when a read is held.
+        if connection.readHeld, connection.readReleased(writable: context.channel.isWritable) { context.read() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -174,7 +175,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers queued requests until one needs a fetch.
     private func process(context: ChannelHandlerContext) {
-        while connection.mayAnswer(writable: context.channel.isWritable), let request = queue.popFirst() {
+        while connection.state == .idle, connection.mayAnswer(writable: context.channel.isWritable), let request = queue.popFirst() {
             handle(request, context: context)
         }
     }
