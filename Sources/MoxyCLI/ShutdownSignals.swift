@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Darwin
 /// SIGTERM and SIGINT for `moxy serve`, never lost.
 ///
 /// The handler is installed first thing in `main`, before Moxy starts, and only records the
-/// signal; ``next()`` picks it up. A signal sent while Moxy is still starting is therefore kept
+/// signal and wakes ``next()`` through a pipe. A signal sent while Moxy is still starting is therefore kept
 /// until the server runs, which then drains and exits 0. (Listening through a dispatch signal
 /// source installed later leaves a window: its set-up sets `SIG_IGN`, which discards a pending
 /// signal, and before it the default action kills the process.)
@@ -21,13 +22,26 @@ public enum ShutdownSignals {
     static let watched: [Int32] = [SIGTERM, SIGINT]
     /// The last signal received and not yet taken (0: none). Atomic: written by the handler.
     static let received = Atomic<Int32>(0)
+    /// The pipe the handler writes a byte into (`write(2)` is async-signal-safe), so a waiting
+    /// thread wakes without polling: read end, write end (-1 before ``install()``).
+    static let pipeRead = Atomic<Int32>(-1)
+    static let pipeWrite = Atomic<Int32>(-1)
+    /// The wait was cancelled (the server stopped for another reason).
+    static let stopping = Atomic<Bool>(false)
 
     /// Installs the handler for SIGTERM and SIGINT. Call it first thing in `main`, only for `serve`.
     public static func install() {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return }
+        pipeRead.store(ends[0], ordering: .relaxed)
+        pipeWrite.store(ends[1], ordering: .relaxed)
         _ = received.load(ordering: .relaxed)  // initialised before the handler can run
         for watchedSignal in watched {
             // A shell starting a background job ignores SIGINT for it; a server still stops on it.
-            signal(watchedSignal) { number in ShutdownSignals.received.store(number, ordering: .relaxed) }
+            signal(watchedSignal) { number in
+                ShutdownSignals.received.store(number, ordering: .relaxed)
+                ShutdownSignals.wake()
+            }
         }
     }
 
@@ -36,14 +50,34 @@ public enum ShutdownSignals {
         arguments.dropFirst().first == "serve"
     }
 
-    /// Waits for SIGTERM or SIGINT, checking every 50 ms.
+    /// Wakes the waiting thread (from the handler, or to end the wait).
+    static func wake() {
+        var byte: UInt8 = 1
+        let fd = pipeWrite.load(ordering: .relaxed)
+        if fd >= 0 { _ = write(fd, &byte, 1) }
+    }
+
+    /// Waits for SIGTERM or SIGINT on a thread of its own, blocked in `read(2)` (no polling).
     /// - Returns: The signal, or `nil` when the task was cancelled.
     static func next() async -> Int32? {
-        while !Task.isCancelled {
-            let number = received.exchange(0, ordering: .relaxed)
-            if number != 0 { return number }
-            try? await Task.sleep(for: .milliseconds(50))
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let number = await withTaskCancellationHandler {
+            (try? await pool.runIfActive { () -> Int32 in
+                let fd = pipeRead.load(ordering: .relaxed)
+                var byte: UInt8 = 0
+                while received.load(ordering: .relaxed) == 0, !stopping.load(ordering: .relaxed) {
+                    guard fd >= 0 else { return 0 }
+                    let count = read(fd, &byte, 1)
+                    if count < 0, errno != EINTR { return 0 }
+                }
+                return received.exchange(0, ordering: .relaxed)
+            }) ?? 0
+        } onCancel: {
+            stopping.store(true, ordering: .relaxed)
+            wake()
         }
-        return nil
+        try? await pool.shutdownGracefully()
+        return number == 0 ? nil : number
     }
 }

@@ -4,7 +4,10 @@ import MoxyHTTP
 import MoxyCache
 
 /// Tells routes and signed URLs apart and names a route request's cache key.
-struct Router: Sendable {
+///
+/// A class: every request resolves through it, and a struct held by another would be copied
+/// (its arrays retained) on each use.
+final class Router: Sendable {
     /// What a request target maps to.
     enum Resolution {
         /// An origin route (its cache source), with the target to forward.
