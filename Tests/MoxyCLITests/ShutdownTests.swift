@@ -53,8 +53,11 @@ import Testing
         try await Self.waitForExit(server)
         #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0)
         #expect(server.logText.contains("moxy stopping"))
-        // The listener was closed at the signal: nothing accepts on the port any more.
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        // The listener was closed at the signal: nothing accepts on the port any more (the client
+        // is told not to retry a refused connect, so the refusal shows at once).
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         await #expect(throws: (any Error).self) {
             _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/slow"), timeout: .seconds(2))
         }

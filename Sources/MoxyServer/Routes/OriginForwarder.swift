@@ -37,7 +37,11 @@ final class OriginForwarder: Sendable {
 
     init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
-        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration.clientConfiguration)
+        var clientConfiguration = configuration.clientConfiguration
+        // A refused or failed connect is answered at once (502, or stale-if-error), as nginx does:
+        // the client's own retries would hold the request for seconds against a down upstream.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
     }
 
     func shutdown() async throws {
