@@ -38,7 +38,7 @@ func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>
             check(false, "verify threw \(error)")
         }
         // camo's digest covers the URL: sign the input as a URL, then the decoders must give it back.
-        if !path.contains(" "), path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) {
+        if !path.contains(" "), !path.contains("%"), path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) {
             for format in [CamoSigner.Formats.hex, .base64] {
                 if let url = try? camo.verify(path: Substring(camo.sign(path, format: format)), query: nil) {
                     check(url == path, "camo sign/verify changed the URL")
