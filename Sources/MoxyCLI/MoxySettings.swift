@@ -28,43 +28,10 @@ public struct MoxySettings: Sendable {
         environment: [String: String],
         configFile: String?
     ) throws -> MoxySettings {
-        var fileValues: [AbsoluteConfigKey: ConfigValue] = [:]
-        var namedRoutes: [RouteConfiguration] = []
-        var signedValidation: ValidationConfiguration? = nil
-        if let configFile {
-            let document = try readConfigFile(configFile)
-            do {
-                namedRoutes = try RouteSettings.named(document.filter { $0.key.hasPrefix("routes.") })
-            } catch let error as SettingsError {
-                throw SettingsError(error.code, "\(configFile): \(error.message)")
-            }
-            do {
-                signedValidation = try ValidationSettings.build(
-                    RouteSettings.section("signed.validate.", of: document),
-                    context: "signed.validate"
-                )
-            } catch let error as SettingsError {
-                throw SettingsError(error.code, "\(configFile): \(error.message)")
-            }
-            for (path, value) in document where !path.hasPrefix("routes.") && !path.hasPrefix("signed.validate.") {
-                guard let key = SettingsKey.all.first(where: { $0.path == path }) else {
-                    throw SettingsError(.unknownKey, "\(configFile): unknown key '\(path)'")
-                }
-                let content: ConfigContent
-                switch value {
-                case .scalar(let text): content = key.isList ? .stringArray([text]) : .string(text)
-                case .list(let items):
-                    guard key.isList else { throw SettingsError(.invalidValue, "\(configFile): '\(path)' is not a list") }
-                    content = .stringArray(items)
-                case .nodes:
-                    throw SettingsError(.invalidValue, "\(configFile): '\(path)' must be a list of plain values")
-                }
-                fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(
-                    content,
-                    isSecret: key.isSecret
-                )
-            }
-        }
+        let file = try configFile.map { try ConfigFile(path: $0) }
+        var fileValues = file?.values ?? [:]
+        let namedRoutes = file?.namedRoutes ?? []
+        let signedValidation = file?.signedValidation
         for (path, value) in CompatSettings.environmentDefaults(environment, hasConfigFile: configFile != nil)
         where fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] == nil {
             fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
@@ -147,22 +114,5 @@ public struct MoxySettings: Sendable {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
             && text.allSatisfy { $0.isLetter || $0.isNumber || "/*+-.".contains($0) }
-    }
-
-    static func readConfigFile(_ path: String) throws -> [String: YAMLSubset.Value] {
-        let bytes: [UInt8]
-        do {
-            bytes = try SmallFile.read(path, limit: 1 << 20)
-        } catch {
-            throw SettingsError(.file, "cannot read config file: \(error)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw SettingsError(.file, "\(path): not UTF-8")
-        }
-        do {
-            return try YAMLSubset.parse(text)
-        } catch {
-            throw SettingsError(.file, "\(path): \(error)")
-        }
     }
 }
