@@ -62,3 +62,17 @@ import Testing
         #expect(status.detail == "max-stale")
     }
 }
+
+extension RequestPlannerTests {
+    @Test func clientLimitsAreAnsweredWith414And431() {
+        var configuration = ServerConfiguration()
+        configuration.maxURIBytes = 100
+        configuration.maxHeaderCount = 10
+        configuration.maxHeaderBytes = 1000
+        let limits = RequestPlanner.ClientLimits(configuration)
+        #expect(RequestPlanner.limitRefusal(uriBytes: 100, headerCount: 10, headerBytes: 1000, limits: limits) == nil)
+        #expect(RequestPlanner.limitRefusal(uriBytes: 101, headerCount: 0, headerBytes: 0, limits: limits)?.status == 414)
+        #expect(RequestPlanner.limitRefusal(uriBytes: 1, headerCount: 11, headerBytes: 0, limits: limits)?.status == 431)
+        #expect(RequestPlanner.limitRefusal(uriBytes: 1, headerCount: 1, headerBytes: 1001, limits: limits)?.message == "header fields larger than 1000 bytes")
+    }
+}

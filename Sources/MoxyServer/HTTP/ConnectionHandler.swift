@@ -191,7 +191,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handle(_ request: consuming Request, context: ChannelHandlerContext) {
         let now = proxy.clock.now()
-        if let error = limitError(request) {
+        if let error = RequestPlanner.limitRefusal(
+            uriBytes: request.uri.utf8.count, headerCount: request.headers.count, headerBytes: request.headerBytes, limits: proxy.limits
+        ) {
             // The rest of such a request cannot be trusted: answer and close.
             var closing = request
             closing.keepAlive = false
@@ -221,21 +223,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         discardBody(of: request, context: context)
         let response = proxy.renderer.error(error, profile: profile)
         write(response, cacheStatus: "moxy; detail=\(error.code)", for: request, now: now, context: context)
-    }
-
-    /// The client limits a request breaks, if any (nginx answers 414 and 400/431 likewise).
-    func limitError(_ request: Request) -> ProxyError? {
-        let configuration = proxy.configuration
-        if request.uri.utf8.count > configuration.maxURIBytes {
-            return ProxyError(.uriTooLong, "request target longer than \(configuration.maxURIBytes) bytes")
-        }
-        if request.headers.count > configuration.maxHeaderCount {
-            return ProxyError(.headersTooLarge, "more than \(configuration.maxHeaderCount) header fields")
-        }
-        if request.headerBytes > configuration.maxHeaderBytes {
-            return ProxyError(.headersTooLarge, "header fields larger than \(configuration.maxHeaderBytes) bytes")
-        }
-        return nil
     }
 
     /// Ends the body stream of a request answered without forwarding it: the rest of its body is

@@ -25,6 +25,8 @@ final class Proxy: Sendable {
     let forwarder: OriginForwarder
     /// When the server started, for camo's `/status`.
     let startDate: String
+    /// The client limits, read per request.
+    let limits: RequestPlanner.ClientLimits
 
     init(
         configuration: ServerConfiguration,
@@ -70,6 +72,7 @@ final class Proxy: Sendable {
             logger: logger
         )
         self.startDate = HTTPDate.format(clock.now())
+        self.limits = RequestPlanner.ClientLimits(configuration)
     }
 
     /// The answer of the compat profile's service paths (`/status`, `/healthcheck`, …), if `path` is one.

@@ -56,4 +56,33 @@ enum RequestPlanner {
         if directives.onlyIfCached { return .fail(ProxyError(.notCached, "not in cache (only-if-cached)")) }
         return .fetch
     }
+
+    /// The client limits, copied out of the configuration once (plain numbers: reading them per
+    /// request copies nothing).
+    struct ClientLimits: Sendable, Equatable {
+        var maxURIBytes: Int
+        var maxHeaderCount: Int
+        var maxHeaderBytes: Int
+
+        init(_ configuration: ServerConfiguration) {
+            maxURIBytes = configuration.maxURIBytes
+            maxHeaderCount = configuration.maxHeaderCount
+            maxHeaderBytes = configuration.maxHeaderBytes
+        }
+    }
+
+    /// The client limit a request head breaks, if any: 414 for the target, 431 for the fields
+    /// (nginx answers 414 and 400/431 likewise). Such a request is answered and the connection closed.
+    static func limitRefusal(uriBytes: Int, headerCount: Int, headerBytes: Int, limits: ClientLimits) -> ProxyError? {
+        if uriBytes > limits.maxURIBytes {
+            return ProxyError(.uriTooLong, "request target longer than \(limits.maxURIBytes) bytes")
+        }
+        if headerCount > limits.maxHeaderCount {
+            return ProxyError(.headersTooLarge, "more than \(limits.maxHeaderCount) header fields")
+        }
+        if headerBytes > limits.maxHeaderBytes {
+            return ProxyError(.headersTooLarge, "header fields larger than \(limits.maxHeaderBytes) bytes")
+        }
+        return nil
+    }
 }
