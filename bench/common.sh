@@ -74,3 +74,20 @@ http {
 }
 NGX
 }
+
+# start_origin PORT: a Python origin on 127.0.0.1:PORT serving $WORK/origin (HTTP/1.1 keep-alive,
+# Cache-Control: public, max-age=86400, so both proxies may cache); its PID goes to PIDS.
+start_origin() {
+    cat > "$WORK/origin.py" <<'PY'
+import http.server, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def end_headers(self):
+        self.send_header("Cache-Control", "public, max-age=86400")
+        super().end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    (cd "$WORK/origin" && exec python3 "$WORK/origin.py" "$1") &
+    PIDS+=($!)
+}

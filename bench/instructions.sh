@@ -27,18 +27,7 @@ strip --strip-debug -o "$WORK/moxy" "$MOXY_BIN"
 
 mkdir -p "$WORK/origin"
 head -c 1024 /dev/urandom > "$WORK/origin/1k.png"
-cat > "$WORK/origin.py" <<'PY'
-import http.server, sys
-class H(http.server.SimpleHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def end_headers(self):
-        self.send_header("Cache-Control", "public, max-age=86400")
-        super().end_headers()
-    def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-(cd "$WORK/origin" && exec python3 "$WORK/origin.py" "$ORIGIN_PORT") &
-PIDS+=($!)
+start_origin "$ORIGIN_PORT"
 
 # client.py PORT PATH COUNT: one miss, then COUNT requests on one keep-alive connection; every
 # answer after the first must be a hit.

@@ -32,17 +32,7 @@ make_workdir moxy-bench
 mkdir -p "$WORK/origin"
 head -c 1024 /dev/urandom > "$WORK/origin/1k.png"
 head -c 102400 /dev/urandom > "$WORK/origin/100k.png"
-cat > "$WORK/origin.py" <<'PY'
-import http.server, sys
-class H(http.server.SimpleHTTPRequestHandler):
-    def end_headers(self):
-        self.send_header("Cache-Control", "public, max-age=86400")
-        super().end_headers()
-    def log_message(self, *a): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-(cd "$WORK/origin" && exec python3 "$WORK/origin.py" "$ORIGIN_PORT") &
-PIDS+=($!)
+start_origin "$ORIGIN_PORT"
 
 # Moxy: one event loop on the server core.
 ROUTE_ARGS=()
