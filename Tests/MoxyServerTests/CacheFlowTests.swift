@@ -149,3 +149,18 @@ import Testing
         }
     }
 }
+
+/// The one test that lets real time pass: the system clock is wired through to ages and expiry
+/// (every other cache test moves a manual clock instead of sleeping).
+@Suite struct WallClockTests {
+    @Test func anEntryExpiresOnTheWallClock() async throws {
+        try await MoxyHarness.run(realTime: true) { moxy in
+            moxy.origin.route("/w.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=1")]))
+            _ = try await moxy.get("/w.png")
+            #expect(try await moxy.get("/w.png").header("cache-status")?.hasPrefix("moxy; hit") == true)
+            try await Task.sleep(for: .milliseconds(2100))
+            #expect(try await moxy.get("/w.png").header("cache-status") == "moxy; fwd=stale; fwd-status=200; stored")
+            #expect(moxy.origin.count("/w.png") == 2)
+        }
+    }
+}
