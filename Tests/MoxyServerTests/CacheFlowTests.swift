@@ -155,10 +155,11 @@ import Testing
 @Suite struct WallClockTests {
     @Test func anEntryExpiresOnTheWallClock() async throws {
         try await MoxyHarness.run(realTime: true) { moxy in
-            moxy.origin.route("/w.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=1")]))
+            // Ages are whole seconds: max-age=2 is still fresh across one second boundary.
+            moxy.origin.route("/w.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=2")]))
             _ = try await moxy.get("/w.png")
             #expect(try await moxy.get("/w.png").header("cache-status")?.hasPrefix("moxy; hit") == true)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(3100))
             #expect(try await moxy.get("/w.png").header("cache-status") == "moxy; fwd=stale; fwd-status=200; stored")
             #expect(moxy.origin.count("/w.png") == 2)
         }
