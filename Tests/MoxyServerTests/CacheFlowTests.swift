@@ -155,11 +155,11 @@ import Testing
 @Suite struct WallClockTests {
     @Test func anEntryExpiresOnTheWallClock() async throws {
         try await MoxyHarness.run(realTime: true) { moxy in
-            // Ages are whole seconds: max-age=2 is still fresh across one second boundary.
-            moxy.origin.route("/w.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=2")]))
-            _ = try await moxy.get("/w.png")
-            #expect(try await moxy.get("/w.png").header("cache-status")?.hasPrefix("moxy; hit") == true)
-            try await Task.sleep(for: .milliseconds(3100))
+            // Only "stale after the wall clock moved" is asserted: a stall can make an entry older,
+            // never younger, so the test cannot flake on a loaded machine.
+            moxy.origin.route("/w.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=1")]))
+            #expect(try await moxy.get("/w.png").header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
+            try await Task.sleep(for: .milliseconds(2100))
             #expect(try await moxy.get("/w.png").header("cache-status") == "moxy; fwd=stale; fwd-status=200; stored")
             #expect(moxy.origin.count("/w.png") == 2)
         }
