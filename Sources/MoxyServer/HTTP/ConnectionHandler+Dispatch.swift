@@ -87,9 +87,8 @@ extension ConnectionHandler {
             proxy.background.submit {
                 promise.succeed(await proxy.passThrough.pass(passing))
             } refused: {
-                passing.body?.finish(ProxyError(.busy, "server is shutting down"))
-                let error = proxy.renderer.error(ProxyError(.busy, "server is shutting down"), profile: .moxy)
-                promise.succeed(.complete(error, CacheStatus(detail: "busy"), isError: true))
+                passing.body?.finish(ResponseRenderer.stopped)
+                promise.succeed(proxy.renderer.stoppedOutcome(profile: .moxy))
             }
             deliver(promise.futureResult, for: request, context: context)
             return

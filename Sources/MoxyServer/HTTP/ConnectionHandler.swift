@@ -129,8 +129,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func releaseHeldRead(context: ChannelHandlerContext) {
-        // `isWritable` goes through the channel existential: ask only when a read is held.
-        if connection.readHeld, connection.readReleased(writable: context.channel.isWritable) { context.read() }
+        if connection.readReleased(writable: context.channel.isWritable) { context.read() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -175,7 +174,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers queued requests until one needs a fetch.
     private func process(context: ChannelHandlerContext) {
-        while connection.state == .idle, connection.mayAnswer(writable: context.channel.isWritable), let request = queue.popFirst() {
+        while connection.mayAnswer(writable: context.channel.isWritable), let request = queue.popFirst() {
             handle(request, context: context)
         }
     }

@@ -58,8 +58,9 @@ struct ConnectionStateMachine {
     /// The server is shutting down: answer what was asked, then close.
     private(set) var draining = false
 
-    /// Whether queued requests may be answered now.
-    func mayAnswer(writable: Bool) -> Bool { state == .idle && writable }
+    /// Whether queued requests may be answered now. `writable` is asked only when the state
+    /// allows an answer (it goes through the channel existential).
+    func mayAnswer(writable: @autoclosure () -> Bool) -> Bool { state == .idle && writable() }
 
     /// Whether the connection is closing (nothing more is written).
     var isClosing: Bool { state == .closing }
@@ -81,8 +82,8 @@ struct ConnectionStateMachine {
 
     /// Something that held reads back may have ended.
     /// - Returns: Whether to issue the held read now.
-    mutating func readReleased(writable: Bool) -> Bool {
-        guard readHeld, mayRead(writable: writable) else { return false }
+    mutating func readReleased(writable: @autoclosure () -> Bool) -> Bool {
+        guard readHeld, mayRead(writable: writable()) else { return false }
         readHeld = false
         return true
     }

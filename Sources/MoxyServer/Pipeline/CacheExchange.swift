@@ -87,7 +87,7 @@ final class CacheExchange: Sendable {
             }
             self.keys.complete(lookup.storeKey, with: outcome, now: self.clock.nowMilliseconds())
         } refused: {
-            self.keys.complete(lookup.storeKey, with: self.stoppedOutcome(request), now: self.clock.nowMilliseconds())
+            self.keys.complete(lookup.storeKey, with: self.renderer.stoppedOutcome(profile: request.source.errorProfile), now: self.clock.nowMilliseconds())
         }
         return future
     }
@@ -115,14 +115,9 @@ final class CacheExchange: Sendable {
         background.submit {
             promise.succeed(await self.exchange(request, lookup: lookup))
         } refused: {
-            promise.succeed(self.stoppedOutcome(request))
+            promise.succeed(self.renderer.stoppedOutcome(profile: request.source.errorProfile))
         }
         return promise.futureResult
-    }
-
-    private func stoppedOutcome(_ request: CacheRequest) -> ProxyOutcome {
-        let error = ProxyError(.busy, "server is shutting down")
-        return .complete(renderer.error(error, profile: request.source.errorProfile), CacheStatus(detail: "busy"), isError: true)
     }
 
     /// Goes forward once: a conditional request when the entry has validators, a plain one otherwise.
@@ -145,7 +140,6 @@ final class CacheExchange: Sendable {
         )
         guard acquireFetch() else {
             // Past the cap: a stale entry that may be served on error is better than a 503.
-            var machine = machine
             let step = machine.upstreamFailed(ProxyError(.busy, "too many upstream fetches in flight"), now: now)
             return perform(step, request: request, lookup: lookup, answer: nil)
         }

@@ -36,12 +36,12 @@ struct ResponseRenderer: Sendable {
         source: CacheSource,
         status: CacheStatus
     ) -> ProxyOutcome {
-        let prefix = read?.bytes ?? ByteBuffer()
         guard let route = source.route else {
-            var body = prefix
-            if case .complete(let whole) = answer.body { body = whole }
+            // The signed-URL fetcher always delivers the whole body.
+            guard case .complete(let body) = answer.body else { preconditionFailure("signed answers are whole") }
             return .complete(signedResponse(answer, body: body, freshness: .uncached), status)
         }
+        let prefix = read?.bytes ?? ByteBuffer()
         var contentLength = answer.contentLength
         var rest = rest
         switch (read, answer.body) {
@@ -129,6 +129,14 @@ struct ResponseRenderer: Sendable {
             freshness: .uncached,
             downstreamMaxAge: 0
         )
+    }
+
+    /// The error that work refused after the server stopped answers with (503 `busy`).
+    static let stopped = ProxyError(.busy, "server is shutting down")
+
+    /// The outcome of work refused because the server stopped.
+    func stoppedOutcome(profile: CompatProfile?) -> ProxyOutcome {
+        .complete(error(Self.stopped, profile: profile), CacheStatus(detail: "busy"), isError: true)
     }
 
     /// A `200 text/plain` answer of a compat profile's service path, never cached.
