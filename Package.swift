@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(
             name: "MoxyYAML",
-            dependencies: ["MoxyHTTP"],
+            dependencies: ["MoxyHTTP", .product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,50 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Configuration
 import MoxyServer
-import MoxyValidation
 import MoxyYAML
 
-/// The config file as the settings see it: its top-level settings as swift-configuration provider
-/// values (every key checked against ``SettingsKey``), and its named routes and signed-URL
-/// validation, built from the same parsed tree.
+/// The config file: read, parsed into the ``YAMLProvider`` that the run's `ConfigReader` reads it
+/// through, and checked for keys Moxy does not know (a reader only looks keys up, so a misspelt
+/// key would otherwise be silently ignored).
 struct ConfigFile {
-    /// The top-level settings, by `moxy.`-scoped key, for the file's provider.
-    var values: [AbsoluteConfigKey: ConfigValue] = [:]
-    /// The routes under `routes.NAME`.
-    var namedRoutes: [RouteConfiguration] = []
-    /// The rules under `signed.validate`.
-    var signedValidation: ValidationConfiguration?
+    /// The file's path, for messages.
+    let path: String
+    /// The file as a configuration provider, its keys under `moxy`.
+    let provider: YAMLProvider
 
-    /// Reads and checks a file.
+    /// Reads, parses and checks a file (at most 1 MiB of UTF-8).
     /// - Throws: ``SettingsError`` naming the file, the key and the reason.
     init(path: String) throws {
-        let document = try Self.read(path)
-        do {
-            namedRoutes = try RouteSettings.named(document.filter { $0.key.hasPrefix("routes.") })
-            signedValidation = try ValidationSettings.build(RouteSettings.section("signed.validate.", of: document), context: "signed.validate")
-        } catch let error as SettingsError {
-            throw SettingsError(error.code, "\(path): \(error.message)")
-        }
-        for (keyPath, value) in document where !keyPath.hasPrefix("routes.") && !keyPath.hasPrefix("signed.validate.") {
-            guard let key = SettingsKey.all.first(where: { $0.path == keyPath }) else {
-                throw SettingsError(.unknownKey, "\(path): unknown key '\(keyPath)'")
-            }
-            let content: ConfigContent
-            switch value {
-            case .scalar(let text): content = key.isList ? .stringArray([text]) : .string(text)
-            case .list(let items):
-                guard key.isList else { throw SettingsError(.invalidValue, "\(path): '\(keyPath)' is not a list") }
-                content = .stringArray(items)
-            case .nodes:
-                throw SettingsError(.invalidValue, "\(path): '\(keyPath)' must be a list of plain values")
-            }
-            values[AbsoluteConfigKey(["moxy"] + keyPath.split(separator: ".").map(String.init))] = ConfigValue(content, isSecret: key.isSecret)
-        }
-    }
-
-    /// Parses a file (at most 1 MiB of UTF-8) into dotted paths.
-    static func read(_ path: String) throws -> [String: YAMLSubset.Value] {
+        self.path = path
         let bytes: [UInt8]
         do {
             bytes = try SmallFile.read(path, limit: 1 << 20)
@@ -55,9 +26,44 @@ struct ConfigFile {
             throw SettingsError(.file, "\(path): not UTF-8")
         }
         do {
-            return try YAMLSubset.parse(text)
+            provider = try YAMLProvider(text: text, name: path, root: ConfigNode.scope)
         } catch {
             throw SettingsError(.file, "\(path): \(error)")
         }
+        guard case .map? = provider.shape(at: ConfigNode.scope) else {
+            throw SettingsError(.file, "\(path): the file must be a mapping of settings (key: value)")
+        }
+        do {
+            try checkTopLevelKeys()
+        } catch let error as SettingsError {
+            throw SettingsError(error.code, "\(path): \(error.message)")
+        }
+    }
+
+    /// Every value outside `routes.NAME` and `signed.validate` must be a ``SettingsKey``, a list
+    /// only where the key takes one. (Named routes and validation sections check their own keys.)
+    func checkTopLevelKeys() throws {
+        for (key, shape) in provider.leaves {
+            let path = Array(key.dropFirst(ConfigNode.scope.count))
+            if path.count > 1, path[0] == "routes" { continue }
+            if path.starts(with: ["signed", "validate"]) { continue }
+            let dotted = path.joined(separator: ".")
+            guard let settingsKey = SettingsKey.all.first(where: { $0.path == dotted }) else {
+                throw SettingsError(.unknownKey, "unknown key '\(dotted)'")
+            }
+            guard case .list(let count) = shape else { continue }
+            guard settingsKey.isList else { throw SettingsError(.invalidValue, "'\(dotted)' is not a list") }
+            for index in 0..<count {
+                guard case .scalar? = provider.shape(at: key + [String(index)]) else {
+                    throw SettingsError(.invalidValue, "'\(dotted)' must be a list of plain values")
+                }
+            }
+        }
+    }
+
+    /// The names of the routes under `routes.NAME`, sorted.
+    var routeNames: [String] {
+        guard case .map(let names)? = provider.shape(at: ConfigNode.scope + ["routes"]) else { return [] }
+        return names.sorted()
     }
 }

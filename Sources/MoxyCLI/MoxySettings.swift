@@ -29,37 +29,35 @@ public struct MoxySettings: Sendable {
         configFile: String?
     ) throws -> MoxySettings {
         let file = try configFile.map { try ConfigFile(path: $0) }
-        var fileValues = file?.values ?? [:]
-        let namedRoutes = file?.namedRoutes ?? []
-        let signedValidation = file?.signedValidation
-        for (path, value) in CompatSettings.environmentDefaults(environment, hasConfigFile: configFile != nil)
-        where fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] == nil {
-            fileValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
+        var compatDefaults: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (path, value) in CompatSettings.environmentDefaults(environment, hasConfigFile: configFile != nil) {
+            compatDefaults[AbsoluteConfigKey(ConfigNode.scope + path.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
         }
         var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
         for (path, content) in flags {
-            flagValues[AbsoluteConfigKey(["moxy"] + path.split(separator: ".").map(String.init))] = ConfigValue(
+            flagValues[AbsoluteConfigKey(ConfigNode.scope + path.split(separator: ".").map(String.init))] = ConfigValue(
                 content,
                 isSecret: false
             )
         }
-        let reader = ConfigReader(providers: [
+        // Highest priority first: flags, environment, the file, then a camo / go-camo unit's defaults.
+        var providers: [any ConfigProvider] = [
             InMemoryProvider(name: "flags", values: flagValues),
             EnvironmentVariablesProvider(
                 environmentVariables: environment.filter { $0.key.hasPrefix("MOXY_") },
                 secretsSpecifier: .specific(["MOXY_KEY", "MOXY_KEYS", "MOXY_COMPAT_KEYS"])
             ),
-            InMemoryProvider(name: "file", values: fileValues),
-        ])
-        var settings = try MoxySettings(reader: reader.scoped(to: "moxy"))
+        ]
+        if let file { providers.append(file.provider) }
+        providers.append(InMemoryProvider(name: "compat-defaults", values: compatDefaults))
+        let reader = ConfigReader(providers: providers).scoped(to: ConfigKey(ConfigNode.scope))
+        var settings = try MoxySettings(reader: reader, file: file)
         try CompatSettings.apply(
             to: &settings,
-            reader: reader.scoped(to: "moxy"),
+            reader: reader,
             environment: environment,
             hasConfigFile: configFile != nil
         )
-        settings.server.routes = namedRoutes + settings.server.routes
-        settings.server.signedValidation = signedValidation
         let names = settings.server.routes.map(\.name)
         if Set(names).count != names.count {
             throw SettingsError(.invalidValue, "two routes have the same name")
@@ -67,10 +65,10 @@ public struct MoxySettings: Sendable {
         return settings
     }
 
-    /// Builds settings from a reader scoped to `moxy`.
-    init(reader: ConfigReader) throws {
+    /// Builds settings from a reader scoped to `moxy` and the config file it reads, if any.
+    init(reader: ConfigReader, file: ConfigFile?) throws {
         let settings = SettingsReader(reader)
-        self.server = try ServerConfiguration(reader: reader)
+        self.server = try ServerConfiguration(reader: reader, file: file)
         self.logLevel = try settings.parsed(.logLevel) {
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains($0.lowercased()) ? $0.lowercased() : nil
         } ?? "info"

@@ -3,7 +3,7 @@
 public import Configuration
 import MoxyCache
 public import MoxyServer
-import MoxyYAML
+import MoxyValidation
 
 extension ServerConfiguration {
     /// Reads the server's settings (listener, limits, routes given as shorthands, signed-URL cache
@@ -11,6 +11,14 @@ extension ServerConfiguration {
     /// `docs/configuration.md`.
     /// - Throws: ``SettingsError`` naming the key and the bad value.
     public init(reader: ConfigReader) throws {
+        try self.init(reader: reader, file: nil)
+    }
+
+    /// Reads the server's settings, with the named routes (`routes.NAME`) and signed-URL
+    /// validation (`signed.validate`) that the config file lists, their fields read through the
+    /// same reader (so `MOXY_ROUTES_API_UPSTREAM` overrides the file's `routes.api.upstream`).
+    /// - Throws: ``SettingsError`` naming the key and the bad value (and the file, for its sections).
+    init(reader: ConfigReader, file: ConfigFile?) throws {
         let settings = SettingsReader(reader)
         var server = ServerConfiguration()
         server.upstream = try UpstreamConfiguration(reader: reader)
@@ -36,8 +44,17 @@ extension ServerConfiguration {
         if let value = try settings.parsed(.maxHeaderBytes, { ValueParsers.size($0).flatMap { (1024...1 << 20).contains($0) ? $0 : nil } }) {
             server.maxHeaderBytes = value
         }
+        let node = ConfigNode(reader: reader, file: file?.provider, path: [])
+        do {
+            for name in file?.routeNames ?? [] {
+                server.routes.append(try RouteConfiguration(name: name, node: node["routes"][name]))
+            }
+            server.signedValidation = try ValidationConfiguration(node: node["signed"]["validate"])
+        } catch let error as SettingsError {
+            throw SettingsError(error.code, "\(file?.path ?? "config"): \(error.message)")
+        }
         for (index, text) in (reader.stringArray(forKey: ConfigKey(SettingsKey.routes.path)) ?? []).enumerated() {
-            server.routes.append(try RouteSettings.shorthand(text, name: "route\(index + 1)"))
+            server.routes.append(try RouteConfiguration(shorthand: text, name: "route\(index + 1)"))
         }
         if let prefix = settings.text(.signedPrefix) {
             guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("?") else {
@@ -46,15 +63,7 @@ extension ServerConfiguration {
             server.signedPrefix = prefix
         }
         if let value = try settings.parsed(.cacheStatusKey, ValueParsers.bool) { server.cacheStatusKey = value }
-        try RouteSettings.applyCacheKnobs(
-            to: &server.signedCache,
-            value: { knob in
-                let key = "signed.cache." + knob
-                if knob == "status_ttl" { return reader.stringArray(forKey: ConfigKey(key)) }
-                return reader.string(forKey: ConfigKey(key)).map { [$0] }
-            },
-            context: "signed.cache"
-        )
+        server.signedCache = try CacheOverrides(node: node["signed"]["cache"], defaults: server.signedCache)
         self = server
     }
 }

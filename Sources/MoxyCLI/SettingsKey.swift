@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyCache
+
 /// Every configuration key Moxy reads, with its environment variable, flag and default.
 ///
 /// Keys are dotted paths in the config file (`cache.memory_size`); the environment variable is
@@ -103,7 +105,7 @@ public struct SettingsKey: Sendable, Hashable {
         "compat.profile", flag: "--compat-profile", "moxy", "status codes and headers for signed URLs: moxy, camo or go-camo")
 
     /// The signed-URL cache knobs (`signed.cache.*`), the same as a route's `cache.*`.
-    static let signedCacheKnobs: [SettingsKey] = RouteSettings.cacheKnobs.map { knob in
+    static let signedCacheKnobs: [SettingsKey] = CacheOverrides.knobs.map { knob in
         let defaults = ["default_ttl": "1h", "heuristic_max_ttl": "1d", "honor_request_cache_control": "true", "hit_for_miss": "30s"]
         return SettingsKey(
             "signed.cache." + knob.name, flag: nil, defaults[knob.name] ?? "(none)", list: knob.name == "status_ttl", knob.help)

@@ -11,16 +11,6 @@ import MoxyHTTP
 /// comments. Anything else (anchors, tags, multi-line scalars, tabs for indentation) is refused
 /// with the line number.
 public enum YAMLSubset {
-    /// A flattened leaf: one scalar, a list of scalars, or a list with collections in it.
-    public enum Value: Sendable, Hashable {
-        /// A scalar, as text.
-        case scalar(String)
-        /// A sequence of scalars.
-        case list([String])
-        /// A sequence with mappings or sequences among its items (e.g. validation rules).
-        case nodes([Node])
-    }
-
     /// A parsed document tree.
     public indirect enum Node: Sendable, Hashable {
         /// A scalar; `quoted` tells `"500"` (text) from `500` (a number where types matter).
@@ -61,16 +51,6 @@ public enum YAMLSubset {
         public var description: String { "line \(line): \(message)" }
     }
 
-    /// Parses a document into dotted key paths (`cache.memory_size`) and values.
-    /// - Parameter text: The document.
-    /// - Returns: Every leaf by its dotted path.
-    /// - Throws: ``ParseError``.
-    public static func parse(_ text: String) throws(ParseError) -> [String: Value] {
-        var result: [String: Value] = [:]
-        flatten(try parseTree(text), path: "", into: &result)
-        return result
-    }
-
     /// Parses a document into its tree (an empty document is an empty mapping).
     /// - Parameter text: The document.
     /// - Returns: The root node.
@@ -83,17 +63,6 @@ public enum YAMLSubset {
             throw ParseError(line: parser.lines[parser.index].number, message: "unexpected indentation")
         }
         return root
-    }
-
-    static func flatten(_ node: Node, path: String, into result: inout [String: Value]) {
-        switch node {
-        case .scalar(let text, _): result[path] = .scalar(text)
-        case .list(let items):
-            let texts = items.compactMap(\.text)
-            result[path] = texts.count == items.count ? .list(texts) : .nodes(items)
-        case .map(let entries):
-            for entry in entries { flatten(entry.value, path: path.isEmpty ? entry.key : path + "." + entry.key, into: &result) }
-        }
     }
 }
 

@@ -2,6 +2,9 @@
 
 import Foundation
 @testable import MoxyCLI
+import MoxyCache
+import MoxyServer
+import MoxyValidation
 import Testing
 
 /// Every setting the code reads is in `docs/configuration.md`, and every setting documented there
@@ -54,14 +57,14 @@ import Testing
     }
 
     @Test func everyCacheKnobIsDocumentedAndNothingElse() {
-        let code = Set(RouteSettings.cacheKnobs.map(\.name))
+        let code = Set(CacheOverrides.knobs.map(\.name))
         let documented = Self.tableNames("Cache knobs")
         #expect(code.subtracting(documented).sorted() == [])
         #expect(documented.subtracting(code).sorted() == [])
     }
 
     @Test func everyValidationFieldIsDocumentedAndNothingElse() {
-        let code = Set(ValidationSettings.fields.map(\.name))
+        let code = Set(ValidationConfiguration.fields.map(\.name))
         let documented = Self.tableNames("Response validation")
         #expect(code.subtracting(documented).sorted() == [])
         #expect(documented.subtracting(code).sorted() == [])
@@ -79,7 +82,7 @@ import Testing
             guard line.hasPrefix("    "), !line.hasPrefix("     "), let colon = line.firstIndex(of: ":") else { continue }
             documented.insert(String(line[line.index(line.startIndex, offsetBy: 4)..<colon]))
         }
-        let code = RouteSettings.routeFields.union(["cache"])
+        let code = RouteConfiguration.fields.union(["cache"])
         #expect(code.subtracting(documented).sorted() == [])
         #expect(documented.subtracting(code).sorted() == [])
     }

@@ -120,7 +120,7 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
     }
 
     @Test func yamlSubset() throws {
-        let parsed = try YAMLSubset.parse("""
+        let parsed = try YAMLProvider(text: """
             a: 1
             b:
               c: 'it''s'
@@ -131,15 +131,16 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
             - y
             g: plain text value
             """)
-        #expect(parsed["a"] == .scalar("1"))
-        #expect(parsed["b.c"] == .scalar("it's"))
-        #expect(parsed["b.d"] == .scalar("x # not a comment"))
-        #expect(parsed["b.e"] == .list(["one", "two", "three"]))
-        #expect(parsed["f"] == .list(["x", "y"]))
-        #expect(parsed["g"] == .scalar("plain text value"))
-        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse("a: 1\na: 2\n") }
-        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse("a: &anchor 1\n") }
-        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse("just text\n") }
+        let reader = ConfigReader(provider: parsed)
+        #expect(reader.string(forKey: "a") == "1")
+        #expect(reader.string(forKey: "b.c") == "it's")
+        #expect(reader.string(forKey: "b.d") == "x # not a comment")
+        #expect(reader.stringArray(forKey: "b.e") == ["one", "two", "three"])
+        #expect(reader.stringArray(forKey: "f") == ["x", "y"])
+        #expect(reader.string(forKey: "g") == "plain text value")
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLProvider(text: "a: 1\na: 2\n") }
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLProvider(text: "a: &anchor 1\n") }
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLProvider(text: "just text\n") }
     }
 
     @Test func valueParsers() {

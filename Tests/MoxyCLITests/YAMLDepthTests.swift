@@ -7,22 +7,22 @@ import Testing
 @Suite struct YAMLDepthTests {
     @Test func deepFlowCollectionsAreRefused() {
         let deep = "a: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse(deep) }
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLProvider(text: deep) }
         let fine = "a: " + String(repeating: "[", count: 10) + "x" + String(repeating: "]", count: 10)
-        #expect(throws: Never.self) { try YAMLSubset.parse(fine) }
+        #expect(throws: Never.self) { try YAMLProvider(text: fine) }
     }
 
     @Test func deepBlockNestingIsRefused() {
         var text = ""
         for level in 0..<200 { text += String(repeating: " ", count: level) + "k\(level):\n" }
         do {
-            _ = try YAMLSubset.parse(text)
+            _ = try YAMLProvider(text: text)
             Issue.record("200 levels were accepted")
         } catch {
             #expect(error.description.contains("nested deeper than 64 levels"))
         }
         var lists = ""
         for level in 0..<200 { lists += String(repeating: " ", count: level * 2) + "-\n" }
-        #expect(throws: YAMLSubset.ParseError.self) { try YAMLSubset.parse("a:\n" + lists + String(repeating: " ", count: 400) + "x") }
+        #expect(throws: YAMLSubset.ParseError.self) { try YAMLProvider(text: "a:\n" + lists + String(repeating: " ", count: 400) + "x") }
     }
 }
