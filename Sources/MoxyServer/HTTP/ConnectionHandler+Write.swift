@@ -40,7 +40,7 @@ extension ConnectionHandler {
             Validators.notModified(requestHeaders: fields, etag: response.etag, lastModified: response.lastModified)
         {
             // §15.4.5: the fields a 200 would have carried that matter to caches.
-            let kept: Set<String> = ["cache-control", "content-location", "etag", "expires", "vary"]
+            let kept: Set<String> = ["cache-control", "content-location", "date", "etag", "expires", "vary"]
             let head = response.fields.filter { kept.contains($0.name.lowercased()) }
             return writeDynamic(
                 status: 304, fields: head, body: nil, response: response, cacheStatus: cacheStatus, for: request,
@@ -142,7 +142,7 @@ extension ConnectionHandler {
             buffer.writeString(String(age))
             buffer.writeStaticString("\r\n")
         }
-        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, for: request, now: now)
+        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, for: request)
         buffer.writeStaticString("\r\n")
         context.write(wrapOutboundOut(buffer), promise: nil)
         if !request.isHead && body.readableBytes > 0 {
@@ -155,10 +155,9 @@ extension ConnectionHandler {
         into buffer: inout ByteBuffer,
         cacheStatus: String,
         hitTTL: Int64? = nil,
-        for request: Request,
-        now: Int64
+        for request: Request
     ) {
-        dates.write(into: &buffer, now: now)
+        // A stored response carries its own Date (RFC 9110 §6.6.1); only Age is per request.
         if let hitTTL {
             buffer.writeStaticString("Cache-Status: moxy; hit; ttl=")
             buffer.writeString(String(hitTTL))
@@ -196,7 +195,8 @@ extension ConnectionHandler {
             fields.append(("Transfer-Encoding", "chunked"))
         }
         var buffer = ResponseHead.encode(status: stream.status, fields: fields, allocator: context.channel.allocator)
-        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request, now: proxy.clock.now())
+        if !fields.contains(where: { $0.name == "Date" }) { dates.write(into: &buffer, now: proxy.clock.now()) }
+        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request)
         buffer.writeStaticString("\r\n")
         context.write(wrapOutboundOut(buffer), promise: nil)
         guard bodyAllowed else {

@@ -293,8 +293,11 @@ extension ExchangeMachine {
         requestTime: Int64,
         responseTime: Int64
     ) -> (response: CachedResponse, decision: StoragePolicy.Decision) {
-        let merged = HeaderFields.merged(entry.fields, with: update)
-        let timing = received.filter { ["date", "age"].contains($0.name.lowercased()) }
+        // The stored Date gives way to the 304's (or to the time it arrived): the entry is as old as
+        // the validation says, not as the first response.
+        var merged = HeaderFields.merged(entry.fields, with: update).filter { $0.name.lowercased() != "date" }
+        merged.insert(ResponseRenderer.date(received, responseTime: responseTime), at: 0)
+        let timing = received.filter { $0.name.lowercased() == "age" }
         let decision = policy.evaluate(
             requestHeaders: requestHeaders,
             status: entry.status,

@@ -19,7 +19,8 @@ struct ResponseRenderer: Sendable {
         guard let route = source.route else { return signedResponse(answer, body: body, freshness: freshness) }
         return CachedResponse(
             status: answer.status,
-            fields: routeFields(answer.fields, withheld: freshness.withheldFields, route: route),
+            fields: [Self.date(answer.fields, responseTime: answer.responseTime)]
+                + routeFields(answer.fields, withheld: freshness.withheldFields, route: route),
             body: ByteBuffer.exact(body),
             responseTime: answer.responseTime,
             freshness: freshness,
@@ -39,7 +40,7 @@ struct ResponseRenderer: Sendable {
         guard let route = source.route else {
             // The signed-URL fetcher always delivers the whole body.
             guard case .complete(let body) = answer.body else { preconditionFailure("signed answers are whole") }
-            return .complete(signedResponse(answer, body: body, freshness: .uncached), status)
+            return .complete(signedResponse(answer, body: body, freshness: .uncached, passingAge: true), status)
         }
         let prefix = read?.bytes ?? ByteBuffer()
         var contentLength = answer.contentLength
@@ -49,9 +50,11 @@ struct ResponseRenderer: Sendable {
         case (nil, .stream(let reader)): rest = reader
         default: break
         }
+        // Passed on as it came: the upstream's Date and Age (when valid) stay; the writer adds a
+        // Date only when there is none.
         let stream = StreamedResponse(
             status: answer.status,
-            fields: routeFields(answer.fields, withheld: [], route: route),
+            fields: Self.timing(answer.fields, responseTime: nil) + routeFields(answer.fields, withheld: [], route: route),
             contentLength: contentLength,
             prefix: prefix,
             rest: rest
@@ -67,8 +70,12 @@ struct ResponseRenderer: Sendable {
     }
 
     /// A signed-URL response: canonical type, allow-listed upstream fields, security fields.
-    func signedResponse(_ upstream: UpstreamAnswer, body: ByteBuffer, freshness: Freshness) -> CachedResponse {
-        var fields: [(name: String, value: String)] = []
+    /// - Parameter passingAge: Whether the upstream's `Age` is passed on (a response not stored,
+    ///   whose age the writer does not compute).
+    func signedResponse(_ upstream: UpstreamAnswer, body: ByteBuffer, freshness: Freshness, passingAge: Bool = false) -> CachedResponse {
+        var fields = passingAge
+            ? Self.timing(upstream.fields, responseTime: upstream.responseTime)
+            : [Self.date(upstream.fields, responseTime: upstream.responseTime)]
         if let type = upstream.contentType { fields.append(("Content-Type", type.description)) }
         var hasCacheControl = false
         for field in upstream.fields where CacheSource.signedFields.contains(field.name.lowercased()) {
@@ -109,6 +116,27 @@ struct ResponseRenderer: Sendable {
         return HeaderFields.setting(route.setResponseHeaders, in: fields)
     }
 
+    /// The `Date` a response is stored and reused with (RFC 9110 §6.6.1): the upstream's when it
+    /// is a valid HTTP-date, otherwise the time the response arrived.
+    static func date(_ upstream: [(name: String, value: String)], responseTime: Int64) -> (name: String, value: String) {
+        if let value = upstream.first(named: "date"), HTTPDate.parse(value) != nil { return ("Date", value) }
+        return ("Date", HTTPDate.format(responseTime))
+    }
+
+    /// The upstream's `Date` and `Age` for a response passed on uncached: each when valid (an
+    /// invalid `Age` is ignored, RFC 9111 §5.1); a missing `Date` is made from `responseTime`, or
+    /// left to the writer when that is `nil`.
+    static func timing(_ upstream: [(name: String, value: String)], responseTime: Int64?) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        if let value = upstream.first(named: "date"), HTTPDate.parse(value) != nil {
+            fields.append(("Date", value))
+        } else if let responseTime {
+            fields.append(("Date", HTTPDate.format(responseTime)))
+        }
+        if let age = upstream.first(named: "age").flatMap({ DeltaSeconds.parse($0) }) { fields.append(("Age", String(age))) }
+        return fields
+    }
+
     /// A `text/plain` error response that no cache keeps, as the profile answers it.
     /// - Parameters:
     ///   - error: What went wrong.
@@ -116,7 +144,8 @@ struct ResponseRenderer: Sendable {
     func error(_ error: ProxyError, profile: CompatProfile? = nil) -> CachedResponse {
         let profile = profile ?? self.profile
         let error = profile.adapt(error)
-        var fields: [(name: String, value: String)] = [("Content-Type", "text/plain; charset=utf-8")]
+        let now = clock.now()
+        var fields: [(name: String, value: String)] = [("Date", HTTPDate.format(now)), ("Content-Type", "text/plain; charset=utf-8")]
         fields += profile.errorCacheFields
         if error.code == .methodNotAllowed { fields.append(("Allow", "GET, HEAD")) }
         fields += profile.securityFields
@@ -125,7 +154,7 @@ struct ResponseRenderer: Sendable {
             status: error.status,
             fields: fields,
             body: ByteBuffer(string: error.message + "\n"),
-            responseTime: clock.now(),
+            responseTime: now,
             freshness: .uncached,
             downstreamMaxAge: 0
         )
@@ -141,14 +170,17 @@ struct ResponseRenderer: Sendable {
 
     /// A `200 text/plain` answer of a compat profile's service path, never cached.
     func serviceAnswer(_ body: String) -> CachedResponse {
-        var fields: [(name: String, value: String)] = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
+        let now = clock.now()
+        var fields: [(name: String, value: String)] = [
+            ("Date", HTTPDate.format(now)), ("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store"),
+        ]
         fields += profile.securityFields
         fields.append(("Server", serverName))
         return CachedResponse(
             status: 200,
             fields: fields,
             body: ByteBuffer(string: body),
-            responseTime: clock.now(),
+            responseTime: now,
             freshness: .uncached,
             downstreamMaxAge: 0
         )
