@@ -21,36 +21,52 @@ public enum HTTPDate {
             + "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
     }
 
-    /// Parses an HTTP-date.
-    /// - Parameter text: The field value.
+    /// Parses an HTTP-date, strictly (RFC 9110 §5.6.7): one of the three forms exactly, single
+    /// spaces, case-sensitive names, `GMT`. Any other spelling is not a date (so an `Expires`
+    /// written otherwise means "already expired", RFC 9111 §5.3).
+    /// - Parameter text: The field value (surrounding whitespace is not part of it).
     /// - Returns: Unix seconds, or `nil` when the text is not a valid HTTP-date.
     public static func parse(_ text: some StringProtocol) -> Int64? {
-        let parts = String(text).split(whereSeparator: { (char: Character) in char == " " || char == "\t" }).map(String.init)
+        var bytes = Array(text.utf8)[...]
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-        if parts.count == 6, parts[0].hasSuffix(","), parts[5] == "GMT" {
-            guard let day = Int64(parts[1]), parts[1].count == 2, let month = month(parts[2]),
-                let year = Int64(parts[3]), parts[3].count == 4
+        if parts.count == 6, parts[0].hasSuffix(","), dayNames.contains(String(parts[0].dropLast())), parts[5] == "GMT" {
+            guard parts[1].count == 2, let day = digits(parts[1]), let month = month(parts[2]),
+                parts[3].count == 4, let year = digits(parts[3])
             else { return nil }
             return make(year: year, month: month, day: day, time: parts[4])
         }
         // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
-        if parts.count == 4, parts[0].hasSuffix(","), parts[3] == "GMT" {
-            let dateParts = parts[1].split(separator: "-").map(String.init)
-            guard dateParts.count == 3, let day = Int64(dateParts[0]), let month = month(dateParts[1]),
-                let shortYear = Int64(dateParts[2]), dateParts[2].count == 2
+        if parts.count == 4, parts[0].hasSuffix(","), longDayNames.contains(String(parts[0].dropLast())), parts[3] == "GMT" {
+            let dateParts = parts[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            guard dateParts.count == 3, dateParts[0].count == 2, let day = digits(dateParts[0]), let month = month(dateParts[1]),
+                dateParts[2].count == 2, let shortYear = digits(dateParts[2])
             else { return nil }
             // RFC 9110: a two-digit year more than 50 years in the future is in the past century.
             let year = shortYear < 70 ? 2000 + shortYear : 1900 + shortYear
             return make(year: year, month: month, day: day, time: parts[2])
         }
-        // asctime: Sun Nov  6 08:49:37 1994
-        if parts.count == 5 {
-            guard let month = month(parts[1]), let day = Int64(parts[2]), let year = Int64(parts[4]),
-                parts[4].count == 4
+        // asctime: Sun Nov  6 08:49:37 1994 (a one-digit day after two spaces) or Sun Nov 16 08:49:37 1994
+        if parts.count == 5 || parts.count == 6, dayNames.contains(parts[0]), let month = month(parts[1]) {
+            let dayText = parts.count == 6 ? (parts[2].isEmpty ? parts[3] : "") : parts[2]
+            let rest = parts.suffix(2)
+            guard parts.count == 6 ? dayText.count == 1 : dayText.count == 2, let day = digits(dayText),
+                rest.last?.count == 4, let year = rest.last.flatMap(digits), let time = rest.first
             else { return nil }
-            return make(year: year, month: month, day: day, time: parts[3])
+            return make(year: year, month: month, day: day, time: time)
         }
         return nil
+    }
+
+    static let longDayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+    /// ASCII digits only (no sign, no spaces), as a number.
+    static func digits(_ text: some StringProtocol) -> Int64? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int64(text)
     }
 
     static func month(_ name: String) -> Int64? {
@@ -58,9 +74,9 @@ public enum HTTPDate {
     }
 
     static func make(year: Int64, month: Int64, day: Int64, time: String) -> Int64? {
-        let timeParts = time.split(separator: ":")
+        let timeParts = time.split(separator: ":", omittingEmptySubsequences: false)
         guard timeParts.count == 3, timeParts.allSatisfy({ $0.count == 2 }),
-            let hour = Int64(timeParts[0]), let minute = Int64(timeParts[1]), let second = Int64(timeParts[2]),
+            let hour = digits(timeParts[0]), let minute = digits(timeParts[1]), let second = digits(timeParts[2]),
             (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
             (1...31).contains(day), (1...12).contains(month), (1601...9999).contains(year)
         else { return nil }

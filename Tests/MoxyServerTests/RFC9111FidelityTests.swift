@@ -64,4 +64,54 @@ import Testing
             #expect(later.header("age") == "30")
         }
     }
+
+    @Test func sec5_2_2_4_and_5_2_2_7_qualifiedFieldsGoWithTheUpstreamAnswerNotWithReuse() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route(
+                "/q",
+                text("q", [("Cache-Control", "max-age=60, no-cache=\"X-Secret\", private=\"X-User\""), ("X-Secret", "s1"), ("X-User", "u1"), ("X-Plain", "p")])
+            )
+            let first = try await moxy.request("/q")
+            #expect(first.header("cache-status")?.hasSuffix("stored") == true)
+            #expect(first.header("x-secret") == "s1" && first.header("x-user") == "u1" && first.header("x-plain") == "p")
+            let hit = try await moxy.request("/q")
+            #expect(hit.header("cache-status")?.hasPrefix("moxy; hit") == true)
+            #expect(hit.header("x-secret") == nil && hit.header("x-user") == nil && hit.header("x-plain") == "p")
+            #expect(moxy.origin.count("/q") == 1)
+        }
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/q.png", OriginRoute(headers: Self.png + [("Cache-Control", "max-age=60, private=\"ETag\""), ("ETag", "\"e1\"")], body: Array("q".utf8)))
+            let first = try await moxy.get("/q.png")
+            #expect(first.header("etag") == "\"e1\"")
+            let hit = try await moxy.get("/q.png")
+            #expect(hit.header("cache-status")?.hasPrefix("moxy; hit") == true)
+            #expect(hit.header("etag") == nil)
+        }
+    }
+
+    @Test func sec5_3_anExpiresSpelledOtherwiseIsAlreadyExpiredAndABadDateIsReplaced() async throws {
+        try await Self.bothModes { moxy, path in
+            let later = HTTPDate.format(moxy.clock.now() + 3600)
+            let spaced = later.replacingFirst(" ", with: "  ")
+            moxy.origin.route("/e.png", OriginRoute(headers: Self.png + [("Expires", spaced)], body: Array("e".utf8)))
+            for _ in 0..<2 { _ = try await moxy.request(try path("/e.png")) }
+            #expect(moxy.origin.count("/e.png") == 2)
+            moxy.origin.route("/good.png", OriginRoute(headers: Self.png + [("Expires", later)], body: Array("g".utf8)))
+            for _ in 0..<2 { _ = try await moxy.request(try path("/good.png")) }
+            #expect(moxy.origin.count("/good.png") == 1)
+            // A Date that is not an HTTP-date is replaced by the time the response arrived; an Age
+            // that is not a whole number is ignored.
+            moxy.origin.route("/d.png", OriginRoute(headers: Self.png + [("Cache-Control", "max-age=60"), ("Date", spaced), ("Age", "-5")], body: Array("d".utf8)))
+            let dated = try await moxy.request(try path("/d.png"))
+            #expect(dated.header("date") == HTTPDate.format(moxy.clock.now()))
+            #expect(dated.header("age") == "0")
+        }
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: Character, with replacement: String) -> String {
+        guard let found = firstIndex(of: target) else { return self }
+        return String(self[..<found]) + replacement + String(self[index(after: found)...])
+    }
 }

@@ -64,10 +64,10 @@ final class CacheExchange: Sendable {
                 // both are shareable; a route response is shareable once it was stored, and so is a
                 // stored entry served instead of the upstream's answer.
                 if outcome.cacheStatus.stored || outcome.cacheStatus.hit || outcome.isError || request.source.isSigned,
-                    let response = outcome.response,
+                    let response = outcome.reusable,
                     response.varyNames.isEmpty || self.tier.lookup(request.key, headers: request.headers).entry === response
                 {
-                    var shared = outcome
+                    var shared = ProxyOutcome.complete(response, outcome.cacheStatus, isError: outcome.isError)
                     shared.cacheStatus.collapsed = true
                     return eventLoop.makeSucceededFuture(shared)
                 }
@@ -225,7 +225,15 @@ final class CacheExchange: Sendable {
             let response = renderer.response(answer, body: body, freshness: freshness, source: request.source)
             status.stored = tier.save(request.key, response, requestHeaders: request.headers)
             if !status.stored { status.detail = "too-large-for-memory" }
-            return .complete(response, status)
+            guard !freshness.withheldFields.isEmpty else { return .complete(response, status) }
+            // The fields a qualified no-cache / private names are sent with the answer that came
+            // from the upstream; only reuse goes without them.
+            var outcome = ProxyOutcome.complete(
+                renderer.response(answer, body: body, freshness: freshness, source: request.source, withholding: false),
+                status
+            )
+            outcome.shared = response
+            return outcome
         case .pass(let status):
             guard let answer else { preconditionFailure("pass without an answer") }
             return renderer.passed(answer, read: read, rest: rest, source: request.source, status: status)

@@ -15,12 +15,17 @@ struct ResponseRenderer: Sendable {
     let clock: MoxyClock
 
     /// A complete answer as stored (or passed on uncached with `freshness` `.uncached`).
-    func response(_ answer: UpstreamAnswer, body: ByteBuffer, freshness: Freshness, source: CacheSource) -> CachedResponse {
-        guard let route = source.route else { return signedResponse(answer, body: body, freshness: freshness) }
+    /// - Parameter withholding: Whether the fields the freshness withholds are left out (`false`
+    ///   for the answer sent to the request that fetched it).
+    func response(_ answer: UpstreamAnswer, body: ByteBuffer, freshness: Freshness, source: CacheSource, withholding: Bool = true)
+        -> CachedResponse
+    {
+        let withheld = withholding ? freshness.withheldFields : []
+        guard let route = source.route else { return signedResponse(answer, body: body, freshness: freshness, withheld: withheld) }
         return CachedResponse(
             status: answer.status,
             fields: [Self.date(answer.fields, responseTime: answer.responseTime)]
-                + routeFields(answer.fields, withheld: freshness.withheldFields, route: route),
+                + routeFields(answer.fields, withheld: withheld, route: route),
             body: ByteBuffer.exact(body),
             responseTime: answer.responseTime,
             freshness: freshness,
@@ -70,15 +75,23 @@ struct ResponseRenderer: Sendable {
     }
 
     /// A signed-URL response: canonical type, allow-listed upstream fields, security fields.
-    /// - Parameter passingAge: Whether the upstream's `Age` is passed on (a response not stored,
-    ///   whose age the writer does not compute).
-    func signedResponse(_ upstream: UpstreamAnswer, body: ByteBuffer, freshness: Freshness, passingAge: Bool = false) -> CachedResponse {
+    /// - Parameters:
+    ///   - withheld: Lowercase names of fields not to keep.
+    ///   - passingAge: Whether the upstream's `Age` is passed on (a response not stored, whose age
+    ///     the writer does not compute).
+    func signedResponse(
+        _ upstream: UpstreamAnswer,
+        body: ByteBuffer,
+        freshness: Freshness,
+        withheld: [String] = [],
+        passingAge: Bool = false
+    ) -> CachedResponse {
         var fields = passingAge
             ? Self.timing(upstream.fields, responseTime: upstream.responseTime)
             : [Self.date(upstream.fields, responseTime: upstream.responseTime)]
         if let type = upstream.contentType { fields.append(("Content-Type", type.description)) }
         var hasCacheControl = false
-        for field in upstream.fields where CacheSource.signedFields.contains(field.name.lowercased()) {
+        for field in upstream.fields where CacheSource.signedFields.contains(field.name.lowercased()) && !withheld.contains(field.name.lowercased()) {
             if field.name.lowercased() == "cache-control" { hasCacheControl = true }
             fields.append(field)
         }
