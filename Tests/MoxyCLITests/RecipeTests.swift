@@ -55,7 +55,7 @@ func wpJSON(_ body: String, status: Int = 200, cacheControl: String? = "max-age=
             try await waitUntil { moxy.server.validationFailures[ValidationCount(source: "wordpress", rule: "not-wp-error")] == 1 }
             let kept = try await moxy.request(posts)
             #expect(kept.status == 200 && kept.text == Self.post)
-            #expect(kept.header("cache-status")?.hasSuffix("detail=INVALID-BODY") == true)
+            #expect(kept.header("cache-status")?.hasSuffix("detail=INVALID-BODY:not-wp-error") == true)
             #expect(moxy.origin.count(posts) == 2)
             // The site recovers; once the back-off (5 s) has passed, the next refresh stores the new answer.
             let fixed = #"[{"id":1,"title":{"rendered":"Hello again"}}]"#

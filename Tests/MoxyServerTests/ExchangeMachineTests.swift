@@ -178,17 +178,18 @@ import Testing
         let body = machine.receivedBody(.complete(ByteBuffer(string: "<html>")), contentLength: nil, now: Self.now)
         guard case .serveStored(let served, let status) = body.action else { Issue.record("expected serveStored"); return }
         #expect(served === entry)
-        #expect(status.value() == "moxy; hit; fwd=stale; fwd-status=200; detail=INVALID-BODY")
+        #expect(status.value() == "moxy; hit; fwd=stale; fwd-status=200; detail=INVALID-BODY:json")
         guard case .recordInvalid(let failure) = body.effects.first else { Issue.record("expected recordInvalid"); return }
         #expect(failure.rule == "json")
-        #expect(body.effects.last == .backOff)
+        #expect(body.effects.last == .backOff(.init(detail: "INVALID-BODY:json", upstreamStatus: 200)))
     }
 
     @Test func anInvalidHeadIsDecidedBeforeTheBodyIsRead() {
         var machine = Self.machine(entry: Self.entry(age: 120), validation: Self.only200)
         let step = head(&machine, 203, [("Cache-Control", "max-age=60")])
-        guard case .serveStored = step.action else { Issue.record("expected serveStored, got \(step.action)"); return }
-        #expect(step.effects.last == .backOff)
+        guard case .serveStored(_, let status) = step.action else { Issue.record("expected serveStored, got \(step.action)"); return }
+        #expect(status.value() == "moxy; hit; fwd=stale; fwd-status=203; detail=INVALID-BODY:ok")
+        #expect(step.effects.last == .backOff(.init(detail: "INVALID-BODY:ok", upstreamStatus: 203)))
     }
 
     @Test func anInvalidAnswerWithoutAnEntryPassesOrFailsAsConfigured() {
@@ -196,7 +197,7 @@ import Testing
         _ = head(&pass, 200, [("Cache-Control", "max-age=60")])
         let passed = pass.receivedBody(.complete(ByteBuffer(string: "x")), contentLength: nil, now: Self.now)
         guard case .pass(let status) = passed.action else { Issue.record("expected pass"); return }
-        #expect(status.detail == "INVALID-BODY")
+        #expect(status.detail == "INVALID-BODY:json")
         #expect(passed.effects.contains(.markHitForMiss(until: Self.now + 30)))
 
         var strict = Self.json
@@ -262,5 +263,31 @@ extension ExchangeMachineTests {
         guard case .pass(let status) = step.action else { Issue.record("expected pass, got \(step.action)"); return }
         #expect(status.detail == "request-no-store")
         #expect(step.effects.isEmpty)
+    }
+
+    /// Cache-Status says why the last good entry answers: the failing rule, the upstream's error
+    /// status, or the failure to reach it, with the upstream's status in fwd-status.
+    @Test func theStandInNamesItsReason() {
+        var down = Self.machine(entry: Self.entry(age: 120), validation: Self.only200)
+        let step = head(&down, 503, [("Retry-After", "10")])
+        guard case .serveStored(_, let status) = step.action else { Issue.record("expected serveStored, got \(step.action)"); return }
+        #expect(status.value() == "moxy; hit; fwd=stale; fwd-status=503; detail=UPSTREAM-STATUS")
+        #expect(step.effects.last == .backOff(.init(detail: "UPSTREAM-STATUS", upstreamStatus: 503)))
+
+        var unreachable = Self.machine(entry: Self.entry(age: 120), validation: Self.only200)
+        let failed = unreachable.upstreamFailed(ProxyError(.connectFailed, "refused"), now: Self.now)
+        guard case .serveStored(_, let failedStatus) = failed.action else { Issue.record("expected serveStored, got \(failed.action)"); return }
+        #expect(failedStatus.value() == "moxy; hit; fwd=stale; detail=UPSTREAM-ERROR:connect-failed")
+        #expect(failed.effects == [.backOff(.init(detail: "UPSTREAM-ERROR:connect-failed", upstreamStatus: nil))])
+
+        // Without rules an unreachable upstream is an error, as before (no last good to protect).
+        var plain = Self.machine(entry: Self.entry(age: 120))
+        guard case .fail = plain.upstreamFailed(ProxyError(.connectFailed, "refused"), now: Self.now).action else {
+            Issue.record("expected fail")
+            return
+        }
+        // Rule names that are not tokens are quoted.
+        let quoted = ExchangeMachine.StandIn.invalid(ValidationFailure(rule: "/code type \"string\"", reason: "x"), status: 200)
+        #expect(quoted.detail == #""INVALID-BODY:/code type \"string\"""#)
     }
 }

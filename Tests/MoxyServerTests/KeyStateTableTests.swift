@@ -10,6 +10,8 @@ import Testing
 /// Per-key state: coalescing, refreshes, hit-for-miss and back-off in one map that never grows
 /// past what is in force. Times are given; nothing sleeps.
 @Suite struct KeyStateTableTests {
+    static let reason = ExchangeMachine.StandIn(detail: "INVALID-BODY:json", upstreamStatus: 200)
+
     let loop = EmbeddedEventLoop()
     let t: Int64 = 1_800_000_000_000
 
@@ -60,14 +62,15 @@ import Testing
         validation.backoff = 1
         validation.maxBackoff = 60
         let table = KeyStateTable()
-        table.backOff("k", validation, now: t)
+        table.backOff("k", validation, standIn: Self.reason, now: t)
         #expect(table.isBackingOff("k", now: t + 999))
         #expect(!table.isBackingOff("k", now: t + 1000))
-        table.backOff("k", validation, now: t + 1000)
+        table.backOff("k", validation, standIn: Self.reason, now: t + 1000)
         #expect(table.isBackingOff("k", now: t + 2999))
         #expect(!table.isBackingOff("k", now: t + 3000))
+        #expect(table.backoff("k", now: t + 2000) == Self.reason)
         table.clearBackoff("k", now: t + 3000)
-        table.backOff("k", validation, now: t + 3000)
+        table.backOff("k", validation, standIn: Self.reason, now: t + 3000)
         #expect(!table.isBackingOff("k", now: t + 4000), "the count starts over after a valid answer")
     }
 

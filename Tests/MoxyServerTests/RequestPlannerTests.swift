@@ -10,10 +10,10 @@ import Testing
 @Suite struct RequestPlannerTests {
     static let now = ExchangeMachineTests.now
 
-    func plan(_ entry: CachedResponse?, _ directives: RequestDirectives = .none, validation: ValidationConfiguration? = nil, backingOff: Bool = false)
+    func plan(_ entry: CachedResponse?, _ directives: RequestDirectives = .none, validation: ValidationConfiguration? = nil, backoff: ExchangeMachine.StandIn? = nil)
         -> RequestPlanner.Plan
     {
-        RequestPlanner.plan(entry: entry, directives: directives, validation: validation, backingOff: backingOff, now: Self.now)
+        RequestPlanner.plan(entry: entry, directives: directives, validation: validation, backoff: backoff, now: Self.now)
     }
 
     @Test func aFreshEntryIsServedWithItsTTL() {
@@ -44,13 +44,15 @@ import Testing
 
     @Test func whileBackingOffTheLastGoodEntryAnswersWithoutAFetch() {
         let stale = ExchangeMachineTests.entry(maxAge: 60, age: 90)
-        guard case .serve(_, let status) = plan(stale, validation: ExchangeMachineTests.json, backingOff: true) else {
+        let reason = ExchangeMachine.StandIn(detail: "UPSTREAM-STATUS", upstreamStatus: 503)
+        guard case .serve(_, let status) = plan(stale, validation: ExchangeMachineTests.json, backoff: reason) else {
             Issue.record("expected serve")
             return
         }
-        #expect(status.value() == "moxy; hit; ttl=-30; detail=INVALID-BODY")
+        // The reason and the upstream's last status, so "site down" reads differently from "bad body".
+        #expect(status.value() == "moxy; hit; fwd-status=503; ttl=-30; detail=UPSTREAM-STATUS")
         // Not backing off (or no rules): the stale entry goes forward.
-        guard case .fetch = plan(stale, validation: ExchangeMachineTests.json, backingOff: false) else { Issue.record("expected fetch"); return }
+        guard case .fetch = plan(stale, validation: ExchangeMachineTests.json, backoff: nil) else { Issue.record("expected fetch"); return }
     }
 
     @Test func aRequestMaxStaleServesStale() {

@@ -27,10 +27,14 @@ func wordPressValidation(_ change: (inout ValidationConfiguration) -> Void = { _
     return validation
 }
 
-/// Whether a response is the last good entry served instead of an invalid upstream answer (stale, so a negative `ttl`).
-func isLastGood(_ response: TestResponse, upstreamStatus: Int) -> Bool {
+/// Whether a response is the last good entry served instead of an invalid upstream answer (stale,
+/// so a negative `ttl`), saying why: the failing rule for a body sent with a success status,
+/// `UPSTREAM-STATUS` for an error status.
+func isLastGood(_ response: TestResponse, upstreamStatus: Int, rule: String? = nil) -> Bool {
     guard let value = response.header("cache-status") else { return false }
-    return value.hasPrefix("moxy; hit; fwd=stale; fwd-status=\(upstreamStatus); ttl=-") && value.hasSuffix("; detail=INVALID-BODY")
+    let detail = upstreamStatus >= 400 ? "UPSTREAM-STATUS" : "INVALID-BODY:" + (rule ?? "")
+    return value.hasPrefix("moxy; hit; fwd=stale; fwd-status=\(upstreamStatus); ttl=-")
+        && (rule == nil && upstreamStatus < 400 ? value.contains("; detail=INVALID-BODY:") : value.hasSuffix("; detail=" + detail))
 }
 
 let goodJSON = #"{"id":1,"title":{"rendered":"Hello"}}"#
@@ -47,12 +51,14 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             moxy.origin.route("/wp-json/wp/v2/posts/1", json(wpError))
             let kept = try await moxy.request("/wp-json/wp/v2/posts/1")
             #expect(kept.status == 200 && kept.text == goodJSON)
-            #expect(isLastGood(kept, upstreamStatus: 200))
+            #expect(isLastGood(kept, upstreamStatus: 200, rule: "not-wp-error"))
             #expect(moxy.origin.count("/wp-json/wp/v2/posts/1") == 2)
-            // Backing off: the good entry answers without asking the broken upstream again.
+            // Backing off: the good entry answers without asking the broken upstream again, and
+            // says what the upstream last answered.
             let again = try await moxy.request("/wp-json/wp/v2/posts/1")
             #expect(again.text == goodJSON)
-            #expect(again.header("cache-status")?.hasSuffix("detail=INVALID-BODY") == true)
+            #expect(again.header("cache-status")?.hasPrefix("moxy; hit; fwd-status=200; ttl=-") == true, "\(again.header("cache-status") ?? "")")
+            #expect(again.header("cache-status")?.hasSuffix("; detail=INVALID-BODY:not-wp-error") == true)
             #expect(again.header("cache-status")?.contains("fwd=") == false)
             #expect(moxy.origin.count("/wp-json/wp/v2/posts/1") == 2)
             #expect(moxy.server.validationFailures[ValidationCount(source: "origin", rule: "not-wp-error")] == 1)
@@ -101,7 +107,8 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             let kept = try await moxy.request("/api")
             #expect(kept.status == 200 && kept.text == goodJSON)
             #expect(kept.header("cache-status")?.contains("hit; fwd=stale") == true)
-            #expect(kept.header("cache-status")?.hasSuffix("detail=INVALID-BODY") == true)
+            let detail = bad.response.status >= 400 ? "UPSTREAM-STATUS" : "INVALID-BODY:" + bad.rule
+            #expect(kept.header("cache-status")?.hasSuffix("detail=" + detail) == true, "\(kept.header("cache-status") ?? "")")
             #expect(moxy.origin.count("/api") == 2)
             #expect(moxy.server.validationFailures[ValidationCount(source: "origin", rule: bad.rule)] == 1)
         }
@@ -150,7 +157,7 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             try await waitUntil { moxy.server.validationFailures[ValidationCount(source: "origin", rule: "not-wp-error")] == 1 }
             let kept = try await moxy.request("/swr")
             #expect(kept.text == goodJSON)
-            #expect(kept.header("cache-status")?.hasSuffix("detail=INVALID-BODY") == true)
+            #expect(kept.header("cache-status")?.hasSuffix("detail=INVALID-BODY:not-wp-error") == true)
             #expect(moxy.origin.count("/swr") == 2)
         }
     }
@@ -172,13 +179,13 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             moxy.origin.route("/error/a", json(wpError, [("Cache-Control", "max-age=60")]))
             let passed = try await moxy.request("/pass/a")
             #expect(passed.status == 200 && passed.text == wpError)
-            #expect(passed.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; detail=INVALID-BODY")
+            #expect(passed.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; detail=INVALID-BODY:not-wp-error")
             _ = try await moxy.request("/pass/a")
             #expect(moxy.origin.count("/pass/a") == 2)  // never stored
             let failed = try await moxy.request("/error/a")
             #expect(failed.status == 502)
             #expect(failed.text == "upstream response failed validation (not-wp-error)\n")
-            #expect(failed.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; detail=INVALID-BODY")
+            #expect(failed.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; detail=INVALID-BODY:not-wp-error")
         }
     }
 
@@ -259,8 +266,26 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             moxy.origin.route("/data.json", json(#"{"error":"quota"}"#))
             let kept = try await moxy.request(path)
             #expect(kept.status == 200 && kept.text == goodJSON)
-            #expect(isLastGood(kept, upstreamStatus: 200))
+            #expect(isLastGood(kept, upstreamStatus: 200, rule: "has-id"))
             #expect(moxy.server.validationFailures[ValidationCount(source: "signed", rule: "has-id")] == 1)
+        }
+    }
+
+    @Test func anUnreachableUpstreamKeepsTheLastGoodEntryAndSaysSo() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0) { $0.validation = try? wordPressValidation() }] }) { moxy in
+            moxy.origin.route("/down", json(goodJSON))
+            _ = try await moxy.request("/down")
+            try await moxy.advance(seconds: 2.1)
+            // The site goes away: the listener closes and the pooled connection with it.
+            await moxy.origin.stop()
+            moxy.origin.dropReusedRequests()
+            let kept = try await moxy.request("/down")
+            #expect(kept.status == 200 && kept.text == goodJSON)
+            #expect(kept.header("cache-status")?.hasPrefix("moxy; hit; fwd=stale; ttl=-") == true)
+            #expect(kept.header("cache-status")?.hasSuffix("; detail=UPSTREAM-ERROR:connect-failed") == true, "\(kept.header("cache-status") ?? "")")
+            // Backing off: the same answer and reason without trying the upstream again.
+            let again = try await moxy.request("/down")
+            #expect(again.text == goodJSON && again.header("cache-status")?.hasSuffix("; detail=UPSTREAM-ERROR:connect-failed") == true)
         }
     }
 }

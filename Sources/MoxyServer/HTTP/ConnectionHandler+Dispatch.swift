@@ -120,13 +120,13 @@ extension ConnectionHandler {
         now: Int64,
         context: ChannelHandlerContext
     ) {
-        let backingOff = lookup.entry != nil && cacheRequest.source.validation != nil
-            && proxy.keys.isBackingOff(lookup.storeKey, now: proxy.clock.nowMilliseconds())
+        let backoff = lookup.entry != nil && cacheRequest.source.validation != nil
+            ? proxy.keys.backoff(lookup.storeKey, now: proxy.clock.nowMilliseconds()) : nil
         let plan = RequestPlanner.plan(
             entry: lookup.entry,
             directives: cacheRequest.directives,
             validation: cacheRequest.source.validation,
-            backingOff: backingOff,
+            backoff: backoff,
             now: now
         )
         switch plan {

@@ -255,8 +255,8 @@ final class CacheExchange: Sendable {
                 invalidate(request.key)
             case .markHitForMiss(let until):
                 keys.markHitForMiss(request.key, until: until, now: clock.nowMilliseconds())
-            case .backOff:
-                if let validation = request.source.validation { keys.backOff(lookup.storeKey, validation, now: clock.nowMilliseconds()) }
+            case .backOff(let standIn):
+                if let validation = request.source.validation { keys.backOff(lookup.storeKey, validation, standIn: standIn, now: clock.nowMilliseconds()) }
             case .clearBackoff:
                 keys.clearBackoff(lookup.storeKey, now: clock.nowMilliseconds())
             case .recordInvalid(let failure):

@@ -36,8 +36,9 @@ struct ExchangeMachine {
         case invalidate
         /// Let requests for the key go upstream in parallel until then (Unix seconds).
         case markHitForMiss(until: Int64)
-        /// Leave the upstream alone for the key for a while (the delay doubles per failure).
-        case backOff
+        /// Leave the upstream alone for the key for a while (the delay doubles per failure),
+        /// answering with the last good entry for this reason.
+        case backOff(StandIn)
         /// A valid answer arrived: the key's back-off ends.
         case clearBackoff
         /// Count and log one invalid response.
@@ -85,9 +86,6 @@ struct ExchangeMachine {
         self.inputs = inputs
     }
 
-    /// The `Cache-Status` detail of responses that stand in for an invalid one.
-    static let invalidDetail = "INVALID-BODY"
-
     /// The upstream could not be reached, timed out, refused the target or sent an error that the
     /// upstream client turned into one.
     mutating func upstreamFailed(_ error: ProxyError, now: Int64) -> Step {
@@ -97,6 +95,12 @@ struct ExchangeMachine {
             ReusePolicy.canServeOnError(entry.freshness, age: entry.age(at: now))
         {
             return Step(action: .serveStored(entry, Self.staleIfError(error.upstreamStatus)))
+        }
+        if error.status >= 500, error.status != 508, let validation = inputs.validation, let good = Self.lastGood(inputs.entry, validation, now: now) {
+            // An unreachable or failing upstream is no reason to drop the last good answer either.
+            let standIn = StandIn.failed(error)
+            let status = CacheStatus(hit: true, forward: inputs.forward, forwardStatus: standIn.upstreamStatus, detail: standIn.detail)
+            return Step(action: .serveStored(good, status), effects: [.backOff(standIn)])
         }
         var status = CacheStatus(forward: inputs.forward, detail: "\(error.code)")
         status.forwardStatus = error.upstreamStatus
@@ -244,13 +248,14 @@ struct ExchangeMachine {
         responseTime: Int64,
         now: Int64
     ) -> Step {
+        let standIn = StandIn.invalid(failure, status: status)
         if let good = Self.lastGood(inputs.entry, validation, now: now) {
-            let cacheStatus = CacheStatus(hit: true, forward: inputs.forward, forwardStatus: status, detail: Self.invalidDetail)
-            return Step(action: .serveStored(good, cacheStatus), effects: [.recordInvalid(failure), .backOff])
+            let cacheStatus = CacheStatus(hit: true, forward: inputs.forward, forwardStatus: status, detail: standIn.detail)
+            return Step(action: .serveStored(good, cacheStatus), effects: [.recordInvalid(failure), .backOff(standIn)])
         }
         var effects: [Effect] = [.recordInvalid(failure)]
         if inputs.hitForMiss > 0 { effects.append(.markHitForMiss(until: now + inputs.hitForMiss)) }
-        let cacheStatus = CacheStatus(forward: inputs.forward, forwardStatus: status, detail: Self.invalidDetail)
+        let cacheStatus = CacheStatus(forward: inputs.forward, forwardStatus: status, detail: standIn.detail)
         switch validation.onInvalid {
         case .pass:
             return Step(action: .pass(cacheStatus), effects: effects)

@@ -25,6 +25,8 @@ final class KeyStateTable: Sendable {
         var backoffUntil: Int64 = 0
         /// Unix milliseconds after which the failure count is forgotten (the back-off has ended).
         var backoffForgotten: Int64 = 0
+        /// Why the key backs off, for the `Cache-Status` of what answers meanwhile.
+        var backoffReason: ExchangeMachine.StandIn?
 
         /// Whether nothing of the state is still in force at `nowMilliseconds`.
         func hasEnded(nowMilliseconds: Int64) -> Bool {
@@ -152,16 +154,22 @@ final class KeyStateTable: Sendable {
 
     /// Whether the upstream is left alone for a key at `now` (Unix milliseconds).
     func isBackingOff(_ key: String, now: Int64) -> Bool {
+        backoff(key, now: now) != nil
+    }
+
+    /// Why the upstream is left alone for a key at `now` (Unix milliseconds), or `nil` when it is not.
+    func backoff(_ key: String, now: Int64) -> ExchangeMachine.StandIn? {
         table.withLockedValue { table in
-            guard let state = table.states[key] else { return false }
-            return state.backoffUntil > now
+            guard let state = table.states[key], state.backoffUntil > now else { return nil }
+            return state.backoffReason
         }
     }
 
-    /// Records an invalid response: the next attempt waits ``backoffDelay(failures:_:)``.
-    func backOff(_ key: String, _ validation: ValidationConfiguration, now: Int64) {
+    /// Records an invalid response (or a failed upstream): the next attempt waits ``backoffDelay(failures:_:)``.
+    func backOff(_ key: String, _ validation: ValidationConfiguration, standIn: ExchangeMachine.StandIn, now: Int64) {
         table.withLockedValue { table in
             table.update(key, now: now) { state in
+                state.backoffReason = standIn
                 state.backoffFailures += 1
                 state.backoffUntil = now + Self.backoffDelay(failures: state.backoffFailures, validation)
                 state.backoffForgotten = state.backoffUntil + Int64(validation.maxBackoff * 1000)
@@ -177,6 +185,7 @@ final class KeyStateTable: Sendable {
                 state.backoffFailures = 0
                 state.backoffUntil = 0
                 state.backoffForgotten = 0
+                state.backoffReason = nil
             }
         }
     }

@@ -24,22 +24,24 @@ enum RequestPlanner {
     ///   - entry: The stored response for the request, if any.
     ///   - directives: The request's caching directives.
     ///   - validation: The source's rules.
-    ///   - backingOff: Whether the key's upstream is being left alone after invalid responses.
+    ///   - backoff: Why the key's upstream is being left alone after invalid (or failed) answers, if it is.
     ///   - now: Unix seconds.
     static func plan(
         entry: CachedResponse?,
         directives: RequestDirectives,
         validation: ValidationConfiguration?,
-        backingOff: Bool,
+        backoff: ExchangeMachine.StandIn?,
         now: Int64
     ) -> Plan {
         if let entry {
             let age = entry.age(at: now)
             var status = CacheStatus(hit: true, ttl: entry.freshness.lifetime - age)
             let decision = ReusePolicy.decide(entry.freshness, age: age, request: directives)
-            if decision.goesForward, backingOff, let validation, ExchangeMachine.lastGood(entry, validation, now: now) != nil {
-                // The upstream answered invalid responses lately: keep serving the last good entry.
-                status.detail = ExchangeMachine.invalidDetail
+            if decision.goesForward, let backoff, let validation, ExchangeMachine.lastGood(entry, validation, now: now) != nil {
+                // The upstream answered invalid responses lately: keep serving the last good
+                // entry, saying why and what the upstream last answered.
+                status.detail = backoff.detail
+                status.forwardStatus = backoff.upstreamStatus
                 return .serve(entry, status)
             }
             switch decision {
