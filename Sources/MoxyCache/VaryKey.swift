@@ -33,12 +33,25 @@ public enum VaryKey {
             let values = requestHeaders.values(named: name)
             if values.isEmpty {
                 key += "\u{0}"
+            } else if Self.caseInsensitive.contains(name) {
+                key += ":" + normaliseInsensitive(values.joined(separator: ","))
             } else {
                 key += ":" + normalise(values.joined(separator: ","))
             }
             key += "\n"
         }
         return key
+    }
+
+    /// Fields whose whole value is case-insensitive and holds no significant whitespace: codings,
+    /// language ranges and charsets are case-insensitive tokens, and whitespace may stand only
+    /// around `,` and `;` (RFC 9110 §12.5.3–§12.5.4, §5.6.1, §12.4.2). `Accept` is not among them:
+    /// its media-type parameters may be case-sensitive.
+    static let caseInsensitive: Set<String> = ["accept-encoding", "accept-language", "accept-charset"]
+
+    /// `gzip, br;q=0.5` for `GZIP ,br ; q=0.5`: lowercase, no whitespace.
+    static func normaliseInsensitive(_ value: String) -> String {
+        String(String.UnicodeScalarView(value.unicodeScalars.lazy.filter { $0 != " " && $0 != "\t" })).lowercased()
     }
 
     static func normalise(_ value: String) -> String {

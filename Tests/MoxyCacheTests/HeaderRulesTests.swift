@@ -26,6 +26,19 @@ import Testing
         #expect(VaryKey.secondary(names, requestHeaders: fields([("Accept-Encoding", "br")])) != a)
     }
 
+    @Test func sec4_1_caseAndWhitespaceAreNormalisedWhereTheFieldsSyntaxAllows() {
+        func key(_ name: String, _ value: String) -> String {
+            VaryKey.secondary([name], requestHeaders: fields([(name, value)]))
+        }
+        #expect(key("accept-language", "en-US, fr;q=0.5") == key("accept-language", "EN-us,fr ; Q=0.5"))
+        #expect(key("accept-encoding", "gzip, br") == key("accept-encoding", "GZip,BR"))
+        #expect(key("accept-charset", "UTF-8") == key("accept-charset", "utf-8"))
+        #expect(key("accept-language", "en") != key("accept-language", "fr"))
+        // Other fields keep their case: a value may be case-sensitive there.
+        #expect(key("accept", "text/html;level=A") != key("accept", "text/html;level=a"))
+        #expect(key("x-tenant", "Acme") != key("x-tenant", "acme"))
+    }
+
     @Test func rfc9110_14_1_2_byteRanges() {
         #expect(ByteRange.parse("bytes=0-0", length: 10) == .satisfiable(first: 0, last: 0))
         #expect(ByteRange.parse("bytes=-4", length: 10) == .satisfiable(first: 6, last: 9))

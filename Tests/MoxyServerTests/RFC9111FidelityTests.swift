@@ -107,6 +107,22 @@ import Testing
             #expect(dated.header("age") == "0")
         }
     }
+
+    @Test func sec4_1_variantsThatDifferOnlyInCaseOrSpacingAreOne() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.respond("/v") { request in
+                text(request.headers.first(name: "accept-language") ?? "none", [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language, Accept-Encoding")])
+            }
+            let first = try await moxy.request("/v", headers: [("Accept-Language", "en-US, fr;q=0.5"), ("Accept-Encoding", "gzip, br")])
+            #expect(first.header("cache-status")?.hasSuffix("stored") == true)
+            let same = try await moxy.request("/v", headers: [("Accept-Language", "EN-us,fr ; q=0.5"), ("Accept-Encoding", "GZIP,BR")])
+            #expect(same.header("cache-status")?.hasPrefix("moxy; hit") == true)
+            #expect(same.text == "en-US, fr;q=0.5")
+            let other = try await moxy.request("/v", headers: [("Accept-Language", "de"), ("Accept-Encoding", "gzip, br")])
+            #expect(other.header("cache-status")?.contains("fwd=vary-miss") == true)
+            #expect(moxy.origin.count("/v") == 2)
+        }
+    }
 }
 
 extension String {
