@@ -106,7 +106,10 @@ public struct SettingsKey: Sendable, Hashable {
 
     /// The signed-URL cache knobs (`signed.cache.*`), the same as a route's `cache.*`.
     static let signedCacheKnobs: [SettingsKey] = CacheOverrides.knobs.map { knob in
-        let defaults = ["default_ttl": "1h", "heuristic_max_ttl": "1d", "honor_request_cache_control": "true", "hit_for_miss": "30s"]
+        let defaults = [
+            "default_ttl": "1h", "heuristic_max_ttl": "1d", "honor_request_cache_control": "true", "hit_for_miss": "30s",
+            "targeted_cache_control": "Moxy-Cache-Control",
+        ]
         return SettingsKey(
             "signed.cache." + knob.name, flag: nil, defaults[knob.name] ?? "(none)", list: knob.name == "status_ttl", knob.help)
     }

@@ -36,6 +36,10 @@ public struct CacheOverrides: Sendable, Hashable {
     public var honorRequestDirectives: Bool
     /// Seconds a key whose response was not storable skips request coalescing (Varnish's hit-for-miss); 0 turns it off.
     public var hitForMiss: Int64 = 30
+    /// The lowercase name of the field that targets Moxy (RFC 9213): when present and valid it
+    /// decides storage and freshness instead of `Cache-Control` (and before `CDN-Cache-Control`),
+    /// and it is not sent downstream.
+    public var targetedCacheControl = "moxy-cache-control"
 
     /// Creates overrides; the defaults are plain RFC 9111.
     /// - Parameters:

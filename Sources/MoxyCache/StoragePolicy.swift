@@ -64,7 +64,9 @@ public struct StoragePolicy: Sendable, Hashable {
         guard method == "GET" else { return .doNotStore("method") }
         // 206 is partial, 304 only updates, 1xx is not final: none is a complete response (§3, §3.3).
         guard (200...599).contains(status), status != 206, status != 304 else { return .doNotStore("status") }
-        let cacheControl = CacheControl(headers.values(named: "cache-control"))
+        // RFC 9213: a valid targeted field replaces Cache-Control (and Expires) entirely for this cache.
+        let targeted = Self.targetedControl(headers, field: overrides.targetedCacheControl)
+        let cacheControl = targeted ?? CacheControl(headers.values(named: "cache-control"))
         if cacheControl.has("no-store") { return .doNotStore("no-store") }
         if overrides.honorRequestDirectives, CacheControl(requestHeaders.values(named: "cache-control")).has("no-store") {
             return .doNotStore("request-no-store")
@@ -98,7 +100,7 @@ public struct StoragePolicy: Sendable, Hashable {
             lifetime = sharedMaxAge
         } else if let maxAge = cacheControl.seconds("max-age") {
             lifetime = maxAge
-        } else if let expiresText = headers.values(named: "expires").first {
+        } else if targeted == nil, let expiresText = headers.values(named: "expires").first {
             // An invalid Expires (e.g. "0") means already expired (RFC 9111 §5.3).
             let expires = HTTPDate.parse(expiresText) ?? Int64.min / 2
             lifetime = max(0, expires - (date ?? responseTime))
@@ -151,5 +153,19 @@ public struct StoragePolicy: Sendable, Hashable {
             }
         }
         return .store(freshness)
+    }
+
+    /// The cache-control directives targeted at this cache (RFC 9213 §2.1): the first of the
+    /// operator's field and `CDN-Cache-Control` whose value is a valid, non-empty structured
+    /// dictionary; `nil` when neither is, and `Cache-Control` applies.
+    /// - Parameters:
+    ///   - headers: The response fields.
+    ///   - field: The lowercase name of the field that targets this cache.
+    public static func targetedControl(_ headers: [(name: String, value: String)], field: String) -> CacheControl? {
+        for name in field == "cdn-cache-control" ? [field] : [field, "cdn-cache-control"] {
+            let values = headers.values(named: name)
+            if !values.isEmpty, StructuredFieldDictionary.isValid(values) { return CacheControl(values) }
+        }
+        return nil
     }
 }

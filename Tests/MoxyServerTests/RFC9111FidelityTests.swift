@@ -123,6 +123,33 @@ import Testing
             #expect(moxy.origin.count("/v") == 2)
         }
     }
+
+    @Test func rfc9213_targetedFieldsDecideForMoxyAndOnlyCDNCacheControlGoesOn() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route(
+                "/t",
+                text("t", [("Cache-Control", "no-store"), ("CDN-Cache-Control", "max-age=600"), ("Moxy-Cache-Control", "max-age=60, stale-if-error=30")])
+            )
+            let first = try await moxy.request("/t")
+            #expect(first.header("cache-status")?.hasSuffix("stored") == true)
+            #expect(first.header("moxy-cache-control") == nil)
+            #expect(first.header("cdn-cache-control") == "max-age=600" && first.header("cache-control") == "no-store")
+            let hit = try await moxy.request("/t")
+            #expect(hit.header("cache-status") == "moxy; hit; ttl=60")
+            #expect(hit.header("moxy-cache-control") == nil)
+            // An invalid targeted field is ignored.
+            moxy.origin.route("/bad", text("b", [("Cache-Control", "max-age=30"), ("Moxy-Cache-Control", "max-age=60,,")]))
+            _ = try await moxy.request("/bad")
+            #expect(try await moxy.request("/bad").header("cache-status") == "moxy; hit; ttl=30")
+        }
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/t.png", OriginRoute(headers: Self.png + [("Cache-Control", "no-store"), ("CDN-Cache-Control", "max-age=120")], body: Array("t".utf8)))
+            let first = try await moxy.get("/t.png")
+            #expect(first.header("cache-status")?.hasSuffix("stored") == true)
+            #expect(first.header("cdn-cache-control") == "max-age=120")
+            #expect(try await moxy.get("/t.png").header("cache-status") == "moxy; hit; ttl=120")
+        }
+    }
 }
 
 extension String {

@@ -64,5 +64,5 @@ final class CacheSource: Sendable {
     var isSigned: Bool { route == nil }
 
     /// Upstream response fields passed downstream for signed URLs (lowercase); everything else is dropped.
-    static let signedFields: Set<String> = ["cache-control", "etag", "last-modified", "expires", "content-encoding"]
+    static let signedFields: Set<String> = ["cache-control", "cdn-cache-control", "etag", "last-modified", "expires", "content-encoding"]
 }

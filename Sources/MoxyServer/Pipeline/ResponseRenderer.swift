@@ -121,9 +121,12 @@ struct ResponseRenderer: Sendable {
         withheld: [String],
         route: RouteConfiguration
     ) -> [(name: String, value: String)] {
+        // The field that targets Moxy is Moxy's alone (RFC 9213 §2.1); CDN-Cache-Control goes on
+        // to the CDN in front.
+        let targeted = route.cache.targetedCacheControl == "cdn-cache-control" ? "" : route.cache.targetedCacheControl
         var fields = HeaderFields.endToEnd(upstream).filter {
             let name = $0.name.lowercased()
-            return name != "date" && name != "age" && name != "content-length" && !withheld.contains(name)
+            return name != "date" && name != "age" && name != "content-length" && name != targeted && !withheld.contains(name)
         }
         fields.append(("Via", "1.1 \(serverName)"))
         return HeaderFields.setting(route.setResponseHeaders, in: fields)
