@@ -109,6 +109,20 @@ public struct CamoSigner: Sendable {
         return try Self.fetchable(target)
     }
 
+    /// Whether a path has the shape of a URL in one of the accepted formats (`/<digest>/<target>`,
+    /// or `/<digest>?url=` for the query form) whatever its digest looks like: a digest of the wrong
+    /// length, or hex where base64 belongs, is then a bad signature, as the originals answer it,
+    /// rather than "not a signed URL".
+    public func hasSignedShape(path: Substring, query: Substring?) -> Bool {
+        guard path.utf8.first == UInt8(ascii: "/") else { return false }
+        let parts = path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, formats.contains(.hex) || formats.contains(.base64) { return true }
+        if parts.count == 1, !parts[0].isEmpty, formats.contains(.query), let query {
+            return query.split(separator: "&").contains { $0.hasPrefix("url=") }
+        }
+        return false
+    }
+
     /// Checks an http(s) URL and escapes the bytes a request line cannot carry.
     static func fetchable(_ bytes: [UInt8]) throws -> String {
         guard bytes.count <= 8192, String(validating: bytes, as: UTF8.self) != nil else {

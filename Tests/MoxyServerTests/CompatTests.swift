@@ -84,7 +84,7 @@ import Testing
             ] {
                 let response = try await moxy.request(path)
                 #expect(response.status == 404, "\(path)")
-                #expect(response.text == "Not Found\n")
+                #expect(response.text == "Not Found", "camo's 404 body is the 9 bytes `Not Found`")
                 #expect(response.header("cache-control") == "no-cache, no-store, private, must-revalidate")
                 #expect(response.header("expires") == "0")
             }
@@ -98,6 +98,27 @@ import Testing
             }
             let status = try await moxy.request("/status")
             #expect(status.status == 200 && status.text.hasPrefix("ok "))
+        }
+    }
+
+    /// A digest of the wrong length, or hex where base64 belongs, is a bad signature as each
+    /// original answers it, not "not a signed URL".
+    @Test(arguments: [(CompatProfile.goCamo, 403, "Bad Signature\n"), (.camo, 404, "Not Found"), (.moxy, 403, "bad signature\n")])
+    func malformedDigestsAreBadSignatures(_ profile: CompatProfile, _ status: Int, _ body: String) async throws {
+        try await Self.run(profile: profile) { moxy, camo in
+            let target = CamoSignerHex.of(moxy.origin.url("/x.png"))
+            let base64Target = String(camo.sign(moxy.origin.url("/x.png"), format: .base64).split(separator: "/").last!)
+            for path in [
+                "/0123456789abcdef/" + target,  // hex digest of the wrong length
+                "/" + String(repeating: "ab", count: 19) + "/" + base64Target,  // 38 hex digits in the base64 slot
+                "/HHRFmTsI55Mlv6fAirEaXocF/" + base64Target,  // base64 of 18 bytes
+                "/abc?url=http%3A%2F%2F127.0.0.1%2Fx.png",  // query form with a short digest
+            ] {
+                let response = try await moxy.request(path)
+                #expect(response.status == status, "\(profile) \(path)")
+                #expect(response.text == body, "\(profile) \(path)")
+            }
+            #expect(moxy.origin.count("/x.png") == 0)
         }
     }
 }

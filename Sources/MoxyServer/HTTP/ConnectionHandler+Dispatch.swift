@@ -22,10 +22,17 @@ extension ConnectionHandler {
             } else if let signer = proxy.signer {
                 target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
                     ?? signer.verify(path: path, now: now)
+            } else if let camo = proxy.configuration.camoSigner, camo.hasSignedShape(path: path, query: query) {
+                return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
             } else {
                 return fail(ProxyError(.notFound, "not a signed URL"), request, now, context)
             }
         } catch let error as SigningError {
+            if error.code == .malformedPath, let camo = proxy.configuration.camoSigner, camo.hasSignedShape(path: path, query: query) {
+                // Shaped like a camo-family URL but with a digest that is not one: the originals
+                // answer that as a bad signature (go-camo: 403).
+                return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
+            }
             return fail(Self.proxyError(for: error), request, now, context)
         } catch {
             return fail(ProxyError(.badSignature, "bad signature"), request, now, context)

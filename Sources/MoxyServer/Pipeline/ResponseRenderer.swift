@@ -169,7 +169,8 @@ struct ResponseRenderer: Sendable {
         return CachedResponse(
             status: error.status,
             fields: fields,
-            body: ByteBuffer(string: error.message + "\n"),
+            // camo's bodies are the bare text (`Not Found`, 9 bytes); Go's http.Error ends with a newline.
+            body: ByteBuffer(string: profile == .camo ? error.message : error.message + "\n"),
             responseTime: now,
             freshness: .uncached,
             downstreamMaxAge: 0
