@@ -19,22 +19,63 @@ enum CompatSettings {
         }
     }
 
-    /// Defaults taken from a camo or go-camo environment (lowest priority, below the file).
+    /// The listener of a camo or go-camo unit that only its key configures (lowest priority).
     static func environmentDefaults(_ environment: [String: String], hasConfigFile: Bool) -> [String: String] {
-        var values: [String: String] = [:]
         switch mode(environment, hasConfigFile: hasConfigFile) {
-        case .camo?:
-            // camo listens on every interface, port $PORT (8081).
-            values["listen"] = "0.0.0.0:\(environment["PORT"] ?? "8081")"
-            if let limit = environment["CAMO_LENGTH_LIMIT"] { values["upstream.max_object_size"] = limit }
-            if let redirects = environment["CAMO_MAX_REDIRECTS"] { values["upstream.max_redirects"] = redirects }
-            if let timeout = environment["CAMO_SOCKET_TIMEOUT"] { values["upstream.read_timeout"] = timeout + "s" }
-        case .goCamo?:
-            values["listen"] = "0.0.0.0:8080"  // go-camo's default --listen
-        default:
-            break
+        case .camo?: ["listen": "0.0.0.0:\(environment["PORT"] ?? "8081")"]  // camo listens on every interface, port $PORT
+        case .goCamo?: ["listen": "0.0.0.0:8080"]  // go-camo's default --listen
+        default: [:]
         }
-        return values
+    }
+
+    /// The profile of a run: `compat.profile` when set, else the one a camo or go-camo key alone implies.
+    static func profile(reader: ConfigReader, environment: [String: String], hasConfigFile: Bool) throws -> CompatProfile {
+        if let text = reader.string(forKey: ConfigKey(SettingsKey.compatProfile.path)) {
+            guard let profile = CompatProfile(rawValue: text.lowercased()) else {
+                throw SettingsError(.invalidValue, "invalid compat.profile: '\(text)' (moxy, camo or go-camo)")
+            }
+            return profile
+        }
+        return mode(environment, hasConfigFile: hasConfigFile) ?? .moxy
+    }
+
+    /// The original's defaults in its profile, and the values of its own environment variables
+    /// for them (CAMO-COMPAT §2, §4), below every Moxy setting: the upstream timeout, redirects
+    /// followed, size limit, `User-Agent`, `Server` and `Via`.
+    static func profileDefaults(_ profile: CompatProfile, environment: [String: String]) -> [String: String] {
+        switch profile {
+        case .moxy:
+            return [:]
+        case .camo:
+            let via = environment["CAMO_HEADER_VIA"] ?? profile.defaultServerName
+            return [
+                "server_name": via,
+                "upstream.user_agent": via,
+                // camo's timeout is per socket: an idle timeout, Moxy's read_timeout.
+                "upstream.read_timeout": (environment["CAMO_SOCKET_TIMEOUT"] ?? "10") + "s",
+                "upstream.max_redirects": environment["CAMO_MAX_REDIRECTS"] ?? "4",
+                "upstream.max_object_size": environment["CAMO_LENGTH_LIMIT"] ?? "5242880",
+            ]
+        case .goCamo:
+            var values = [
+                "server_name": environment["GOCAMO_SERVER_NAME"] ?? profile.defaultServerName,
+                "upstream.user_agent": environment["GOCAMO_USER_AGENT"] ?? profile.defaultUserAgent,
+                // go-camo's --timeout covers the whole fetch, body included.
+                "upstream.total_timeout": environment["GOCAMO_TIMEOUT"] ?? "4s",
+            ]
+            // go-camo stops at len(via) >= N, so --max-redirects N follows N - 1 hops.
+            let redirects = environment["GOCAMO_MAX_REDIRECTS"] ?? "3"
+            values["upstream.max_redirects"] = Int(redirects).map { String(max(0, $0 - 1)) } ?? redirects
+            // --max-size is in KB; its default 0 (unlimited) keeps Moxy's bound.
+            if let size = environment["GOCAMO_MAX_SIZE"] {
+                if let kilobytes = Int(size) {
+                    if kilobytes > 0 { values["upstream.max_object_size"] = "\(kilobytes)KiB" }
+                } else {
+                    values["upstream.max_object_size"] = size
+                }
+            }
+            return values
+        }
     }
 
     /// Builds the camo signer and the profile.
@@ -80,13 +121,7 @@ enum CompatSettings {
         } else if !formats.isEmpty {
             throw SettingsError(.invalidValue, "compat.formats is set but there is no compat key (compat.keys, CAMO_KEY or GOCAMO_HMAC)")
         }
-        if let text = reader.string(forKey: ConfigKey(SettingsKey.compatProfile.path)) {
-            guard let profile = CompatProfile(rawValue: text.lowercased()) else {
-                throw SettingsError(.invalidValue, "invalid compat.profile: '\(text)' (moxy, camo or go-camo)")
-            }
-            settings.server.compatProfile = profile
-        } else if let profile = mode(environment, hasConfigFile: hasConfigFile) {
-            settings.server.compatProfile = profile
-        }
+        settings.server.compatProfile = try profile(reader: reader, environment: environment, hasConfigFile: hasConfigFile)
+        if let host = environment["CAMO_HOSTNAME"] { settings.server.camoHost = host }
     }
 }

@@ -29,10 +29,6 @@ public struct MoxySettings: Sendable {
         configFile: String?
     ) throws -> MoxySettings {
         let file = try configFile.map { try ConfigFile(path: $0) }
-        var compatDefaults: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (path, value) in CompatSettings.environmentDefaults(environment, hasConfigFile: configFile != nil) {
-            compatDefaults[AbsoluteConfigKey(ConfigNode.scope + path.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
-        }
         var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
         for (path, content) in flags {
             flagValues[AbsoluteConfigKey(ConfigNode.scope + path.split(separator: ".").map(String.init))] = ConfigValue(
@@ -49,6 +45,19 @@ public struct MoxySettings: Sendable {
             ),
         ]
         if let file { providers.append(file.provider) }
+        // The profile chooses defaults of its own (camo's timeout, go-camo's User-Agent …), so it
+        // is read before the rest.
+        let profile = try CompatSettings.profile(
+            reader: ConfigReader(providers: providers).scoped(to: ConfigKey(ConfigNode.scope)),
+            environment: environment,
+            hasConfigFile: configFile != nil
+        )
+        var compatDefaults: [AbsoluteConfigKey: ConfigValue] = [:]
+        let defaults = CompatSettings.profileDefaults(profile, environment: environment)
+            .merging(CompatSettings.environmentDefaults(environment, hasConfigFile: configFile != nil)) { $1 }
+        for (path, value) in defaults {
+            compatDefaults[AbsoluteConfigKey(ConfigNode.scope + path.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
+        }
         providers.append(InMemoryProvider(name: "compat-defaults", values: compatDefaults))
         let reader = ConfigReader(providers: providers).scoped(to: ConfigKey(ConfigNode.scope))
         var settings = try MoxySettings(reader: reader, file: file)

@@ -63,6 +63,12 @@ extension ServerConfiguration {
             server.signedPrefix = prefix
         }
         if let value = try settings.parsed(.cacheStatusKey, ValueParsers.bool) { server.cacheStatusKey = value }
+        if let name = try settings.parsed(.serverName, { text in
+            let printable = !text.isEmpty && text.utf8.count <= 128 && text.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f }
+            return printable && !text.contains(",") ? text : nil
+        }) {
+            server.serverName = name
+        }
         server.signedCache = try CacheOverrides(node: node["signed"]["cache"], defaults: server.signedCache)
         self = server
     }

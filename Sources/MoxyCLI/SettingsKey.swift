@@ -70,7 +70,11 @@ public struct SettingsKey: Sendable, Hashable {
         "upstream.max_redirects", flag: "--max-redirects", "4", "redirects followed per fetch")
     static let contentTypes = SettingsKey(
         "upstream.content_types", flag: "--content-type", "image/*", list: true, "allowed content types (repeatable flag)")
-    static let userAgent = SettingsKey("upstream.user_agent", flag: nil, "Moxy/0.1", "User-Agent sent upstream")
+    static let userAgent = SettingsKey(
+        "upstream.user_agent", flag: nil, "Moxy/0.1 (camo profile: Camo Asset Proxy 2.3.0; go-camo: go-camo)", "User-Agent sent upstream")
+    static let serverName = SettingsKey(
+        "server_name", flag: nil, "moxy (camo profile: Camo Asset Proxy 2.3.0; go-camo: go-camo)",
+        "the Server field of signed responses (camo sends none) and the Via token sent upstream and checked for loops")
 
     static let allowClasses = SettingsKey(
         "upstream.allow_classes", flag: nil, "(none)", list: true,
@@ -120,6 +124,6 @@ public struct SettingsKey: Sendable, Hashable {
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,
-        cacheStatusKey, compatKeys, compatFormats, compatProfile,
+        cacheStatusKey, compatKeys, compatFormats, compatProfile, serverName,
     ] + signedCacheKnobs
 }

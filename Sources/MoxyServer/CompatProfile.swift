@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// Which proxy's outward behaviour Moxy imitates for signed URLs: its own, camo's, or go-camo's
 /// (status codes, error texts, security headers and service paths, as observed in CAMO-COMPAT §3).
 public enum CompatProfile: String, Sendable, Hashable, CaseIterable {
@@ -77,6 +79,60 @@ public enum CompatProfile: String, Sendable, Hashable, CaseIterable {
         case (.camo, "/status"): "ok \(inFlight())/\(served()) since \(since)"
         case (.goCamo, "/healthcheck"): "ok"
         default: nil
+        }
+    }
+
+    /// The `Server` value and `Via` token the original uses when none is configured.
+    public var defaultServerName: String {
+        switch self {
+        case .moxy: "moxy"
+        case .camo: "Camo Asset Proxy 2.3.0"
+        case .goCamo: "go-camo"
+        }
+    }
+
+    /// The upstream `User-Agent` the original sends when none is configured.
+    public var defaultUserAgent: String {
+        switch self {
+        case .moxy: "Moxy/0.1"
+        case .camo: "Camo Asset Proxy 2.3.0"
+        case .goCamo: "go-camo"
+        }
+    }
+
+    /// Whether responses carry `Server` (camo sends none).
+    var sendsServerField: Bool { self != .camo }
+
+    /// The `Via` value sent upstream for signed URLs: RFC 9110's `1.1 token` for Moxy, the bare
+    /// token for camo and go-camo, as they send it.
+    public func viaValue(_ token: String) -> String {
+        self == .moxy ? "1.1 \(token)" : token
+    }
+
+    /// Whether a request's `Via` values show it already passed through this server: a substring
+    /// match for Moxy and camo, one element equal to the token (or to `PROTOCOL token`) for go-camo.
+    func isLoop(_ via: [String], token: String) -> Bool {
+        switch self {
+        case .moxy, .camo:
+            return via.contains { $0.contains(token) }
+        case .goCamo:
+            return via.contains { value in
+                value.split(separator: ",").contains { element in
+                    let element = element.trimmingSpaces
+                    return element == token || element.hasSuffix(" " + token)
+                }
+            }
+        }
+    }
+
+    /// The `Cache-Control` a successful signed response gets when the upstream sent none: camo's
+    /// year-long one (CDNs in front rely on it), none for go-camo (it passes only the upstream's),
+    /// Moxy's stored lifetime.
+    func defaultCacheControl(lifetime: Int64) -> String? {
+        switch self {
+        case .moxy: lifetime > 0 ? "public, max-age=\(lifetime)" : nil
+        case .camo: "public, max-age=31536000"
+        case .goCamo: nil
         }
     }
 }

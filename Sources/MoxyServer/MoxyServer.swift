@@ -52,6 +52,7 @@ public final class MoxyServer: Service, Sendable {
             configuration: configuration.upstream,
             eventLoopGroup: group,
             serverName: configuration.serverName,
+            via: configuration.compatProfile.viaValue(configuration.serverName),
             clock: clock
         )
         let forwarder = OriginForwarder(configuration: configuration.upstream, eventLoopGroup: group)

@@ -48,6 +48,8 @@ public struct ServerConfiguration: Sendable {
     public var upstream: UpstreamConfiguration
     /// The `Server` and `Via` token.
     public var serverName: String
+    /// The `Camo-Host` field of successful signed responses in the camo profile (`CAMO_HOSTNAME`).
+    public var camoHost = "unknown"
     /// Seconds a client connection may stay idle (no request in progress) before it is closed.
     public var idleTimeout: Double
     /// Seconds a graceful shutdown waits for requests in progress (a slow upstream body included)

@@ -271,3 +271,43 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         }
     }
 }
+
+/// The profile chooses the original's defaults, read from its own environment names, below every
+/// Moxy setting (CAMO-COMPAT §2–§4).
+@Suite struct ProfileDefaultsTests {
+    @Test func camoProfileDefaultsAndEnvironment() throws {
+        let plain = try MoxySettings.load(environment: ["CAMO_KEY": "k"], configFile: nil).server
+        #expect(plain.upstream.readTimeout == 10 && plain.upstream.maxRedirects == 4 && plain.upstream.maxObjectSize == 5 << 20)
+        #expect(plain.serverName == "Camo Asset Proxy 2.3.0" && plain.upstream.userAgent == "Camo Asset Proxy 2.3.0")
+        #expect(plain.camoHost == "unknown")
+        let configured = try MoxySettings.load(
+            environment: ["CAMO_KEY": "k", "CAMO_HEADER_VIA": "Camo Asset Proxy 9", "CAMO_SOCKET_TIMEOUT": "3", "CAMO_HOSTNAME": "img-1"],
+            configFile: nil
+        ).server
+        #expect(configured.serverName == "Camo Asset Proxy 9" && configured.upstream.userAgent == "Camo Asset Proxy 9")
+        #expect(configured.upstream.readTimeout == 3 && configured.camoHost == "img-1")
+        // Chosen by compat.profile next to a Moxy key, and below Moxy's own settings.
+        let file = temporaryFile("compat:\n  keys: [\"a\"]\n  formats: [camo]\n  profile: camo\nupstream:\n  max_redirects: 1\n")
+        let mixed = try MoxySettings.load(environment: ["MOXY_KEY": "k", "MOXY_SERVER_NAME": "edge-1"], configFile: file).server
+        #expect(mixed.upstream.maxRedirects == 1 && mixed.upstream.readTimeout == 10 && mixed.serverName == "edge-1")
+    }
+
+    @Test func goCamoProfileDefaultsAndEnvironment() throws {
+        let plain = try MoxySettings.load(environment: ["GOCAMO_HMAC": "k"], configFile: nil).server
+        #expect(plain.upstream.totalTimeout == 4 && plain.upstream.maxRedirects == 2, "--max-redirects 3 follows 2 hops")
+        #expect(plain.serverName == "go-camo" && plain.upstream.userAgent == "go-camo")
+        #expect(plain.upstream.maxObjectSize == 10 << 20, "go-camo's unlimited default keeps Moxy's bound")
+        let configured = try MoxySettings.load(
+            environment: [
+                "GOCAMO_HMAC": "k", "GOCAMO_TIMEOUT": "9s", "GOCAMO_MAX_REDIRECTS": "5", "GOCAMO_MAX_SIZE": "2048",
+                "GOCAMO_SERVER_NAME": "pics", "GOCAMO_USER_AGENT": "pics-fetcher",
+            ],
+            configFile: nil
+        ).server
+        #expect(configured.upstream.totalTimeout == 9 && configured.upstream.maxRedirects == 4 && configured.upstream.maxObjectSize == 2 << 20)
+        #expect(configured.serverName == "pics" && configured.upstream.userAgent == "pics-fetcher")
+        let moxy = try MoxySettings.load(environment: ["MOXY_KEY": "k", "GOCAMO_TIMEOUT": "9s"], configFile: nil).server
+        #expect(moxy.upstream.totalTimeout == 30 && moxy.serverName == "moxy" && moxy.upstream.userAgent == "Moxy/0.1")
+        #expect(throws: SettingsError.self) { try MoxySettings.load(environment: ["MOXY_SERVER_NAME": "a\u{1}b"], configFile: nil) }
+    }
+}

@@ -121,6 +121,55 @@ import Testing
             #expect(moxy.origin.count("/x.png") == 0)
         }
     }
+
+    struct Identity: Sendable, CustomStringConvertible {
+        var profile: CompatProfile
+        var server: String?
+        var camoHost: String?
+        var defaultCacheControl: String?
+        var via: String
+        var loopStatus: Int
+        var loopBody: String
+        var description: String { profile.rawValue }
+    }
+
+    /// Each profile looks like its original: `Server`, `Camo-Host`, the `Cache-Control` added when
+    /// the upstream sent none, `User-Agent` and `Via` upstream, and loop detection on its own token.
+    @Test(arguments: [
+        Identity(profile: .moxy, server: "moxy", camoHost: nil, defaultCacheControl: "public, max-age=3600", via: "1.1 moxy", loopStatus: 508, loopBody: "request loop detected\n"),
+        Identity(profile: .camo, server: nil, camoHost: "unknown", defaultCacheControl: "public, max-age=31536000", via: "Camo Asset Proxy 2.3.0", loopStatus: 404, loopBody: "Not Found"),
+        Identity(profile: .goCamo, server: "go-camo", camoHost: nil, defaultCacheControl: nil, via: "go-camo", loopStatus: 404, loopBody: "Request loop failure\n"),
+    ])
+    func eachProfileHasTheOriginalsIdentity(_ identity: Identity) async throws {
+        let camo = try CamoSigner(keys: ["camo-secret"], formats: [.hex, .query, .base64])
+        try await MoxyHarness.run(configure: {
+            $0.camoSigner = camo
+            $0.compatProfile = identity.profile
+            $0.serverName = identity.profile.defaultServerName
+            $0.upstream.userAgent = identity.profile.defaultUserAgent
+        }) { moxy in
+            moxy.origin.route("/i.png", OriginRoute(body: Array("i".utf8)))
+            let response = try await moxy.request(camo.sign(moxy.origin.url("/i.png"), format: .hex))
+            #expect(response.status == 200)
+            #expect(response.header("server") == identity.server)
+            #expect(response.header("camo-host") == identity.camoHost)
+            #expect(response.header("cache-control") == identity.defaultCacheControl)
+            let sent = try #require(moxy.origin.headers("/i.png"))
+            #expect(sent.first(name: "user-agent") == identity.profile.defaultUserAgent)
+            #expect(sent.first(name: "via") == identity.via)
+            // An upstream Cache-Control is passed on in every profile.
+            moxy.origin.route("/cc.png", OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=99")], body: Array("c".utf8)))
+            #expect(try await moxy.request(camo.sign(moxy.origin.url("/cc.png"), format: .hex)).header("cache-control") == "max-age=99")
+            // A request that already went through this server is a loop.
+            let loop = try await moxy.request(camo.sign(moxy.origin.url("/i.png"), format: .hex), headers: [("Via", identity.via)])
+            #expect(loop.status == identity.loopStatus && loop.text == identity.loopBody)
+            if identity.profile == .goCamo {
+                // go-camo matches the token exactly, not as a substring.
+                let other = try await moxy.request(camo.sign(moxy.origin.url("/i.png"), format: .hex), headers: [("Via", "1.1 go-camo-edge")])
+                #expect(other.status == 200)
+            }
+        }
+    }
 }
 
 enum CamoSignerHex {

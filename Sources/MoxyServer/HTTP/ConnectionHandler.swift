@@ -198,7 +198,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closing.keepAlive = false
             return fail(error, closing, now, context, profile: .moxy)
         }
-        if request.flags.contains(.via), request.headers["via"].contains(where: { $0.contains(proxy.configuration.serverName) }) {
+        if request.flags.contains(.via), proxy.configuration.compatProfile.isLoop(request.headers["via"], token: proxy.configuration.serverName) {
             return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
         }
         let host = request.headers.first(name: "host")

@@ -49,7 +49,8 @@ final class Proxy: Sendable {
         self.signedSource = CacheSource(signed: configuration)
         self.tier = CacheTier(store: MemoryStore(capacity: configuration.memoryCacheSize))
         self.keys = KeyStateTable()
-        self.renderer = ResponseRenderer(serverName: configuration.serverName, profile: configuration.compatProfile, clock: clock)
+        self.renderer = ResponseRenderer(
+            serverName: configuration.serverName, profile: configuration.compatProfile, camoHost: configuration.camoHost, clock: clock)
         self.validationLog = ValidationLog(logger: logger)
         self.background = BackgroundWork()
         self.exchange = CacheExchange(

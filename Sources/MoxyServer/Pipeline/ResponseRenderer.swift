@@ -11,6 +11,8 @@ struct ResponseRenderer: Sendable {
     let serverName: String
     /// The configured compat profile (signed URLs' errors and security fields).
     let profile: CompatProfile
+    /// camo's `Camo-Host` value.
+    var camoHost = "unknown"
     /// The clock for the response time of Moxy's own answers.
     let clock: MoxyClock
 
@@ -97,13 +99,14 @@ struct ResponseRenderer: Sendable {
         }
         let cacheControl = CacheControl(upstream.fields.values(named: "cache-control"))
         let downstreamMaxAge = cacheControl.seconds("s-maxage") ?? cacheControl.seconds("max-age") ?? freshness.lifetime
-        if !hasCacheControl && freshness.lifetime > 0 {
-            fields.append(("Cache-Control", "public, max-age=\(freshness.lifetime)"))
+        if !hasCacheControl, let value = profile.defaultCacheControl(lifetime: freshness.lifetime) {
+            fields.append(("Cache-Control", value))
         }
         // Ranges are served from the stored object (go-camo passes the upstream's Accept-Ranges).
         if upstream.status == 200 { fields.append(("Accept-Ranges", "bytes")) }
+        if profile == .camo { fields.append(("Camo-Host", camoHost)) }
         fields += profile.securityFields
-        fields.append(("Server", serverName))
+        if profile.sendsServerField { fields.append(("Server", serverName)) }
         return CachedResponse(
             status: upstream.status,
             fields: fields,
@@ -165,7 +168,7 @@ struct ResponseRenderer: Sendable {
         fields += profile.errorCacheFields
         if error.code == .methodNotAllowed { fields.append(("Allow", "GET, HEAD")) }
         fields += profile.securityFields
-        fields.append(("Server", serverName))
+        if profile.sendsServerField { fields.append(("Server", serverName)) }
         return CachedResponse(
             status: error.status,
             fields: fields,
@@ -192,7 +195,7 @@ struct ResponseRenderer: Sendable {
             ("Date", HTTPDate.format(now)), ("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store"),
         ]
         fields += profile.securityFields
-        fields.append(("Server", serverName))
+        if profile.sendsServerField { fields.append(("Server", serverName)) }
         return CachedResponse(
             status: 200,
             fields: fields,

@@ -21,7 +21,7 @@ import Darwin
 public final class UpstreamFetcher: Sendable {
     let configuration: UpstreamConfiguration
     let client: HTTPClient
-    let viaToken: String
+    let via: String
     let clock: MoxyClock
 
     /// Creates a fetcher whose HTTP client runs on the given event loops.
@@ -29,10 +29,17 @@ public final class UpstreamFetcher: Sendable {
     ///   - configuration: Limits and policy.
     ///   - eventLoopGroup: The event loops for upstream connections.
     ///   - serverName: The token sent in `Via`.
+    ///   - via: The whole `Via` value, when not `1.1 serverName` (camo and go-camo send the bare token).
     ///   - clock: The clock for request and response times.
-    public init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup, serverName: String, clock: MoxyClock = .system) {
+    public init(
+        configuration: UpstreamConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        serverName: String,
+        via: String? = nil,
+        clock: MoxyClock = .system
+    ) {
         self.configuration = configuration
-        self.viaToken = serverName
+        self.via = via ?? "1.1 \(serverName)"
         self.clock = clock
         let policy = configuration.addressPolicy
         var clientConfiguration = configuration.clientConfiguration
@@ -118,7 +125,7 @@ public final class UpstreamFetcher: Sendable {
             var request = HTTPClientRequest(url: target.text)
             request.method = .GET
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
-            request.headers.add(name: "Via", value: "1.1 \(viaToken)")
+            request.headers.add(name: "Via", value: via)
             request.headers.add(name: "Accept", value: configuration.contentTypes.joined(separator: ", "))
             if redirects == 0 { for field in validators { request.headers.add(name: field.name, value: field.value) } }
             if let forwardedFor { request.headers.add(name: "X-Forwarded-For", value: forwardedFor) }
