@@ -363,12 +363,16 @@ import Testing
     @Test func headIsAnsweredFromTheStoredGetAndKeysCanBeShown() async throws {
         try await Self.run(configure: { $0.cacheStatusKey = true }) { moxy in
             moxy.origin.route("/h", text("hello", [("Cache-Control", "max-age=60")]))
+            // Nothing stored: the HEAD goes upstream as HEAD (and stores nothing).
             let head = try await moxy.request("/h", method: .HEAD)
             #expect(head.status == 200 && head.body.isEmpty && head.header("content-length") == "5")
             let get = try await moxy.request("/h")
             #expect(get.text == "hello")
             #expect(get.header("cache-status")?.contains("key=\"route:origin  /h\"") == true)
-            #expect(moxy.origin.requests("/h").map(\.method) == [.GET])
+            // Stored: the HEAD is answered from the GET.
+            let stored = try await moxy.request("/h", method: .HEAD)
+            #expect(stored.header("cache-status")?.hasPrefix("moxy; hit") == true && stored.header("content-length") == "5")
+            #expect(moxy.origin.requests("/h").map(\.method) == [.HEAD, .GET])
         }
     }
 }

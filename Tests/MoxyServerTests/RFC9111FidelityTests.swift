@@ -4,6 +4,7 @@ import MoxyCache
 import MoxyHTTP
 import MoxyServer
 import MoxyTestSupport
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -148,6 +149,37 @@ import Testing
             #expect(first.header("cache-status")?.hasSuffix("stored") == true)
             #expect(first.header("cdn-cache-control") == "max-age=120")
             #expect(try await moxy.get("/t.png").header("cache-status") == "moxy; hit; ttl=120")
+        }
+    }
+
+    @Test func sec4_3_5_aHeadAnswerFreshensOrStalesTheStoredGet() async throws {
+        try await Self.bothModes { moxy, path in
+            let version = NIOLockedValueBox("v1")
+            moxy.origin.respond("/h.png") { request in
+                let tag = "\"" + version.withLockedValue { $0 } + "\""
+                return OriginRoute(
+                    headers: Self.png + [("Cache-Control", "max-age=60"), ("ETag", tag), ("X-Version", version.withLockedValue { $0 })],
+                    body: request.method == .HEAD ? [] : Array("body".utf8)
+                )
+            }
+            _ = try await moxy.request(try path("/h.png"))
+            try await moxy.advance(seconds: 61)
+            // Stale; the HEAD goes upstream as HEAD, its 200 names the stored representation: freshened.
+            let head = try await moxy.request(try path("/h.png"), method: .HEAD)
+            #expect(head.status == 200 && head.body.isEmpty && head.header("content-length") == "4")
+            #expect(head.header("cache-status")?.contains("fwd=stale; fwd-status=200; stored") == true, "\(head.header("cache-status") ?? "")")
+            let fresh = try await moxy.request(try path("/h.png"))
+            #expect(fresh.header("cache-status") == "moxy; hit; ttl=60")
+            #expect(fresh.text == "body")
+            // The representation changes; a HEAD that goes upstream (request no-cache) says so, and the
+            // stored GET is stale from then on although its lifetime had not run out.
+            version.withLockedValue { $0 = "v2" }
+            let changed = try await moxy.request(try path("/h.png"), method: .HEAD, headers: [("Cache-Control", "no-cache")])
+            #expect(changed.header("etag") == "\"v2\"")
+            let refetched = try await moxy.request(try path("/h.png"))
+            #expect(refetched.header("cache-status")?.hasPrefix("moxy; fwd=stale") == true, "\(refetched.header("cache-status") ?? "")")
+            #expect(refetched.header("x-version") == "v2" || refetched.header("etag") == "\"v2\"")
+            #expect(moxy.origin.requests("/h.png").map(\.method) == [.GET, .HEAD, .HEAD, .GET])
         }
     }
 }

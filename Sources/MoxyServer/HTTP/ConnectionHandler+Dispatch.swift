@@ -150,7 +150,10 @@ extension ConnectionHandler {
             break
         }
         connection.startWaiting()
-        var future = proxy.exchange.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
+        var future =
+            request.isHead
+            ? proxy.exchange.fetchHead(cacheRequest, lookup: lookup, on: context.eventLoop)
+            : proxy.exchange.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
         if proxy.configuration.cacheStatusKey {
             future = future.map { outcome in
                 var outcome = outcome

@@ -125,19 +125,7 @@ final class CacheExchange: Sendable {
         let source = request.source
         let entry = lookup.entry
         let now = clock.now()
-        // A fresh entry that is bypassed went forward because of the request; a stale one, because it was stale.
-        let forward: CacheStatus.Forward = entry.map { $0.isFresh(at: now) && !$0.freshness.alwaysRevalidate ? .request : .stale } ?? lookup.forward
-        var machine = ExchangeMachine(
-            .init(
-                entry: entry,
-                forward: forward,
-                policy: source.policy,
-                validation: source.validation,
-                requestHeaders: request.headers,
-                hitForMiss: source.overrides.hitForMiss,
-                storeLimit: min(source.maxObjectSize, tier.store.maxEntrySize)
-            )
-        )
+        var machine = makeMachine(request, lookup: lookup, now: now)
         guard acquireFetch() else {
             // Past the cap: a stale entry that may be served on error is better than a 503.
             let step = machine.upstreamFailed(ProxyError(.busy, "too many upstream fetches in flight"), now: now)
@@ -186,8 +174,27 @@ final class CacheExchange: Sendable {
         }
     }
 
+    /// The decisions of one exchange for a request and its stored entry.
+    func makeMachine(_ request: CacheRequest, lookup: CacheLookup, now: Int64) -> ExchangeMachine {
+        let source = request.source
+        // A fresh entry that is bypassed went forward because of the request; a stale one, because it was stale.
+        let forward: CacheStatus.Forward =
+            lookup.entry.map { $0.isFresh(at: now) && !$0.freshness.alwaysRevalidate ? .request : .stale } ?? lookup.forward
+        return ExchangeMachine(
+            .init(
+                entry: lookup.entry,
+                forward: forward,
+                policy: source.policy,
+                validation: source.validation,
+                requestHeaders: request.headers,
+                hitForMiss: source.overrides.hitForMiss,
+                storeLimit: min(source.maxObjectSize, tier.store.maxEntrySize)
+            )
+        )
+    }
+
     /// Carries out a step that ends the exchange.
-    private func perform(
+    func perform(
         _ step: ExchangeMachine.Step,
         request: CacheRequest,
         lookup: CacheLookup,

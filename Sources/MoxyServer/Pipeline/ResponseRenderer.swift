@@ -69,6 +69,19 @@ struct ResponseRenderer: Sendable {
         return .streamed(stream, status)
     }
 
+    /// An upstream's answer to a `HEAD`, passed on: its fields as the source keeps them, and its
+    /// `Content-Length` (the length the `GET` would have), with no body.
+    func passedHead(_ answer: UpstreamAnswer, source: CacheSource, status: CacheStatus) -> ProxyOutcome {
+        let length = answer.fields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) }
+        let fields: [(name: String, value: String)]
+        if let route = source.route {
+            fields = Self.timing(answer.fields, responseTime: nil) + routeFields(answer.fields, withheld: [], route: route)
+        } else {
+            fields = signedResponse(answer, body: ByteBuffer(), freshness: .uncached, passingAge: true).fields
+        }
+        return .streamed(StreamedResponse(status: answer.status, fields: fields, contentLength: length, prefix: ByteBuffer(), rest: nil), status)
+    }
+
     /// The fields of a `304` that update a stored response of this source.
     func updateFields(_ update: [(name: String, value: String)], source: CacheSource) -> [(name: String, value: String)] {
         let endToEnd = HeaderFields.endToEnd(update)

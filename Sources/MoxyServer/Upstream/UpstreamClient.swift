@@ -28,14 +28,20 @@ struct UpstreamClient: Sendable {
         "if-none-match", "if-modified-since", "if-range", "range", "if-match", "if-unmodified-since",
     ]
 
-    /// Fetches a request's response, conditionally when `validators` are given.
+    /// Fetches a request's response, conditionally when `validators` are given (`method` is `GET`,
+    /// or `HEAD` for a `HEAD` the store cannot answer).
     /// - Throws: ``ProxyError`` when the upstream cannot answer (or, for signed URLs, answers an
     ///   error status, a refused type or too large a body).
-    func fetch(_ request: CacheRequest, validators: [(name: String, value: String)]) async throws(ProxyError) -> UpstreamAnswer {
+    func fetch(
+        _ request: CacheRequest,
+        validators: [(name: String, value: String)],
+        method: HTTPMethod = .GET
+    ) async throws(ProxyError) -> UpstreamAnswer {
         switch request.source.kind {
         case .signed:
             let response = try await fetcher.fetch(
                 request.url,
+                method: method,
                 validators: validators,
                 forwardedFor: fetcher.configuration.forwardClientAddress ? request.clientAddress : nil,
                 logger: logger
@@ -54,7 +60,7 @@ struct UpstreamClient: Sendable {
                 Self.forwardedFields(request.headers, route: route, clientAddress: request.clientAddress, serverName: serverName)
                 .filter { !Self.clientConditionals.contains($0.name.lowercased()) } + validators
             let response = try await forwarder.send(
-                ForwardRequest(method: .GET, url: request.url, headers: headers, body: nil, contentLength: nil),
+                ForwardRequest(method: method, url: request.url, headers: headers, body: nil, contentLength: nil),
                 logger: logger
             )
             let responseTime = clock.now()

@@ -66,6 +66,7 @@ public final class UpstreamFetcher: Sendable {
     /// Fetches a target URL, following redirects.
     /// - Parameters:
     ///   - url: The target URL exactly as signed.
+    ///   - method: `GET`, or `HEAD` (the answer then has no body).
     ///   - validators: `If-None-Match` / `If-Modified-Since` fields for a revalidation; a `304` is then returned as is.
     ///   - forwardedFor: The client address for `X-Forwarded-For`, sent only when given.
     ///   - logger: Where to log.
@@ -73,6 +74,7 @@ public final class UpstreamFetcher: Sendable {
     /// - Throws: ``ProxyError``.
     public func fetch(
         _ url: String,
+        method: HTTPMethod = .GET,
         validators: [(name: String, value: String)] = [],
         forwardedFor: String? = nil,
         logger: Logger
@@ -84,7 +86,7 @@ public final class UpstreamFetcher: Sendable {
         do {
             return try await withThrowingTaskGroup(of: UpstreamResponse?.self) { group in
                 group.addTask {
-                    try await self.fetchFollowingRedirects(url, validators: validators, forwardedFor: forwardedFor, logger: logger)
+                    try await self.fetchFollowingRedirects(url, method: method, validators: validators, forwardedFor: forwardedFor, logger: logger)
                 }
                 group.addTask {
                     try await Task.sleep(for: total)
@@ -103,6 +105,7 @@ public final class UpstreamFetcher: Sendable {
 
     private func fetchFollowingRedirects(
         _ url: String,
+        method: HTTPMethod,
         validators: [(name: String, value: String)],
         forwardedFor: String?,
         logger: Logger
@@ -123,7 +126,7 @@ public final class UpstreamFetcher: Sendable {
             }
             try await checkHost(of: target)
             var request = HTTPClientRequest(url: target.text)
-            request.method = .GET
+            request.method = method
             request.headers.add(name: "User-Agent", value: configuration.userAgent)
             request.headers.add(name: "Via", value: via)
             request.headers.add(name: "Accept", value: configuration.contentTypes.joined(separator: ", "))
