@@ -182,6 +182,25 @@ import Testing
             #expect(moxy.origin.requests("/h.png").map(\.method) == [.GET, .HEAD, .HEAD, .GET])
         }
     }
+
+    /// RFC 9110 §9, RFC 9111 §4.4: registered methods beyond the common ones are forwarded as
+    /// written; the unsafe ones invalidate the target as POST does, the safe ones do not.
+    @Test(arguments: [("M-SEARCH", true), ("PROPFIND", false), ("REPORT", false), ("SEARCH", false), ("QUERY", false),
+                      ("MKCALENDAR", true), ("PURGE", true), ("LINK", true), ("PROPPATCH", true), ("LOCK", true)])
+    func sec4_4_otherMethodsAreForwardedAndUnsafeOnesInvalidate(_ method: String, _ invalidates: Bool) async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.respond("/r") { request in
+                request.method == .GET ? text("get", [("Cache-Control", "max-age=300")]) : text("other")
+            }
+            _ = try await moxy.request("/r")
+            let answer = try await RawClient.exchange(port: moxy.port, request: "\(method) /r HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(RawClient.statusLines(answer) == ["HTTP/1.1 200 OK"], "\(method): \(answer)")
+            let seen = moxy.origin.requests("/r").last?.method
+            #expect(seen.map { "\($0)" } == (method == "M-SEARCH" ? "MSEARCH" : method == "QUERY" ? "RAW(value: \"QUERY\")" : method), "\(String(describing: seen))")
+            let after = try await moxy.request("/r")
+            #expect(after.header("cache-status")?.hasPrefix("moxy; hit") == !invalidates, "\(method): \(after.header("cache-status") ?? "")")
+        }
+    }
 }
 
 extension String {

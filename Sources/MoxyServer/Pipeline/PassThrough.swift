@@ -69,10 +69,13 @@ struct PassThrough: Sendable {
         return renderer.passed(answer, read: nil, rest: nil, source: request.source, status: CacheStatus(forward: .bypass, forwardStatus: status))
     }
 
-    /// Safe methods (RFC 9110 §9.2.1) never invalidate.
+    /// Safe methods (RFC 9110 §9.2.1, and those the IANA method registry marks safe: WebDAV's
+    /// `PROPFIND` and `REPORT`, `SEARCH`, `QUERY`) never invalidate; every other method, known or
+    /// not, invalidates on success as `POST` does (RFC 9111 §4.4).
     static func isSafe(_ method: HTTPMethod) -> Bool {
         switch method {
-        case .GET, .HEAD, .OPTIONS, .TRACE: true
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PROPFIND, .REPORT, .SEARCH: true
+        case .RAW(let value): value == "QUERY"
         default: false
         }
     }
