@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -78,6 +79,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ] + nioServer,
             swiftSettings: swiftSettings
         ),
@@ -136,6 +138,7 @@ let package = Package(
             name: "MoxyServerTests",
             dependencies: [
                 "MoxyHTTP",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 "MoxyServer",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 "MoxyTestSupport",

@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Timing harnesses for Moxy's pure code. Not part of the main build:
 //   swift run -c release --package-path Benchmarks validation-cost
+//   swift run -c release --package-path Benchmarks compression-cost
 import PackageDescription
 
 let package = Package(
@@ -9,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(name: "moxy", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         .executableTarget(
@@ -19,6 +21,15 @@ let package = Package(
             ],
             path: "Sources/ValidationCost",
             swiftSettings: [.swiftLanguageMode(.v6)]
-        )
+        ),
+        .executableTarget(
+            name: "compression-cost",
+            dependencies: [
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/CompressionCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

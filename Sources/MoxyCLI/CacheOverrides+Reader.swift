@@ -20,6 +20,7 @@ extension CacheOverrides {
         ("heuristic_max_ttl", "cap on heuristic freshness (10 % of the time since Last-Modified)"),
         ("honor_request_cache_control", "obey request Cache-Control / Pragma (no-cache, max-age, max-stale, min-fresh, only-if-cached)"),
         ("hit_for_miss", "how long a key whose response was not storable skips request coalescing (0 turns it off)"),
+        ("compress", "keep a gzip form of stored text, JSON, XML, JavaScript and SVG responses (once per entry) for clients that accept gzip"),
         ("targeted_cache_control", "the field that targets Moxy (RFC 9213): decides storage and freshness over CDN-Cache-Control and Cache-Control; not sent downstream"),
     ]
 
@@ -69,6 +70,7 @@ extension CacheOverrides {
         if let value = try seconds("heuristic_max_ttl") { heuristicMaxTTL = value }
         if let value = try flag("honor_request_cache_control") { honorRequestDirectives = value }
         if let value = try seconds("hit_for_miss") { hitForMiss = value }
+        if let value = try flag("compress") { compress = value }
         if let name = try node["targeted_cache_control"].scalar() {
             let isToken = !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "!#$%&'*+-.^_`|~".contains($0)) }
             guard isToken, !["cache-control", "expires", "pragma"].contains(name.lowercased()) else {

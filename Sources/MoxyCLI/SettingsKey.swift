@@ -112,7 +112,7 @@ public struct SettingsKey: Sendable, Hashable {
     static let signedCacheKnobs: [SettingsKey] = CacheOverrides.knobs.map { knob in
         let defaults = [
             "default_ttl": "1h", "heuristic_max_ttl": "1d", "honor_request_cache_control": "true", "hit_for_miss": "30s",
-            "targeted_cache_control": "Moxy-Cache-Control",
+            "targeted_cache_control": "Moxy-Cache-Control", "compress": "true",
         ]
         return SettingsKey(
             "signed.cache." + knob.name, flag: nil, defaults[knob.name] ?? "(none)", list: knob.name == "status_ttl", knob.help)

@@ -35,6 +35,9 @@ public final class CachedResponse: Sendable {
     /// the marker's generation, part of every variant's key so that invalidating the primary key
     /// orphans all variants at once. `nil` for ordinary responses.
     public let variantGeneration: UInt64?
+    /// The same response gzip-encoded, computed once when it was stored, for clients that accept
+    /// gzip (`nil` when the type is not worth compressing or the encoding would not be smaller).
+    public let gzipped: CachedResponse?
 
     /// Creates a response.
     /// - Parameters:
@@ -44,6 +47,9 @@ public final class CachedResponse: Sendable {
     ///   - responseTime: Unix seconds when it arrived.
     ///   - freshness: Its freshness (lifetime 0 for responses that are not stored).
     ///   - downstreamMaxAge: The `max-age` announced by the `Cache-Control` in `fields`.
+    ///   - varyNames: The names the stored response varies on, when not those of its `Vary` field
+    ///     (a cache that chooses the content coding itself does not vary on `Accept-Encoding`).
+    ///   - gzipped: The gzip-encoded form, if any.
     ///   - allocator: The allocator for the pre-encoded heads.
     public init(
         status: Int,
@@ -52,6 +58,8 @@ public final class CachedResponse: Sendable {
         responseTime: Int64,
         freshness: Freshness,
         downstreamMaxAge: Int64,
+        varyNames: [String]? = nil,
+        gzipped: CachedResponse? = nil,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) {
         let withLength = fields + [(name: "Content-Length", value: String(body.readableBytes))]
@@ -72,8 +80,9 @@ public final class CachedResponse: Sendable {
         self.fields = fields
         self.etag = fields.first(named: "etag")
         self.lastModified = fields.first(named: "last-modified").flatMap { HTTPDate.parse($0) }
-        self.varyNames = VaryKey.names(fields.values(named: "vary")) ?? ["*"]
+        self.varyNames = varyNames ?? VaryKey.names(fields.values(named: "vary")) ?? ["*"]
         self.variantGeneration = nil
+        self.gzipped = gzipped
     }
 
     private init(markerFor names: [String], generation: UInt64) {
@@ -89,6 +98,7 @@ public final class CachedResponse: Sendable {
         self.lastModified = nil
         self.varyNames = names
         self.variantGeneration = generation
+        self.gzipped = nil
     }
 
     /// A variant marker: stored under a URI's primary key when its responses vary on `names`.
@@ -98,6 +108,26 @@ public final class CachedResponse: Sendable {
     /// - Returns: The marker.
     public static func variantMarker(names: [String], generation: UInt64) -> CachedResponse {
         CachedResponse(markerFor: names, generation: generation)
+    }
+
+    /// The same response with other fields, stored names or encoded form (heads encoded anew).
+    public func with(
+        fields: [(name: String, value: String)],
+        freshness: Freshness? = nil,
+        responseTime: Int64? = nil,
+        varyNames: [String],
+        gzipped: CachedResponse?
+    ) -> CachedResponse {
+        CachedResponse(
+            status: status,
+            fields: fields,
+            body: body,
+            responseTime: responseTime ?? self.responseTime,
+            freshness: freshness ?? self.freshness,
+            downstreamMaxAge: downstreamMaxAge,
+            varyNames: varyNames,
+            gzipped: gzipped
+        )
     }
 
     /// The current age in seconds (RFC 9111 §4.2.3).
@@ -119,6 +149,6 @@ public final class CachedResponse: Sendable {
     /// Bytes this response holds, used to bound the memory tier.
     public var cost: Int {
         head.readableBytes + headWithoutLifetime.readableBytes + body.readableBytes + 256
-            + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
+            + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } + (gzipped?.cost ?? 0)
     }
 }

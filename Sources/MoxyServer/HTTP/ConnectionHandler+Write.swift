@@ -7,7 +7,8 @@ import NIOHTTP1
 
 extension ConnectionHandler {
     /// Writes a fresh hit for a plain request: the pre-encoded head, per-request fields, the body.
-    func writeHit(_ response: CachedResponse, for request: Request, now: Int64, context: ChannelHandlerContext) {
+    func writeHit(_ stored: CachedResponse, for request: Request, now: Int64, context: ChannelHandlerContext) {
+        let response = Self.encoding(stored, for: request)
         let ttl = response.freshness.lifetime - response.age(at: now)
         // `Cache-Status: moxy; hit; ttl=N` is written without building a String (no allocation).
         writeParts(
@@ -26,12 +27,13 @@ extension ConnectionHandler {
     /// Writes a stored (or just stored) response, answering the client's conditionals with 304 and
     /// its `Range` with 206 / 416 (RFC 9110 §13, §14).
     func writeStored(
-        _ response: CachedResponse,
+        _ stored: CachedResponse,
         cacheStatus: String,
         for request: Request,
         now: Int64,
         context: ChannelHandlerContext
     ) {
+        let response = Self.encoding(stored, for: request)
         guard response.status == 200, !request.flags.isDisjoint(with: [.conditional, .range]) else {
             return write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
         }
@@ -72,6 +74,14 @@ extension ConnectionHandler {
             }
         }
         write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+    }
+
+    /// The form of a stored response a request gets: gzip when it accepts it and asks for no range
+    /// (ranges are of the identity form).
+    @inline(__always)
+    static func encoding(_ response: CachedResponse, for request: Request) -> CachedResponse {
+        guard request.flags.contains(.gzip), !request.flags.contains(.range), let gzipped = response.gzipped else { return response }
+        return gzipped
     }
 
     /// Writes a response whose head is built for this request (304, 206, 416) from a stored one.

@@ -15,6 +15,8 @@ struct RequestFlags: OptionSet {
     static let range = RequestFlags(rawValue: 4)
     /// `Via`.
     static let via = RequestFlags(rawValue: 8)
+    /// `Accept-Encoding` that accepts gzip.
+    static let gzip = RequestFlags(rawValue: 16)
 
     init(rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -34,6 +36,7 @@ struct RequestFlags: OptionSet {
             case 13 where name.lowercased() == "cache-control": flags.insert(.directives)
             case 13 where name.lowercased() == "if-none-match": flags.insert(.conditional)
             case 17 where name.lowercased() == "if-modified-since": flags.insert(.conditional)
+            case 15 where name.lowercased() == "accept-encoding": if ResponseCompression.acceptsGzip(value) { flags.insert(.gzip) }
             default: break
             }
         }

@@ -62,13 +62,7 @@ extension ExchangeMachine {
     static func expired(_ entry: CachedResponse, now: Int64) -> CachedResponse {
         var freshness = entry.freshness
         freshness.lifetime = min(freshness.lifetime, entry.age(at: now))
-        return CachedResponse(
-            status: entry.status,
-            fields: entry.fields,
-            body: entry.body,
-            responseTime: entry.responseTime,
-            freshness: freshness,
-            downstreamMaxAge: entry.downstreamMaxAge
-        )
+        let gzipped = entry.gzipped.map { $0.with(fields: $0.fields, freshness: freshness, varyNames: $0.varyNames, gzipped: nil) }
+        return entry.with(fields: entry.fields, freshness: freshness, varyNames: entry.varyNames, gzipped: gzipped)
     }
 }

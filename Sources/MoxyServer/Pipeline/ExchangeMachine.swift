@@ -311,13 +311,28 @@ extension ExchangeMachine {
             responseTime: responseTime
         )
         let freshness = decision.freshness ?? .uncached
+        let downstreamMaxAge = decision.isStore ? entry.downstreamMaxAge : 0
+        // The gzip form keeps its body and takes the merged fields and the new freshness too.
+        let gzipped = entry.gzipped.map { encoded in
+            CachedResponse(
+                status: entry.status,
+                fields: ResponseCompression.encodedFields(merged),
+                body: encoded.body,
+                responseTime: responseTime,
+                freshness: freshness,
+                downstreamMaxAge: downstreamMaxAge,
+                varyNames: entry.varyNames
+            )
+        }
         let response = CachedResponse(
             status: entry.status,
             fields: merged,
             body: entry.body,
             responseTime: responseTime,
             freshness: freshness,
-            downstreamMaxAge: decision.isStore ? entry.downstreamMaxAge : 0
+            downstreamMaxAge: downstreamMaxAge,
+            varyNames: entry.varyNames,
+            gzipped: gzipped
         )
         return (response, decision)
     }

@@ -23,16 +23,46 @@ struct ResponseRenderer: Sendable {
         -> CachedResponse
     {
         let withheld = withholding ? freshness.withheldFields : []
-        guard let route = source.route else { return signedResponse(answer, body: body, freshness: freshness, withheld: withheld) }
-        return CachedResponse(
-            status: answer.status,
-            fields: [Self.date(answer.fields, responseTime: answer.responseTime)]
-                + routeFields(answer.fields, withheld: withheld, route: route),
-            body: ByteBuffer.exact(body),
-            responseTime: answer.responseTime,
-            freshness: freshness,
-            downstreamMaxAge: freshness.lifetime
+        let identity: CachedResponse
+        if let route = source.route {
+            identity = CachedResponse(
+                status: answer.status,
+                fields: [Self.date(answer.fields, responseTime: answer.responseTime)]
+                    + routeFields(answer.fields, withheld: withheld, route: route),
+                body: ByteBuffer.exact(body),
+                responseTime: answer.responseTime,
+                freshness: freshness,
+                downstreamMaxAge: freshness.lifetime
+            )
+        } else {
+            identity = signedResponse(answer, body: body, freshness: freshness, withheld: withheld)
+        }
+        // Only what is stored gets its encodings (once); the answer with withheld fields is for one client.
+        return withholding ? Self.withEncodings(identity, isSigned: source.isSigned, compress: source.overrides.compress) : identity
+    }
+
+    /// A response about to be stored, with the names it is stored under and, when worth it, its
+    /// gzip form. The cache fetched the identity form whatever the client accepts, so the entry
+    /// does not vary on `Accept-Encoding` (signed URLs vary on nothing); downstream it says
+    /// `Vary: Accept-Encoding` when it has a gzip form.
+    static func withEncodings(_ identity: CachedResponse, isSigned: Bool, compress: Bool) -> CachedResponse {
+        let varyNames = isSigned ? [] : identity.varyNames.filter { $0 != "accept-encoding" }
+        guard compress, ResponseCompression.isWorthIt(status: identity.status, fields: identity.fields, bodyLength: identity.body.readableBytes),
+            let encoded = ResponseCompression.gzip(identity.body)
+        else {
+            return varyNames == identity.varyNames ? identity : identity.with(fields: identity.fields, varyNames: varyNames, gzipped: nil)
+        }
+        let fields = ResponseCompression.varyingOnEncoding(identity.fields)
+        let gzipped = CachedResponse(
+            status: identity.status,
+            fields: ResponseCompression.encodedFields(fields),
+            body: encoded,
+            responseTime: identity.responseTime,
+            freshness: identity.freshness,
+            downstreamMaxAge: identity.downstreamMaxAge,
+            varyNames: varyNames
         )
+        return identity.with(fields: fields, varyNames: varyNames, gzipped: gzipped)
     }
 
     /// An answer passed on uncached: whole for signed URLs, streamed for routes (from what was

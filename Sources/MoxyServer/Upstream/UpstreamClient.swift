@@ -23,7 +23,8 @@ struct UpstreamClient: Sendable {
     let logger: Logger
 
     /// Request fields a cache fetch never forwards: the cache asks for the whole representation and
-    /// answers the client's own conditionals and ranges from it.
+    /// answers the client's own conditionals and ranges from it. `Accept-Encoding` is not forwarded
+    /// either: the cache stores the identity form (which its rules validate) and encodes it itself.
     static let clientConditionals: Set<String> = [
         "if-none-match", "if-modified-since", "if-range", "range", "if-match", "if-unmodified-since",
     ]
@@ -58,7 +59,7 @@ struct UpstreamClient: Sendable {
             let started = clock.nowMilliseconds()
             let headers =
                 Self.forwardedFields(request.headers, route: route, clientAddress: request.clientAddress, serverName: serverName)
-                .filter { !Self.clientConditionals.contains($0.name.lowercased()) } + validators
+                .filter { !Self.clientConditionals.contains($0.name.lowercased()) && $0.name.lowercased() != "accept-encoding" } + validators
             let response = try await forwarder.send(
                 ForwardRequest(method: method, url: request.url, headers: headers, body: nil, contentLength: nil),
                 logger: logger
