@@ -26,6 +26,12 @@ func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>
         case .doNotStore:
             break
         }
+        // RFC 9213: a targeted field is used only when it is a valid structured dictionary, and then
+        // it alone decides; an HTTP-date parses only in its exact forms, so formatting round-trips.
+        let targeted = [(name: "Cache-Control", value: "no-store"), (name: "CDN-Cache-Control", value: value)]
+        let decision = StoragePolicy().evaluate(status: 200, headers: targeted, requestTime: 1_800_000_000, responseTime: 1_800_000_000)
+        if !StructuredFieldDictionary.isValid([value]) { check(!decision.isStore, "an invalid targeted field was used") }
+        if let date = HTTPDate.parse(value) { check(HTTPDate.parse(HTTPDate.format(date)) == date, "HTTP-date round trip") }
         _ = VaryKey.names([value])
         _ = Validators.notModified(requestHeaders: [(name: "If-None-Match", value: value)], etag: "\"a\"", lastModified: 0)
         _ = HTTPDate.parse(value)
