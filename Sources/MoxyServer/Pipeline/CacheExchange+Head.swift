@@ -11,13 +11,7 @@ extension CacheExchange {
     /// `GET`s of its key, whose answers have bodies), and its answer updates or stales the stored
     /// `GET` response (RFC 9111 §4.3.5). Nothing is stored from a `HEAD`.
     func fetchHead(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
-        let promise = eventLoop.makePromise(of: ProxyOutcome.self)
-        background.submit {
-            promise.succeed(await self.head(request, lookup: lookup))
-        } refused: {
-            promise.succeed(self.renderer.stoppedOutcome(profile: request.source.errorProfile))
-        }
-        return promise.futureResult
+        inBackground(request, on: eventLoop) { await self.head(request, lookup: lookup) }
     }
 
     func head(_ request: CacheRequest, lookup: CacheLookup) async -> ProxyOutcome {

@@ -111,9 +111,19 @@ final class CacheExchange: Sendable {
     private func exchangeInBackground(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop)
         -> EventLoopFuture<ProxyOutcome>
     {
+        inBackground(request, on: eventLoop) { await self.exchange(request, lookup: lookup) }
+    }
+
+    /// Runs `work` in the background work and delivers its outcome on `eventLoop` (the stopped
+    /// server's answer when the work is refused).
+    func inBackground(
+        _ request: CacheRequest,
+        on eventLoop: any EventLoop,
+        _ work: @escaping @Sendable () async -> ProxyOutcome
+    ) -> EventLoopFuture<ProxyOutcome> {
         let promise = eventLoop.makePromise(of: ProxyOutcome.self)
         background.submit {
-            promise.succeed(await self.exchange(request, lookup: lookup))
+            promise.succeed(await work())
         } refused: {
             promise.succeed(self.renderer.stoppedOutcome(profile: request.source.errorProfile))
         }
