@@ -80,6 +80,20 @@ import Testing
             #expect(hit.header("x-secret") == nil && hit.header("x-user") == nil && hit.header("x-plain") == "p")
             #expect(moxy.origin.count("/q") == 1)
         }
+        // A request coalesced with the one that fetched reuses the answer: it gets the stored form.
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route(
+                "/slow",
+                OriginRoute(
+                    headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=60, no-cache=\"X-Secret\""), ("X-Secret", "s1")],
+                    body: Array("s".utf8), delay: .milliseconds(200))
+            )
+            async let first = moxy.request("/slow")
+            async let second = moxy.request("/slow")
+            let answers = try await [first, second]
+            #expect(answers.filter { $0.header("x-secret") == "s1" }.count == 1, "\(answers.map { $0.header("cache-status") ?? "" })")
+            #expect(moxy.origin.count("/slow") == 1)
+        }
         try await MoxyHarness.run { moxy in
             moxy.origin.route("/q.png", OriginRoute(headers: Self.png + [("Cache-Control", "max-age=60, private=\"ETag\""), ("ETag", "\"e1\"")], body: Array("q".utf8)))
             let first = try await moxy.get("/q.png")
