@@ -191,6 +191,9 @@ public final class MoxyServer: Service, Sendable {
     /// Upstream fetches and background refreshes in progress (coalesced fetches count once).
     public var upstreamWorkInProgress: Int { proxy.keys.inFlight + proxy.keys.refreshes }
 
+    /// Requests waiting for the coalesced fetch of another request right now.
+    public var coalescedWaiters: Int { proxy.keys.waiting }
+
     /// Keys with per-key state (coalesced fetches, refreshes, hit-for-miss, back-off) right now.
     public var keyStateCount: Int { proxy.keys.count }
 }

@@ -121,7 +121,8 @@ import Testing
 
     @Test func hundredConcurrentMissesMakeOneOriginRequest() async throws {
         try await MoxyHarness.run { moxy in
-            moxy.origin.route("/cold.png", OriginRoute(body: Array(repeating: 9, count: 4096), delay: .milliseconds(300)))
+            moxy.origin.route("/cold.png", OriginRoute(body: Array(repeating: 9, count: 4096)))
+            moxy.origin.holdResponses(until: { moxy.server.coalescedWaiters >= 99 })
             let path = try moxy.path("/cold.png")
             let results = try await withThrowingTaskGroup(of: TestResponse.self) { group in
                 for _ in 0..<100 { group.addTask { try await moxy.request(path) } }
@@ -138,7 +139,9 @@ import Testing
 
     @Test func concurrentMissesShareAnErrorToo() async throws {
         try await MoxyHarness.run { moxy in
-            moxy.origin.route("/boom.png", OriginRoute(status: 503, delay: .milliseconds(200)))
+            moxy.origin.route("/boom.png", OriginRoute(status: 503))
+            // An error is not stored: only requests that wait behind the fetch share it.
+            moxy.origin.holdResponses(until: { moxy.server.coalescedWaiters >= 19 })
             let path = try moxy.path("/boom.png")
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<20 { group.addTask { try await moxy.request(path).status } }

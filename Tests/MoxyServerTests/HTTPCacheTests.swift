@@ -278,8 +278,10 @@ import Testing
 
     @Test func uncacheableKeysAreFetchedInParallelAfterTheFirst() async throws {
         try await Self.run { moxy in
-            moxy.origin.route("/u", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "private")], body: Array("u".utf8), delay: .milliseconds(300)))
+            moxy.origin.route("/u", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "private")], body: Array("u".utf8)))
             _ = try await moxy.request("/u")
+            // The origin answers only once all five are in progress: parallel by construction, not by timing.
+            moxy.origin.holdResponses(untilInFlight: 5)
             let statuses = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<5 { group.addTask { try await moxy.request("/u").header("cache-status") ?? "" } }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -304,7 +306,9 @@ import Testing
 
     @Test func concurrentMissesForACacheableKeyCollapse() async throws {
         try await Self.run { moxy in
-            moxy.origin.route("/k", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=60")], body: Array("k".utf8), delay: .milliseconds(300)))
+            moxy.origin.route("/k", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=60")], body: Array("k".utf8)))
+            // The origin answers once the other nine wait behind the first: collapsed by construction.
+            moxy.origin.holdResponses(until: { moxy.server.coalescedWaiters >= 9 })
             let statuses = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<10 { group.addTask { try await moxy.request("/k").header("cache-status") ?? "" } }
                 return try await group.reduce(into: []) { $0.append($1) }

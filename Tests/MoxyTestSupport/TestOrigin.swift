@@ -65,6 +65,9 @@ public final class TestOrigin: Sendable {
     private let lastHeaders = NIOLockedValueBox<[String: HTTPHeaders]>([:])
     private let connectionCount = NIOLockedValueBox(0)
     private let reusedToDrop = NIOLockedValueBox(0)
+    /// Responses held back, and the number of requests in progress that releases them (`nil`:
+    /// released by ``holdResponses(until:timeout:)``'s condition).
+    private let barrier = NIOLockedValueBox<(active: Bool, inFlight: Int?, held: [@Sendable () -> Void])>((false, nil, []))
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
     /// The bound port.
     public private(set) nonisolated(unsafe) var port = 0
@@ -143,6 +146,51 @@ public final class TestOrigin: Sendable {
         }
     }
 
+    /// Holds every response until `count` requests are in progress at once, then sends them all:
+    /// a test of parallel upstream requests then depends on no timing. A response held for
+    /// `timeout` is sent anyway, so a proxy that does not send them in parallel fails the test's
+    /// count instead of hanging it.
+    public func holdResponses(untilInFlight count: Int, timeout: TimeAmount = .seconds(10)) {
+        barrier.withLockedValue { $0 = (true, count, []) }
+        Task {
+            try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
+            self.releaseHeld()
+        }
+    }
+
+    /// Holds every response until `condition` holds (checked every 5 ms), e.g. until the proxy has
+    /// coalesced so many requests behind the one that reached the origin; at most `timeout`.
+    public func holdResponses(until condition: @escaping @Sendable () -> Bool, timeout: TimeAmount = .seconds(10)) {
+        barrier.withLockedValue { $0 = (true, nil, []) }
+        Task {
+            let deadline = ContinuousClock.now + .nanoseconds(timeout.nanoseconds)
+            while !condition(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+            self.releaseHeld()
+        }
+    }
+
+    /// Holds a response while the barrier is up; `false` when there is none to wait for.
+    fileprivate func hold(_ send: @escaping @Sendable () -> Void) -> Bool {
+        let release = barrier.withLockedValue { state -> [@Sendable () -> Void]? in
+            guard state.active else { return nil }
+            state.held.append(send)
+            guard let needed = state.inFlight, inFlight.withLockedValue({ $0.now }) >= needed else { return [] }
+            defer { state = (false, nil, []) }
+            return state.held
+        }
+        guard let release else { return false }
+        for send in release { send() }
+        return true
+    }
+
+    private func releaseHeld() {
+        let held = barrier.withLockedValue { state -> [@Sendable () -> Void] in
+            defer { state = (false, nil, []) }
+            return state.held
+        }
+        for send in held { send() }
+    }
+
     /// How many TCP connections were accepted.
     public var connections: Int { connectionCount.withLockedValue { $0 } }
 
@@ -191,7 +239,14 @@ private final class OriginHandler: ChannelInboundHandler {
             guard let head, var route else { return }
             if let dynamic = origin.complete(head, body: body) { route = dynamic }
             let loop = context.eventLoop.assumeIsolated()
-            loop.scheduleTask(in: route.delay) { self.respond(route, context: context) }
+            let boxed = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let held = origin.hold {
+                boxed.eventLoop.execute {
+                    let (handler, context) = boxed.value
+                    handler.respond(route, context: context)
+                }
+            }
+            if !held { loop.scheduleTask(in: route.delay) { self.respond(route, context: context) } }
         }
     }
 

@@ -39,6 +39,7 @@ final class KeyStateTable: Sendable {
         var sweepAt = KeyStateTable.initialSweep
         var fetches = 0
         var refreshes = 0
+        var waiting = 0
 
         /// Changes a key's state and drops it when it has ended.
         mutating func update<Result>(_ key: String, now: Int64, _ change: (inout KeyState) -> Result) -> Result {
@@ -80,7 +81,7 @@ final class KeyStateTable: Sendable {
                 state.waiters = [promise]
                 return true
             }
-            if isLeader { table.fetches += 1 }
+            if isLeader { table.fetches += 1 } else { table.waiting += 1 }
             return isLeader
         }
         return (promise.futureResult, isLeader)
@@ -90,16 +91,21 @@ final class KeyStateTable: Sendable {
     func complete(_ key: String, with value: ProxyOutcome, now: Int64) {
         let promises = table.withLockedValue { table in
             table.fetches -= 1
-            return table.update(key, now: now) { state -> [EventLoopPromise<ProxyOutcome>] in
+            let promises = table.update(key, now: now) { state -> [EventLoopPromise<ProxyOutcome>] in
                 defer { state.waiters = nil }
                 return state.waiters ?? []
             }
+            table.waiting -= max(0, promises.count - 1)
+            return promises
         }
         for promise in promises { promise.succeed(value) }
     }
 
     /// Keys with a fetch in flight.
     var inFlight: Int { table.withLockedValue { $0.fetches } }
+
+    /// Requests waiting for another request's fetch (the leaders not counted).
+    var waiting: Int { table.withLockedValue { $0.waiting } }
 
     // MARK: Background refresh
 
