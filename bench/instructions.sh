@@ -77,6 +77,9 @@ measure() {  # measure NAME PORT PATH COMMAND...
         wait_port "$port"
         python3 "$WORK/client.py" "$port" "$path" "$n"
         kill -INT "$pid" 2>/dev/null || true
+        # nginx under valgrind sometimes misses the INT (seen 2026-12-01): TERM after 10 s.
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
         counts+=("$(totals "$WORK/$name-$n.out")")
     done
