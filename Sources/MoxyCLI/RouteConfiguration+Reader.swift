@@ -9,7 +9,7 @@ extension RouteConfiguration {
     /// The fields of a named route (besides `cache` and `validate`), documentation order aside.
     static let fields: Set<String> = [
         "host", "path_prefix", "upstream", "strip_prefix", "preserve_host", "max_request_body", "max_object_size",
-        "forwarded_headers", "request_headers", "response_headers",
+        "forwarded_headers", "request_headers", "response_headers", "interim_responses",
     ]
 
     /// Reads a named route (`routes.NAME`): its fields, its `cache:` knobs and its `validate:` rules.
@@ -47,6 +47,7 @@ extension RouteConfiguration {
         if let value = try bool("strip_prefix") { stripPrefix = value }
         if let value = try bool("preserve_host") { preserveHost = value }
         if let value = try bool("forwarded_headers") { forwardedHeaders = value }
+        if let value = try bool("interim_responses") { interimResponses = value }
         if let value = try size("max_request_body") { maxRequestBody = value }
         if let value = try size("max_object_size") { maxObjectSize = value }
         setRequestHeaders = try Self.headerList(node["request_headers"])

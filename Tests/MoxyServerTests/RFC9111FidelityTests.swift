@@ -226,3 +226,71 @@ extension String {
         return String(self[..<found]) + replacement + String(self[index(after: found)...])
     }
 }
+
+/// RFC 9110 §15.2: interim responses from a route's upstream, for routes that forward them.
+@Suite struct InterimResponseTests {
+    @Test func earlyHintsReachTheClientBeforeTheFinalResponseAndAreNeverStored() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0) { $0.interimResponses = true }] }) { moxy in
+            var route = text("page", [("Cache-Control", "max-age=60"), ("Link", "</final.css>; rel=preload")])
+            route.interim = [(103, [("Link", "</style.css>; rel=preload; as=style")]), (103, [("Link", "</app.js>; rel=preload; as=script")])]
+            moxy.origin.route("/page", route)
+            let raw = try await RawClient.exchange(port: moxy.port, request: "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(RawClient.statusLines(raw) == ["HTTP/1.1 103 Early Hints", "HTTP/1.1 103 Early Hints", "HTTP/1.1 200 OK"], "\(raw)")
+            #expect(raw.contains("Link: </style.css>; rel=preload; as=style\r\n\r\nHTTP/1.1 103"))
+            let final = String(raw[raw.firstRange(of: "HTTP/1.1 200 OK")!.lowerBound...])
+            // The final response keeps its own fields only, and it was stored.
+            #expect(final.contains("Link: </final.css>; rel=preload") && !final.contains("style.css") && !final.contains("app.js"))
+            #expect(final.contains("Cache-Status: moxy; fwd=uri-miss; fwd-status=200; stored"))
+            #expect(final.hasSuffix("\r\n\r\npage"))
+            // A hit has no interim response: it was never stored.
+            let hit = try await RawClient.exchange(port: moxy.port, request: "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(RawClient.statusLines(hit) == ["HTTP/1.1 200 OK"] && hit.contains("Cache-Status: moxy; hit"))
+            // HTTP/1.0 clients get none (RFC 9110 §15.2).
+            moxy.origin.route("/old", { var old = route; old.headers = [("Content-Type", "text/plain"), ("Cache-Control", "no-store")]; return old }())
+            let old = try await RawClient.exchange(port: moxy.port, request: "GET /old HTTP/1.0\r\nHost: x\r\n\r\n")
+            #expect(RawClient.statusLines(old) == ["HTTP/1.1 200 OK"], "\(old)")
+        }
+    }
+
+    @Test func routesThatDoNotForwardThemAnswerWithTheFinalResponseOnly() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            var route = text("page", [("Cache-Control", "no-store")])
+            route.interim = [(103, [("Link", "</style.css>; rel=preload")])]
+            moxy.origin.route("/page", route)
+            let raw = try await RawClient.exchange(port: moxy.port, request: "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(RawClient.statusLines(raw) == ["HTTP/1.1 200 OK"] && !raw.contains("style.css"))
+        }
+    }
+}
+
+extension InterimResponseTests {
+    @Test func theOwnConnectionKeepsTheLimitsLargeBodiesAndHEAD() async throws {
+        try await MoxyHarness.run(
+            configure: { $0.upstream.totalTimeout = 0.5 },
+            routes: { [try originRoute($0) { $0.interimResponses = true }] }
+        ) { moxy in
+            // A large body streams whole (read back-pressure), HEAD carries no body.
+            let big = (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7) }
+            moxy.origin.route("/big", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store")], body: big, chunks: 64))
+            let whole = try await moxy.request("/big")
+            #expect(whole.status == 200 && whole.body == big)
+            let head = try await moxy.request("/big", method: .HEAD)
+            #expect(head.status == 200 && head.body.isEmpty)
+            #expect(moxy.origin.requests("/big").map(\.method) == [.GET, .HEAD])
+            // Past the total timeout: 504, as the pooled client answers.
+            moxy.origin.route("/slow", OriginRoute(headers: [("Content-Type", "text/plain")], body: Array("s".utf8), delay: .seconds(3)))
+            let slow = try await moxy.request("/slow")
+            #expect(slow.status == 504, "\(slow.status) \(slow.text)")
+        }
+        // A refused connection (nothing listens on the discard port) is a 502 at once.
+        let upstream = try #require(TargetURL("http://127.0.0.1:9"))
+        try await MoxyHarness.run(routes: { _ in
+            var route = RouteConfiguration(name: "down", pathPrefix: "/", upstream: upstream)
+            route.interimResponses = true
+            return [route]
+        }) { moxy in
+            let refused = try await moxy.request("/x")
+            #expect(refused.status == 502 && refused.header("cache-status")?.contains("connect-failed") == true)
+        }
+    }
+}

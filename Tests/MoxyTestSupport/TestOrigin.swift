@@ -19,6 +19,8 @@ public struct OriginRoute: Sendable {
     public var delay: TimeAmount
     /// Wait between body pieces.
     public var chunkDelay: TimeAmount
+    /// Interim responses (status, fields) sent before the final one.
+    public var interim: [(status: Int, headers: [(String, String)])] = []
 
     /// Creates a route.
     public init(
@@ -260,6 +262,10 @@ private final class OriginHandler: ChannelInboundHandler {
         } else {
             pieces = route.body.isEmpty ? [] : [route.body]
             if !headers.contains(name: "content-length") { headers.add(name: "Content-Length", value: String(route.body.count)) }
+        }
+        for interim in route.interim {
+            let early = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: interim.status), headers: HTTPHeaders(interim.headers))
+            context.writeAndFlush(wrapOutboundOut(.head(early)), promise: nil)
         }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: route.status), headers: headers)
         context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyCache
+import MoxyHTTP
 import MoxySigning
 import NIOCore
 import NIOHTTP1
@@ -87,7 +88,8 @@ extension ConnectionHandler {
                 headers: request.fields,
                 clientAddress: remoteAddress,
                 body: request.body,
-                contentLength: request.contentLength
+                contentLength: request.contentLength,
+                interim: interimSink(for: request, route: route, context: context)
             )
             let promise = context.eventLoop.makePromise(of: ProxyOutcome.self)
             let proxy = self.proxy
@@ -108,10 +110,28 @@ extension ConnectionHandler {
             key: key,
             headers: fields,
             directives: directives(request, route.cache),
-            clientAddress: remoteAddress
+            clientAddress: remoteAddress,
+            interim: interimSink(for: request, route: route, context: context)
         )
         let lookup = proxy.tier.lookup(key, headers: fields)
         answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
+    }
+
+    /// Where a route's interim responses go: written to this connection at once, while it still
+    /// waits for the request's answer (HTTP/1.1 clients only: RFC 9110 §15.2 forbids 1xx to 1.0).
+    func interimSink(for request: Request, route: RouteConfiguration, context: ChannelHandlerContext) -> (@Sendable (HTTPResponseHead) -> Void)? {
+        guard route.interimResponses, request.version.major == 1, request.version.minor >= 1 else { return nil }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        return { head in
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                guard handler.connection.isWaiting, !handler.connection.isClosing else { return }
+                let fields = HeaderFields.endToEnd(head.headers.map { (name: $0.name, value: $0.value) })
+                var buffer = ResponseHead.encode(status: Int(head.status.code), fields: fields, allocator: context.channel.allocator)
+                buffer.writeStaticString("\r\n")
+                context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: nil)
+            }
+        }
     }
 
     func directives(_ request: Request, _ overrides: CacheOverrides) -> RequestDirectives {

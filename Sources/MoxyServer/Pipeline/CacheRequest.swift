@@ -2,6 +2,7 @@
 
 import MoxyCache
 import NIOCore
+import NIOHTTP1
 
 /// A GET or HEAD request that goes through the cache, in either mode.
 struct CacheRequest: Sendable {
@@ -17,6 +18,8 @@ struct CacheRequest: Sendable {
     var directives: RequestDirectives
     /// The client's address, for `X-Forwarded-For`.
     var clientAddress: String?
+    /// Where the upstream's interim responses go (the client connection), when the route forwards them.
+    var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
 }
 
 /// A response streamed from the upstream to the client without being stored.

@@ -28,6 +28,7 @@ struct PassThrough: Sendable {
         var clientAddress: String?
         var body: RequestBodyStream?
         var contentLength: Int?
+        var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
     }
 
     func pass(_ request: Request) async -> ProxyOutcome {
@@ -39,7 +40,9 @@ struct PassThrough: Sendable {
         let response: HTTPClientResponse
         do {
             response = try await forwarder.send(
-                ForwardRequest(method: request.method, url: url, headers: outgoing, body: request.body, contentLength: request.contentLength),
+                ForwardRequest(
+                    method: request.method, url: url, headers: outgoing, body: request.body, contentLength: request.contentLength,
+                    interim: request.interim),
                 logger: logger
             )
         } catch {

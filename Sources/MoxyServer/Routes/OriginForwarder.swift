@@ -26,6 +26,8 @@ struct ForwardRequest: Sendable {
     var body: RequestBodyStream?
     /// The body length when the client announced one.
     var contentLength: Int?
+    /// Where the upstream's interim responses go (routes with `interim_responses`), if anywhere.
+    var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
 }
 
 /// Sends route requests to their upstreams: keep-alive pooled, redirects passed to the client,
@@ -34,6 +36,7 @@ struct ForwardRequest: Sendable {
 final class OriginForwarder: Sendable {
     let client: HTTPClient
     let configuration: UpstreamConfiguration
+    let interimForwarder: InterimForwarder
 
     init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
@@ -42,6 +45,7 @@ final class OriginForwarder: Sendable {
         // the client's own retries would hold the request for seconds against a down upstream.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
+        self.interimForwarder = InterimForwarder(configuration: configuration, eventLoopGroup: eventLoopGroup)
     }
 
     func shutdown() async throws {
@@ -60,6 +64,8 @@ final class OriginForwarder: Sendable {
     /// - Returns: The response.
     /// - Throws: ``ProxyError`` (`connect-failed`, `timeout`, `upstream-error`).
     func send(_ request: ForwardRequest, logger: Logger) async throws(ProxyError) -> HTTPClientResponse {
+        // The pooled client drops 1xx: a request whose interim responses are wanted takes a connection of its own.
+        if let interim = request.interim, request.body == nil { return try await interimForwarder.send(request, interim: interim) }
         do {
             return try await execute(request, logger: logger)
         } catch {

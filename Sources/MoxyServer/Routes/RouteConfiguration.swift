@@ -32,6 +32,9 @@ public struct RouteConfiguration: Sendable {
     /// Response fields set on the way to the client and in stored responses (an empty value
     /// removes the field, as nginx `proxy_hide_header`).
     public var setResponseHeaders: [(name: String, value: String)] = []
+    /// Forward the upstream's interim responses (`103 Early Hints`, `102`) to HTTP/1.1 clients
+    /// before the final response (body-less requests; off by default, as nginx's `early_hints`).
+    public var interimResponses = false
     /// Rules a response must pass to be stored or to replace the stored one (`nil`: none).
     public var validation: ValidationConfiguration?
 

@@ -61,7 +61,7 @@ struct UpstreamClient: Sendable {
                 Self.forwardedFields(request.headers, route: route, clientAddress: request.clientAddress, serverName: serverName)
                 .filter { !Self.clientConditionals.contains($0.name.lowercased()) && $0.name.lowercased() != "accept-encoding" } + validators
             let response = try await forwarder.send(
-                ForwardRequest(method: method, url: request.url, headers: headers, body: nil, contentLength: nil),
+                ForwardRequest(method: method, url: request.url, headers: headers, body: nil, contentLength: nil, interim: request.interim),
                 logger: logger
             )
             let responseTime = clock.now()
