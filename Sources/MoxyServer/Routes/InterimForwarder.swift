@@ -2,6 +2,7 @@
 
 import AsyncHTTPClient
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -17,12 +18,25 @@ import NIOSSL
 final class InterimForwarder: Sendable {
     let configuration: UpstreamConfiguration
     let group: any EventLoopGroup
-    let tls: NIOSSLContext?
+    /// Made on the first `https` request (loading the trust store costs memory no plain route needs).
+    private let tlsContext = NIOLockedValueBox<NIOSSLContext?>(nil)
 
     init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
         self.group = eventLoopGroup
-        self.tls = try? NIOSSLContext(configuration: .makeClientConfiguration())
+    }
+
+    private func tls() throws(ProxyError) -> NIOSSLContext {
+        do {
+            return try tlsContext.withLockedValue { context in
+                if let context { return context }
+                let made = try NIOSSLContext(configuration: .makeClientConfiguration())
+                context = made
+                return made
+            }
+        } catch {
+            throw ProxyError(.upstreamError, "TLS is not available: \(error)")
+        }
     }
 
     /// Sends a request without a body; returns when the final response head has arrived, having
@@ -34,11 +48,10 @@ final class InterimForwarder: Sendable {
     ) async throws(ProxyError) -> HTTPClientResponse {
         guard let url = TargetURL(request.url) else { throw ProxyError(.invalidTarget, "upstream URL is not an http(s) URL") }
         let secure = url.scheme == "https"
-        if secure && tls == nil { throw ProxyError(.upstreamError, "TLS is not available") }
+        let tls = secure ? try self.tls() : nil
         let eventLoop = group.next()
         let head = eventLoop.makePromise(of: HTTPResponseHead.self)
         let handler = InterimResponseHandler(head: head, interim: interim, totalTimeout: .milliseconds(Int64(configuration.totalTimeout * 1000)))
-        let tls = self.tls
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
