@@ -67,6 +67,7 @@ public final class TestOrigin: Sendable {
     private let lastHeaders = NIOLockedValueBox<[String: HTTPHeaders]>([:])
     private let connectionCount = NIOLockedValueBox(0)
     private let reusedToDrop = NIOLockedValueBox(0)
+    private let closingEverything = NIOLockedValueBox(false)
     /// Responses held back, and the number of requests in progress that releases them (`nil`:
     /// released by ``holdResponses(until:timeout:)``'s condition).
     private let barrier = NIOLockedValueBox<(active: Bool, inFlight: Int?, held: [@Sendable () -> Void])>((false, nil, []))
@@ -139,6 +140,14 @@ public final class TestOrigin: Sendable {
     public func dropReusedRequests(_ count: Int = 1) {
         reusedToDrop.withLockedValue { $0 = count }
     }
+
+    /// From now on closes every connection at its first request, without answering: a site that
+    /// is down, without giving its port back (another test could be given a released port).
+    public func closeEveryConnection() {
+        closingEverything.withLockedValue { $0 = true }
+    }
+
+    fileprivate var closesEverything: Bool { closingEverything.withLockedValue { $0 } }
 
     fileprivate func dropsReused() -> Bool {
         reusedToDrop.withLockedValue { count in
@@ -225,7 +234,7 @@ private final class OriginHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if served > 0, origin.dropsReused() {
+            if origin.closesEverything || (served > 0 && origin.dropsReused()) {
                 context.close(promise: nil)
                 return
             }
