@@ -91,6 +91,7 @@ final class InterimForwarder: Sendable {
             channel.close(promise: nil)
             throw ProxyError(.upstreamError, "upstream closed the connection")
         }
-        return HTTPClientResponse(version: response.version, status: response.status, headers: response.headers, body: .stream(handler.body))
+        guard let body = handler.takeBody() else { throw ProxyError(.upstreamError, "upstream body already taken") }
+        return HTTPClientResponse(version: response.version, status: response.status, headers: response.headers, body: .stream(body))
     }
 }

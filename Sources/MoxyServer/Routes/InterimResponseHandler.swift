@@ -50,8 +50,9 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
     private let totalTimeout: TimeAmount
     private let state = NIOLockedValueBox(LoopState())
     private let source: Body.Source
-    /// The body, to be iterated once.
-    let body: Body
+    /// The body until it is taken: the handler must not keep it, or a reader that gives up would
+    /// never end it (and close the connection).
+    private let unclaimedBody: NIOLockedValueBox<Body?>
 
     init(head: EventLoopPromise<HTTPResponseHead>, interim: @escaping @Sendable (HTTPResponseHead) -> Void, totalTimeout: TimeAmount) {
         self.head = head
@@ -63,7 +64,15 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
             delegate: Demand(state: state)
         )
         self.source = made.source
-        self.body = made.sequence
+        self.unclaimedBody = NIOLockedValueBox(made.sequence)
+    }
+
+    /// The body, to be iterated once; taken once.
+    func takeBody() -> Body? {
+        unclaimedBody.withLockedValue { body in
+            defer { body = nil }
+            return body
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
