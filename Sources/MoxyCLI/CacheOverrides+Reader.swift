@@ -32,20 +32,8 @@ extension CacheOverrides {
     init(node: ConfigNode, defaults: CacheOverrides) throws {
         self = defaults
         try node.checkKeys(Self.knobs.map(\.name))
-        func seconds(_ name: String) throws -> Int64? {
-            guard let text = try node[name].scalar() else { return nil }
-            guard let parsed = ValueParsers.duration(text), parsed <= 10 * 365 * 86_400 else {
-                throw SettingsError(.invalidValue, "invalid \(node[name].context): '\(text)' (use a duration such as 30s, 5m, 1h)")
-            }
-            return Int64(parsed)
-        }
-        func flag(_ name: String) throws -> Bool? {
-            guard let text = try node[name].scalar() else { return nil }
-            guard let parsed = ValueParsers.bool(text) else {
-                throw SettingsError(.invalidValue, "invalid \(node[name].context): '\(text)' (use true or false)")
-            }
-            return parsed
-        }
+        func seconds(_ name: String) throws -> Int64? { try node[name].seconds() }
+        func flag(_ name: String) throws -> Bool? { try node[name].flag() }
         if let ttl = try seconds("default_ttl") { defaultTTL = ttl }
         if let ttl = try seconds("min_ttl") { minTTL = ttl }
         if let ttl = try seconds("max_ttl") { maxTTL = ttl }

@@ -83,6 +83,34 @@ struct ConfigNode {
         }
     }
 
+    /// The value here as a boolean (`true`/`false`, `yes`/`no` …).
+    /// - Throws: ``SettingsError`` naming the key and the value.
+    func flag() throws -> Bool? {
+        guard let text = try scalar() else { return nil }
+        guard let value = ValueParsers.bool(text) else { throw SettingsError(.invalidValue, "invalid \(context): '\(text)' (use true or false)") }
+        return value
+    }
+
+    /// The value here as whole seconds of a duration (`30s`, `5m`, `1h`) up to ten years.
+    /// - Throws: ``SettingsError`` naming the key and the value.
+    func seconds() throws -> Int64? {
+        guard let text = try scalar() else { return nil }
+        guard let value = ValueParsers.duration(text), value <= 10 * 365 * 86_400 else {
+            throw SettingsError(.invalidValue, "invalid \(context): '\(text)' (use a duration such as 30s, 5m, 1h)")
+        }
+        return Int64(value)
+    }
+
+    /// The value here as a positive size in bytes (`10MiB`).
+    /// - Throws: ``SettingsError`` naming the key and the value.
+    func bytes() throws -> Int? {
+        guard let text = try scalar() else { return nil }
+        guard let value = ValueParsers.size(text), value > 0 else {
+            throw SettingsError(.invalidValue, "invalid \(context): '\(text)' (use a size such as 10MiB)")
+        }
+        return value
+    }
+
     /// The value here as a list of texts, refusing a mapping or a list with collections in it.
     /// - Throws: ``SettingsError`` naming the key.
     func list() throws -> [String]? {

@@ -30,20 +30,8 @@ extension RouteConfiguration {
             throw SettingsError(.invalidValue, "\(context) has no upstream")
         }
         self = try Self.make(name: name, host: try scalar("host"), prefix: try scalar("path_prefix") ?? "/", upstream: upstream, context: context)
-        func bool(_ field: String) throws -> Bool? {
-            guard let text = try scalar(field) else { return nil }
-            guard let value = ValueParsers.bool(text) else {
-                throw SettingsError(.invalidValue, "invalid \(context).\(field): '\(text)' (use true or false)")
-            }
-            return value
-        }
-        func size(_ field: String) throws -> Int? {
-            guard let text = try scalar(field) else { return nil }
-            guard let value = ValueParsers.size(text), value > 0 else {
-                throw SettingsError(.invalidValue, "invalid \(context).\(field): '\(text)' (use a size such as 10MiB)")
-            }
-            return value
-        }
+        func bool(_ field: String) throws -> Bool? { try node[field].flag() }
+        func size(_ field: String) throws -> Int? { try node[field].bytes() }
         if let value = try bool("strip_prefix") { stripPrefix = value }
         if let value = try bool("preserve_host") { preserveHost = value }
         if let value = try bool("forwarded_headers") { forwardedHeaders = value }

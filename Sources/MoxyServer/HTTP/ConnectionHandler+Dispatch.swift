@@ -23,18 +23,12 @@ extension ConnectionHandler {
             } else if let signer = proxy.signer {
                 target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
                     ?? signer.verify(path: path, now: now)
-            } else if let camo = proxy.configuration.camoSigner, camo.hasSignedShape(path: path, query: query) {
-                return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
             } else {
-                return fail(ProxyError(.notFound, "not a signed URL"), request, now, context)
+                return fail(notSigned(ProxyError(.notFound, "not a signed URL"), path: path, query: query), request, now, context)
             }
         } catch let error as SigningError {
-            if error.code == .malformedPath, let camo = proxy.configuration.camoSigner, camo.hasSignedShape(path: path, query: query) {
-                // Shaped like a camo-family URL but with a digest that is not one: the originals
-                // answer that as a bad signature (go-camo: 403).
-                return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
-            }
-            return fail(Self.proxyError(for: error), request, now, context)
+            let refusal = Self.proxyError(for: error)
+            return fail(error.code == .malformedPath ? notSigned(refusal, path: path, query: query) : refusal, request, now, context)
         } catch {
             return fail(ProxyError(.badSignature, "bad signature"), request, now, context)
         }
@@ -57,6 +51,14 @@ extension ConnectionHandler {
         )
         let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
         answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
+    }
+
+    /// The answer to a path that is no signed URL Moxy can read: a bad signature when it has the
+    /// shape of a camo-family URL (a digest of the wrong length or form), as the originals answer
+    /// it (go-camo: 403), else `error`.
+    private func notSigned(_ error: ProxyError, path: Substring, query: Substring?) -> ProxyError {
+        guard let camo = proxy.configuration.camoSigner, camo.hasSignedShape(path: path, query: query) else { return error }
+        return ProxyError(.badSignature, "bad signature")
     }
 
     func handleRoute(

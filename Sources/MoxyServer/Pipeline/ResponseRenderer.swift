@@ -23,46 +23,54 @@ struct ResponseRenderer: Sendable {
         -> CachedResponse
     {
         let withheld = withholding ? freshness.withheldFields : []
-        let identity: CachedResponse
+        let fields: [(name: String, value: String)]
+        let downstreamMaxAge: Int64
         if let route = source.route {
-            identity = CachedResponse(
-                status: answer.status,
-                fields: [Self.date(answer.fields, responseTime: answer.responseTime)]
-                    + routeFields(answer.fields, withheld: withheld, route: route),
-                body: ByteBuffer.exact(body),
-                responseTime: answer.responseTime,
-                freshness: freshness,
-                downstreamMaxAge: freshness.lifetime
-            )
+            fields = [Self.date(answer.fields, responseTime: answer.responseTime)] + routeFields(answer.fields, withheld: withheld, route: route)
+            downstreamMaxAge = freshness.lifetime
         } else {
-            identity = signedResponse(answer, body: body, freshness: freshness, withheld: withheld)
+            (fields, downstreamMaxAge) = signedFields(answer, freshness: freshness, withheld: withheld)
         }
+        let body = ByteBuffer.exact(body)
         // Only what is stored gets its encodings (once); the answer with withheld fields is for one client.
-        return withholding ? Self.withEncodings(identity, isSigned: source.isSigned, compress: source.overrides.compress) : identity
+        guard withholding else {
+            return CachedResponse(
+                status: answer.status, fields: fields, body: body, responseTime: answer.responseTime, freshness: freshness,
+                downstreamMaxAge: downstreamMaxAge)
+        }
+        return Self.stored(
+            status: answer.status, fields: fields, body: body, responseTime: answer.responseTime, freshness: freshness,
+            downstreamMaxAge: downstreamMaxAge, isSigned: source.isSigned, compress: source.overrides.compress)
     }
 
     /// A response about to be stored, with the names it is stored under and, when worth it, its
-    /// gzip form. The cache fetched the identity form whatever the client accepts, so the entry
-    /// does not vary on `Accept-Encoding` (signed URLs vary on nothing); downstream it says
-    /// `Vary: Accept-Encoding` when it has a gzip form.
-    static func withEncodings(_ identity: CachedResponse, isSigned: Bool, compress: Bool) -> CachedResponse {
-        let varyNames = isSigned ? [] : identity.varyNames.filter { $0 != "accept-encoding" }
-        guard compress, ResponseCompression.isWorthIt(status: identity.status, fields: identity.fields, bodyLength: identity.body.readableBytes),
-            let encoded = ResponseCompression.gzip(identity.body)
-        else {
-            return varyNames == identity.varyNames ? identity : identity.with(fields: identity.fields, varyNames: varyNames, gzipped: nil)
+    /// gzip form, each encoded once. The cache fetched the identity form whatever the client
+    /// accepts, so the entry does not vary on `Accept-Encoding` (signed URLs vary on nothing);
+    /// downstream it says `Vary: Accept-Encoding` when it has a gzip form.
+    static func stored(
+        status: Int,
+        fields: [(name: String, value: String)],
+        body: ByteBuffer,
+        responseTime: Int64,
+        freshness: Freshness,
+        downstreamMaxAge: Int64,
+        isSigned: Bool,
+        compress: Bool
+    ) -> CachedResponse {
+        let varyNames = isSigned ? [] : (VaryKey.names(fields.values(named: "vary")) ?? ["*"]).filter { $0 != "accept-encoding" }
+        var fields = fields
+        var gzipped: CachedResponse? = nil
+        if compress, ResponseCompression.isWorthIt(status: status, fields: fields, bodyLength: body.readableBytes),
+            let encoded = ResponseCompression.gzip(body)
+        {
+            fields = ResponseCompression.varyingOnEncoding(fields)
+            gzipped = CachedResponse(
+                status: status, fields: ResponseCompression.encodedFields(fields), body: encoded, responseTime: responseTime,
+                freshness: freshness, downstreamMaxAge: downstreamMaxAge, varyNames: varyNames)
         }
-        let fields = ResponseCompression.varyingOnEncoding(identity.fields)
-        let gzipped = CachedResponse(
-            status: identity.status,
-            fields: ResponseCompression.encodedFields(fields),
-            body: encoded,
-            responseTime: identity.responseTime,
-            freshness: identity.freshness,
-            downstreamMaxAge: identity.downstreamMaxAge,
-            varyNames: varyNames
-        )
-        return identity.with(fields: fields, varyNames: varyNames, gzipped: gzipped)
+        return CachedResponse(
+            status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped)
     }
 
     /// An answer passed on uncached: whole for signed URLs, streamed for routes (from what was
@@ -77,7 +85,11 @@ struct ResponseRenderer: Sendable {
         guard let route = source.route else {
             // The signed-URL fetcher always delivers the whole body.
             guard case .complete(let body) = answer.body else { preconditionFailure("signed answers are whole") }
-            return .complete(signedResponse(answer, body: body, freshness: .uncached, passingAge: true), status)
+            let (fields, maxAge) = signedFields(answer, freshness: .uncached, passingAge: true)
+            let response = CachedResponse(
+                status: answer.status, fields: fields, body: body, responseTime: answer.responseTime, freshness: .uncached,
+                downstreamMaxAge: maxAge)
+            return .complete(response, status)
         }
         let prefix = read?.bytes ?? ByteBuffer()
         var contentLength = answer.contentLength
@@ -91,7 +103,7 @@ struct ResponseRenderer: Sendable {
         // Date only when there is none.
         let stream = StreamedResponse(
             status: answer.status,
-            fields: Self.timing(answer.fields, responseTime: nil) + routeFields(answer.fields, withheld: [], route: route),
+            fields: passedFields(answer.fields, route: route),
             contentLength: contentLength,
             prefix: prefix,
             rest: rest
@@ -105,9 +117,9 @@ struct ResponseRenderer: Sendable {
         let length = answer.fields.first(named: "content-length").flatMap { Int($0.trimmingSpaces) }
         let fields: [(name: String, value: String)]
         if let route = source.route {
-            fields = Self.timing(answer.fields, responseTime: nil) + routeFields(answer.fields, withheld: [], route: route)
+            fields = passedFields(answer.fields, route: route)
         } else {
-            fields = signedResponse(answer, body: ByteBuffer(), freshness: .uncached, passingAge: true).fields
+            fields = signedFields(answer, freshness: .uncached, passingAge: true).fields
         }
         return .streamed(StreamedResponse(status: answer.status, fields: fields, contentLength: length, prefix: ByteBuffer(), rest: nil), status)
     }
@@ -119,18 +131,18 @@ struct ResponseRenderer: Sendable {
         return routeFields(endToEnd, withheld: [], route: route)
     }
 
-    /// A signed-URL response: canonical type, allow-listed upstream fields, security fields.
+    /// The fields of a signed-URL response (canonical type, allow-listed upstream fields, security
+    /// fields) and the `max-age` they announce downstream.
     /// - Parameters:
     ///   - withheld: Lowercase names of fields not to keep.
     ///   - passingAge: Whether the upstream's `Age` is passed on (a response not stored, whose age
     ///     the writer does not compute).
-    func signedResponse(
+    func signedFields(
         _ upstream: UpstreamAnswer,
-        body: ByteBuffer,
         freshness: Freshness,
         withheld: [String] = [],
         passingAge: Bool = false
-    ) -> CachedResponse {
+    ) -> (fields: [(name: String, value: String)], downstreamMaxAge: Int64) {
         var fields = passingAge
             ? Self.timing(upstream.fields, responseTime: upstream.responseTime)
             : [Self.date(upstream.fields, responseTime: upstream.responseTime)]
@@ -150,14 +162,13 @@ struct ResponseRenderer: Sendable {
         if profile == .camo { fields.append(("Camo-Host", camoHost)) }
         fields += profile.securityFields
         if profile.sendsServerField { fields.append(("Server", serverName)) }
-        return CachedResponse(
-            status: upstream.status,
-            fields: fields,
-            body: body,
-            responseTime: upstream.responseTime,
-            freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge
-        )
+        return (fields, downstreamMaxAge)
+    }
+
+    /// The fields of a route response passed on as it came: the upstream's valid `Date` and `Age`
+    /// (the writer adds a `Date` when there is none) and the route's fields.
+    func passedFields(_ upstream: [(name: String, value: String)], route: RouteConfiguration) -> [(name: String, value: String)] {
+        Self.timing(upstream, responseTime: nil) + routeFields(upstream, withheld: [], route: route)
     }
 
     /// The fields of a route response as sent downstream and stored: end-to-end upstream fields
@@ -181,8 +192,12 @@ struct ResponseRenderer: Sendable {
     /// The `Date` a response is stored and reused with (RFC 9110 §6.6.1): the upstream's when it
     /// is a valid HTTP-date, otherwise the time the response arrived.
     static func date(_ upstream: [(name: String, value: String)], responseTime: Int64) -> (name: String, value: String) {
-        if let value = upstream.first(named: "date"), HTTPDate.parse(value) != nil { return ("Date", value) }
-        return ("Date", HTTPDate.format(responseTime))
+        ("Date", validDate(upstream) ?? HTTPDate.format(responseTime))
+    }
+
+    /// The upstream's `Date` when it is a valid HTTP-date.
+    static func validDate(_ upstream: [(name: String, value: String)]) -> String? {
+        upstream.first(named: "date").flatMap { HTTPDate.parse($0) == nil ? nil : $0 }
     }
 
     /// The upstream's `Date` and `Age` for a response passed on uncached: each when valid (an
@@ -190,10 +205,10 @@ struct ResponseRenderer: Sendable {
     /// left to the writer when that is `nil`.
     static func timing(_ upstream: [(name: String, value: String)], responseTime: Int64?) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
-        if let value = upstream.first(named: "date"), HTTPDate.parse(value) != nil {
+        if let responseTime {
+            fields.append(date(upstream, responseTime: responseTime))
+        } else if let value = validDate(upstream) {
             fields.append(("Date", value))
-        } else if let responseTime {
-            fields.append(("Date", HTTPDate.format(responseTime)))
         }
         if let age = upstream.first(named: "age").flatMap({ DeltaSeconds.parse($0) }) { fields.append(("Age", String(age))) }
         return fields
