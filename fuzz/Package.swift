@@ -3,7 +3,7 @@
 // (it builds with `-sanitize=fuzzer,address`).
 import PackageDescription
 
-let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML"]
+let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder"]
 
 let package = Package(
     name: "MoxyFuzz",
@@ -30,6 +30,8 @@ let package = Package(
                     .product(name: "MoxyYAML", package: "moxy"),
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "NIOEmbedded", package: "swift-nio"),
                     .product(name: "Configuration", package: "swift-configuration"),
                 ],
                 swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]

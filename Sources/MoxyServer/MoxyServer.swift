@@ -68,6 +68,9 @@ public final class MoxyServer: Service, Sendable {
         let proxy = self.proxy
         let connections = self.connections
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
+        // Past the client limits (answered 414/431 by the planner, with the request read) the
+        // decoder itself refuses, so that memory per connection stays bounded.
+        let maxHeadBytes = max(80 << 10, configuration.maxURIBytes + configuration.maxHeaderBytes + 4096)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -77,7 +80,7 @@ public final class MoxyServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(allTimeout: idle))
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(ByteToMessageHandler(RequestDecoder(maxHeadBytes: maxHeadBytes)))
                     try sync.addHandler(ConnectionHandler(proxy: proxy))
                     connections.add(channel)
                     channel.closeFuture.whenComplete { _ in connections.remove(channel) }

@@ -59,6 +59,27 @@ import Testing
         }
     }
 
+    /// Request-smuggling shapes and framing Moxy does not decode are answered with their status and
+    /// the connection closed: the request after them (a GET of a real object) is never read.
+    @Test(arguments: [
+        ("POST /s.png HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400 Bad Request"),
+        ("POST /s.png HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd", "400 Bad Request"),
+        ("POST /s.png HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n Transfer-Encoding: x\r\n\r\n0\r\n\r\n", "400 Bad Request"),
+        ("POST /s.png HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "501 Not Implemented"),
+        ("GET /s.png HTTP/2.0\r\nHost: x\r\n\r\n", "505 HTTP Version Not Supported"),
+        ("GET /s.png HTTP/1.1\r\n\r\n", "400 Bad Request"),
+    ])
+    func framingMoxyCannotTrustIsRefusedAndEndsTheConnection(_ request: String, _ status: String) async throws {
+        try await MoxyHarness.run { moxy in
+            moxy.origin.route("/s.png", OriginRoute(body: Array("SECRET".utf8)))
+            let next = "GET \(try moxy.path("/s.png")) HTTP/1.1\r\nHost: x\r\n\r\n"
+            let text = try await RawClient.exchange(port: moxy.port, request: request + next)
+            #expect(RawClient.statusLines(text) == ["HTTP/1.1 \(status)"], "\(text)")
+            #expect(text.contains("Connection: close") && !text.contains("SECRET"))
+            #expect(moxy.origin.count("/s.png") == 0)
+        }
+    }
+
     @Test func malformedRequestsGet400AndTheConnectionCloses() async throws {
         try await MoxyHarness.run { moxy in
             let text = try await RawClient.exchange(port: moxy.port, request: "THIS IS NOT HTTP\r\n\r\n")

@@ -165,11 +165,10 @@ import Testing
             $0.upstream.readTimeout = 0.3
             $0.upstream.totalTimeout = 0.5
         }) { moxy in
-            moxy.origin.route("/slow.png", OriginRoute(delay: .seconds(3)))
-            let started = ContinuousClock.now
+            // The origin would answer long after the test: only the timeouts can end the request.
+            moxy.origin.route("/slow.png", OriginRoute(delay: .seconds(60)))
             let response = try await moxy.get("/slow.png")
             #expect(response.status == 504)
-            #expect(ContinuousClock.now - started < .seconds(2.5))
         }
     }
 

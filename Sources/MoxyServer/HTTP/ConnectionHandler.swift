@@ -159,13 +159,14 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError, !connection.isClosing {
-            // Answer in order: anything already queued is dropped, the connection ends after the 400.
+        if let error = error as? RequestDecodingError, !connection.isClosing {
+            // Answer in order: anything already queued is dropped, the connection ends after the answer.
             queue.removeAll()
-            let response = proxy.renderer.error(ProxyError(.badRequest, "malformed HTTP request"))
+            let refusal = error.proxyError
+            let response = proxy.renderer.error(refusal)
             let request = Request(
                 method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
-            write(response, cacheStatus: "moxy; detail=bad-request", for: request, now: proxy.clock.now(), context: context)
+            write(response, cacheStatus: "moxy; detail=\(refusal.code)", for: request, now: proxy.clock.now(), context: context)
             context.flush()
         } else {
             context.close(promise: nil)

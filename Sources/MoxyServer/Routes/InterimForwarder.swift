@@ -78,7 +78,7 @@ final class InterimForwarder: Sendable {
         }
         var headers = HTTPHeaders(request.headers.map { ($0.name, $0.value) })
         headers.replaceOrAdd(name: "Connection", value: "close")
-        let requestHead = HTTPRequestHead(version: .http1_1, method: OriginForwarder.wireMethod(request.method), uri: url.pathAndQuery, headers: headers)
+        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: url.pathAndQuery, headers: headers)
         channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         let response: HTTPResponseHead

@@ -81,7 +81,7 @@ final class OriginForwarder: Sendable {
 
     private func execute(_ request: ForwardRequest, logger: Logger) async throws -> HTTPClientResponse {
         var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = Self.wireMethod(request.method)
+        outgoing.method = request.method
         for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
         if let body = request.body {
             outgoing.body = .stream(body.sequence, length: request.contentLength.map { .known(Int64($0)) } ?? .unknown)
@@ -90,12 +90,6 @@ final class OriginForwarder: Sendable {
         }
         // The head must arrive within the total timeout; the body is bounded by the read timeout.
         return try await client.execute(outgoing, timeout: .milliseconds(Int64(configuration.totalTimeout * 1000)), logger: logger)
-    }
-
-    /// The method as it goes on the wire: NIO's encoder spells `M-SEARCH` without its hyphen, which
-    /// no server understands, so it is sent as written.
-    static func wireMethod(_ method: HTTPMethod) -> HTTPMethod {
-        method == .MSEARCH ? .RAW(value: "M-SEARCH") : method
     }
 
     /// Whether a failed request may be sent again: idempotent (RFC 9110 §9.2.2), nothing to replay,
