@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "MoxySigning", targets: ["MoxySigning"]),
         .library(name: "MoxyYAML", targets: ["MoxyYAML"]),
         .library(name: "MoxyCache", targets: ["MoxyCache"]),
+        .library(name: "MoxySimulation", targets: ["MoxySimulation"]),
         .library(name: "MoxyValidation", targets: ["MoxyValidation"]),
         .library(name: "MoxyServer", targets: ["MoxyServer"]),
         .executable(name: "moxy", targets: ["moxy"]),
@@ -62,6 +63,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MoxySimulation",
+            dependencies: ["MoxyCache"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -128,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MoxyCacheTests",
-            dependencies: ["MoxyHTTP", "MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MoxyHTTP", "MoxyCache", "MoxySimulation", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

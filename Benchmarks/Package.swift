@@ -2,6 +2,7 @@
 // Timing harnesses for Moxy's pure code. Not part of the main build:
 //   swift run -c release --package-path Benchmarks validation-cost
 //   swift run -c release --package-path Benchmarks compression-cost
+//   swift run -c release --package-path Benchmarks hit-ratio
 import PackageDescription
 
 let package = Package(
@@ -29,6 +30,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/CompressionCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "hit-ratio",
+            dependencies: [.product(name: "MoxySimulation", package: "moxy")],
+            path: "Sources/HitRatio",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-timeout"), help: "On SIGTERM/SIGINT, let requests finish this long (default 10s).")
     var shutdownTimeout: String?
     @Option(name: .customLong("memory-cache-size"), help: "Memory tier size, e.g. 64MiB.") var memoryCacheSize: String?
+    @Option(name: .customLong("memory-cache-policy"), help: "Memory tier eviction: s3fifo (default) or lru.")
+    var memoryCachePolicy: String?
     @Option(name: .customLong("default-ttl"), help: "Freshness when the origin gives none, e.g. 1h.") var defaultTTL: String?
     @Option(name: .customLong("connect-timeout"), help: "Upstream connect timeout, e.g. 5s.") var connectTimeout: String?
     @Option(name: .customLong("read-timeout"), help: "Upstream read timeout, e.g. 10s.") var readTimeout: String?
@@ -47,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
     var flagValues: [String: ConfigContent] {
         var values: [String: ConfigContent] = [:]
         let strings: [(SettingsKey, String?)] = [
-            (.listen, listen), (.threads, threads), (.idleTimeout, idleTimeout), (.shutdownTimeout, shutdownTimeout), (.memorySize, memoryCacheSize), (.defaultTTL, defaultTTL),
+            (.listen, listen), (.threads, threads), (.idleTimeout, idleTimeout), (.shutdownTimeout, shutdownTimeout), (.memorySize, memoryCacheSize),
+            (.memoryPolicy, memoryCachePolicy), (.defaultTTL, defaultTTL),
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
             (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix), (.compatProfile, compatProfile),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),

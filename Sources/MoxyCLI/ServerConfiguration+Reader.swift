@@ -34,6 +34,8 @@ extension ServerConfiguration {
             server.shutdownTimeout = value
         }
         if let size = try settings.parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
+        if let policy = try settings.parsed(.memoryPolicy, { MemoryStore.Policy(rawValue: $0) }) { server.memoryCachePolicy = policy }
+        server.memoryMaxObjectSize = try settings.parsed(.memoryMaxObject, ValueParsers.size)
         if let ttl = try settings.parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
         if let value = try settings.parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {
             server.maxURIBytes = value

@@ -56,6 +56,10 @@ public struct SettingsKey: Sendable, Hashable {
         "allow_networks", flag: "--allow-network", "(none)", list: true,
         "CIDR networks signed URLs may reach whatever their class, e.g. 10.1.2.0/24 (repeatable flag)")
     static let memorySize = SettingsKey("cache.memory_size", flag: "--memory-cache-size", "64MiB", "memory tier size")
+    static let memoryPolicy = SettingsKey(
+        "cache.memory_policy", flag: "--memory-cache-policy", "s3fifo", "memory tier eviction: s3fifo (scan-resistant) or lru")
+    static let memoryMaxObject = SettingsKey(
+        "cache.memory_max_object", flag: nil, "(an eighth of memory_size)", "largest object the memory tier holds")
     static let defaultTTL = SettingsKey(
         "cache.default_ttl", flag: "--default-ttl", "1h", "freshness when the origin gives none (0 = do not store)")
     static let connectTimeout = SettingsKey(
@@ -120,7 +124,8 @@ public struct SettingsKey: Sendable, Hashable {
 
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
-        listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, defaultTTL,
+        listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, memoryPolicy,
+        memoryMaxObject, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,

@@ -2,9 +2,11 @@
 
 import NIOConcurrencyHelpers
 
-/// A memory tier bounded in bytes, with O(1) get, put and remove and least-recently-used eviction.
+/// A memory tier bounded in bytes, with O(1) get, put and remove, evicting by S3-FIFO (default,
+/// scan-resistant) or LRU (for comparison).
 ///
-/// All operations take one lock briefly; no allocation happens on a hit.
+/// All operations take one lock briefly; no allocation happens on a hit (S3-FIFO's hit only bumps
+/// a counter).
 public final class MemoryStore: CacheStore, Sendable {
     /// Counters describing the store.
     public struct Stats: Sendable, Hashable {
@@ -16,67 +18,54 @@ public final class MemoryStore: CacheStore, Sendable {
         public var evictions: Int
     }
 
-    private final class Node: @unchecked Sendable {  // only touched under the lock
-        let key: String
-        var value: CachedResponse
-        var cost: Int
-        var newer: Node?
-        var older: Node?
-
-        init(key: String, value: CachedResponse) {
-            self.key = key
-            self.value = value
-            self.cost = value.cost + key.utf8.count
-        }
+    /// How the tier chooses what to evict.
+    public enum Policy: String, Sendable, CaseIterable {
+        /// ``S3FIFOPolicy``: one-hit wonders and scans do not push popular entries out.
+        case s3fifo
+        /// ``LRUPolicy``: least recently used.
+        case lru
     }
 
-    private struct State {
-        var nodes: [String: Node] = [:]
-        var newest: Node?
-        var oldest: Node?
-        var bytes = 0
+    /// The entries under one policy, with the eviction count.
+    private struct State<P: EvictionPolicy & Sendable>: Sendable where P.Key == String, P.Value == CachedResponse {
+        var policy: P
         var evictions = 0
+    }
 
-        mutating func unlink(_ node: Node) {
-            if let newer = node.newer { newer.older = node.older } else { newest = node.older }
-            if let older = node.older { older.newer = node.newer } else { oldest = node.newer }
-            node.newer = nil
-            node.older = nil
-        }
-
-        mutating func pushNewest(_ node: Node) {
-            node.older = newest
-            node.newer = nil
-            newest?.newer = node
-            newest = node
-            if oldest == nil { oldest = node }
-        }
+    /// One lock-protected policy; an enum of boxes, so an operation switches once and mutates in place.
+    private enum Backing: Sendable {
+        case s3fifo(NIOLockedValueBox<State<S3FIFOPolicy<String, CachedResponse>>>)
+        case lru(NIOLockedValueBox<State<LRUPolicy<String, CachedResponse>>>)
     }
 
     /// The most bytes the store holds.
     public let capacity: Int
     /// The largest single entry accepted.
     public let maxEntrySize: Int
-    private let state = NIOLockedValueBox(State())
+    /// The eviction policy.
+    public let policy: Policy
+    private let backing: Backing
 
     /// Creates a store.
     /// - Parameters:
     ///   - capacity: Maximum total bytes (default 64 MiB).
     ///   - maxEntrySize: Maximum bytes of one entry (default: an eighth of the capacity).
-    public init(capacity: Int = 64 << 20, maxEntrySize: Int? = nil) {
+    ///   - policy: The eviction policy (default S3-FIFO).
+    public init(capacity: Int = 64 << 20, maxEntrySize: Int? = nil, policy: Policy = .s3fifo) {
         self.capacity = max(0, capacity)
         self.maxEntrySize = min(self.capacity, maxEntrySize ?? self.capacity / 8)
+        self.policy = policy
+        switch policy {
+        case .s3fifo: backing = .s3fifo(NIOLockedValueBox(State(policy: S3FIFOPolicy(capacity: self.capacity))))
+        case .lru: backing = .lru(NIOLockedValueBox(State(policy: LRUPolicy(capacity: self.capacity))))
+        }
     }
 
     /// See ``CacheStore/get(_:)``.
     public func get(_ key: String) -> CachedResponse? {
-        state.withLockedValue { state in
-            guard let node = state.nodes[key] else { return nil }
-            if state.newest !== node {
-                state.unlink(node)
-                state.pushNewest(node)
-            }
-            return node.value
+        switch backing {
+        case .s3fifo(let box): box.withLockedValue { $0.policy.get(key) }
+        case .lru(let box): box.withLockedValue { $0.policy.get(key) }
         }
     }
 
@@ -88,36 +77,32 @@ public final class MemoryStore: CacheStore, Sendable {
             remove(key)
             return false
         }
-        let node = Node(key: key, value: response)
-        state.withLockedValue { state in
-            if let previous = state.nodes.removeValue(forKey: key) {
-                state.unlink(previous)
-                state.bytes -= previous.cost
-            }
-            while state.bytes + cost > capacity, let victim = state.oldest {
-                state.unlink(victim)
-                state.nodes.removeValue(forKey: victim.key)
-                state.bytes -= victim.cost
-                state.evictions += 1
-            }
-            state.nodes[key] = node
-            state.pushNewest(node)
-            state.bytes += cost
+        switch backing {
+        case .s3fifo(let box): box.withLockedValue { Self.put(key, response, cost: cost, into: &$0) }
+        case .lru(let box): box.withLockedValue { Self.put(key, response, cost: cost, into: &$0) }
         }
         return true
     }
 
+    private static func put<P>(_ key: String, _ response: CachedResponse, cost: Int, into state: inout State<P>) {
+        var evicted = 0
+        state.policy.set(key, response, weight: cost) { _, _ in evicted += 1 }
+        state.evictions += evicted
+    }
+
     /// See ``CacheStore/remove(_:)``.
     public func remove(_ key: String) {
-        state.withLockedValue { state in
-            guard let node = state.nodes.removeValue(forKey: key) else { return }
-            state.unlink(node)
-            state.bytes -= node.cost
+        switch backing {
+        case .s3fifo(let box): box.withLockedValue { _ = $0.policy.remove(key) }
+        case .lru(let box): box.withLockedValue { _ = $0.policy.remove(key) }
         }
     }
 
     /// A snapshot of the counters.
     public var stats: Stats {
-        state.withLockedValue { Stats(count: $0.nodes.count, bytes: $0.bytes, evictions: $0.evictions) }
+        switch backing {
+        case .s3fifo(let box): box.withLockedValue { Stats(count: $0.policy.count, bytes: $0.policy.weight, evictions: $0.evictions) }
+        case .lru(let box): box.withLockedValue { Stats(count: $0.policy.count, bytes: $0.policy.weight, evictions: $0.evictions) }
+        }
     }
 }

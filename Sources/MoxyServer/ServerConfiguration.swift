@@ -19,6 +19,10 @@ public struct ServerConfiguration: Sendable {
     public var eventLoopThreads: Int?
     /// Memory tier size in bytes.
     public var memoryCacheSize: Int
+    /// How the memory tier chooses what to evict (S3-FIFO; LRU for comparison).
+    public var memoryCachePolicy: MemoryStore.Policy = .s3fifo
+    /// The largest object the memory tier holds (`nil`: an eighth of its size).
+    public var memoryMaxObjectSize: Int?
     /// Freshness (seconds) for signed-URL responses whose origin gives no lifetime.
     public var defaultTTL: Int64 {
         get { signedCache.defaultTTL ?? 0 }

@@ -28,12 +28,22 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         let settings = try MoxySettings.load(environment: [:], configFile: nil)
         #expect(settings.server.host == "127.0.0.1" && settings.server.port == 8080)
         #expect(settings.server.memoryCacheSize == 64 << 20)
+        #expect(settings.server.memoryCachePolicy == .s3fifo && settings.server.memoryMaxObjectSize == nil)
         #expect(settings.server.defaultTTL == 3600)
         #expect(settings.server.upstream.maxObjectSize == 10 << 20)
         #expect(settings.server.upstream.maxRedirects == 4)
         #expect(settings.server.upstream.contentTypes == ["image/*"])
         #expect(settings.server.upstream.addressPolicy.allowed.isEmpty)
         #expect(settings.signer == nil)
+    }
+
+    @Test func theMemoryTierPolicyAndObjectLimitAreSettings() throws {
+        let file = temporaryFile("cache:\n  memory_policy: lru\n  memory_max_object: 256KiB\n")
+        let fromFile = try MoxySettings.load(environment: [:], configFile: file)
+        #expect(fromFile.server.memoryCachePolicy == .lru && fromFile.server.memoryMaxObjectSize == 256 << 10)
+        let fromFlag = try MoxySettings.load(flags: ["cache.memory_policy": .string("s3fifo")], environment: [:], configFile: file)
+        #expect(fromFlag.server.memoryCachePolicy == .s3fifo)
+        #expect(throws: SettingsError.self) { try MoxySettings.load(environment: ["MOXY_CACHE_MEMORY_POLICY": "arc"], configFile: nil) }
     }
 
     @Test func flagsOverrideEnvironmentWhichOverridesTheFile() throws {

@@ -27,9 +27,9 @@ import Testing
         #expect(store.stats.bytes == 0)
     }
 
-    @Test func evictsTheLeastRecentlyUsedWhenFull() {
+    @Test func lruEvictsTheLeastRecentlyUsedWhenFull() {
         let one = response(size: 1000).cost + 1
-        let store = MemoryStore(capacity: one * 3, maxEntrySize: one * 3)
+        let store = MemoryStore(capacity: one * 3, maxEntrySize: one * 3, policy: .lru)
         store.put("a", response(size: 1000))
         store.put("b", response(size: 1000))
         store.put("c", response(size: 1000))
@@ -56,8 +56,9 @@ import Testing
         #expect(store.stats.bytes == response(size: 300).cost + 1)
     }
 
-    @Test func staysBoundedUnderManyInserts() {
-        let store = MemoryStore(capacity: 50_000, maxEntrySize: 5_000)
+    @Test(arguments: MemoryStore.Policy.allCases)
+    func staysBoundedUnderManyInserts(_ policy: MemoryStore.Policy) {
+        let store = MemoryStore(capacity: 50_000, maxEntrySize: 5_000, policy: policy)
         for index in 0..<2_000 { store.put("k\(index)", response(size: index % 3_000)) }
         #expect(store.stats.bytes <= 50_000)
         #expect(store.get("k1999") != nil)

@@ -47,7 +47,10 @@ final class Proxy: Sendable {
             servesSigned: signer != nil || configuration.camoSigner != nil
         )
         self.signedSource = CacheSource(signed: configuration)
-        self.tier = CacheTier(store: MemoryStore(capacity: configuration.memoryCacheSize))
+        self.tier = CacheTier(
+            store: MemoryStore(
+                capacity: configuration.memoryCacheSize, maxEntrySize: configuration.memoryMaxObjectSize,
+                policy: configuration.memoryCachePolicy))
         self.keys = KeyStateTable()
         self.renderer = ResponseRenderer(
             serverName: configuration.serverName, profile: configuration.compatProfile, camoHost: configuration.camoHost, clock: clock)
