@@ -17,15 +17,28 @@ public enum ResponseHead {
     public static func encode(status: Int, fields: [(name: String, value: String)], allocator: ByteBufferAllocator)
         -> ByteBuffer
     {
-        var buffer = allocator.buffer(capacity: 64 + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
-        buffer.writeString("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n")
-        for field in fields {
-            buffer.writeString(field.name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(field.value)
-            buffer.writeStaticString("\r\n")
-        }
+        var buffer = allocator.buffer(capacity: encodedLength(status: status, fields: fields))
+        write(status: status, fields: fields, into: &buffer)
         return buffer
+    }
+
+    /// The bytes ``encode(status:fields:allocator:)`` writes.
+    public static func encodedLength(status: Int, fields: [(name: String, value: String)]) -> Int {
+        fields.reduce(15 + reasonPhrase(status).utf8.count) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+    }
+
+    /// Writes the status line and `fields` at the end of `buffer`.
+    public static func write(status: Int, fields: [(name: String, value: String)], into buffer: inout ByteBuffer) {
+        buffer.writeString("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n")
+        for field in fields { write(field, into: &buffer) }
+    }
+
+    /// Writes one field line at the end of `buffer`.
+    public static func write(_ field: (name: String, value: String), into buffer: inout ByteBuffer) {
+        buffer.writeString(field.name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(field.value)
+        buffer.writeStaticString("\r\n")
     }
 
     /// The standard reason phrase for a status code.

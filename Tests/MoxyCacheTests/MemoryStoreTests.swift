@@ -58,7 +58,7 @@ import Testing
 
     @Test(arguments: MemoryStore.Policy.allCases)
     func staysBoundedUnderManyInserts(_ policy: MemoryStore.Policy) {
-        let store = MemoryStore(capacity: 50_000, maxEntrySize: 5_000, policy: policy)
+        let store = MemoryStore(capacity: 50_000, maxEntrySize: 8_000, policy: policy)
         for index in 0..<2_000 { store.put("k\(index)", response(size: index % 3_000)) }
         #expect(store.stats.bytes <= 50_000)
         #expect(store.get("k1999") != nil)

@@ -37,16 +37,15 @@ struct Decoded: Equatable, CustomStringConvertible {
                 }
             }
         }
-        for chunk in chunks {
+        for chunk in chunks where decoded.error == nil {
             do {
                 try channel.writeInbound(ByteBuffer(bytes: chunk))
             } catch {
-                collect()
                 decoded.error = "\(error)"
-                return decoded
             }
             collect()
         }
+        // Finished also after a refusal, so the pipeline is torn down.
         do { _ = try channel.finish() } catch { decoded.error = decoded.error ?? "\(error)" }
         collect()
         return decoded

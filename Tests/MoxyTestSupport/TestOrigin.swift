@@ -214,7 +214,14 @@ public final class TestOrigin: Sendable {
     fileprivate func received(_ head: HTTPRequestHead) -> OriginRoute? {
         counts.withLockedValue { $0[head.uri, default: 0] += 1 }
         lastHeaders.withLockedValue { $0[head.uri] = head.headers }
-        return routes.withLockedValue { $0[head.uri] }
+        return routes.withLockedValue { $0[head.uri] ?? $0[Self.fallbackPath] }
+    }
+
+    private static let fallbackPath = "\u{0}fallback"
+
+    /// Sets the answer for every path without a route of its own.
+    public func routeEverythingElse(_ route: OriginRoute) {
+        routes.withLockedValue { $0[Self.fallbackPath] = route }
     }
 }
 

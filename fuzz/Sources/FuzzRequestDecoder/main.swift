@@ -36,9 +36,8 @@ where Decoder.InboundOut == HTTPServerRequestPart {
         do { try channel.writeInbound(ByteBuffer(bytes: chunk)) } catch { refused = true }
         collect()
     }
-    if !refused {
-        do { _ = try channel.finish() } catch { refused = true }
-    }
+    // Always finished, refused or not: a channel left open keeps its pipeline alive (a leak to ASan).
+    do { _ = try channel.finish() } catch { refused = true }
     collect()
     return (parts, refused)
 }
