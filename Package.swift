@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "MoxyYAML", targets: ["MoxyYAML"]),
         .library(name: "MoxyCache", targets: ["MoxyCache"]),
         .library(name: "MoxySimulation", targets: ["MoxySimulation"]),
+        .library(name: "MoxyStorage", targets: ["MoxyStorage"]),
         .library(name: "MoxyValidation", targets: ["MoxyValidation"]),
         .library(name: "MoxyServer", targets: ["MoxyServer"]),
         .executable(name: "moxy", targets: ["moxy"]),
@@ -62,6 +63,18 @@ let package = Package(
                 "MoxyHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MoxyStorage",
+            dependencies: [
+                "MoxyCache",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -125,6 +138,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ] + nioServer,
             path: "Tests/MoxyTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MoxyStorageTests",
+            dependencies: ["MoxyStorage", "MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

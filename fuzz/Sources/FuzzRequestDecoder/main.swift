@@ -21,11 +21,13 @@ where Decoder.InboundOut == HTTPServerRequestPart {
                 let fields = head.headers.map { "\($0.name)=\($0.value.trimmingTrailingWhitespace)" }
                 parts.append("head \(method) \(head.uri) \(head.version) \(fields)")
             case .body(let buffer):
-                let text = Array(buffer.readableBytesView)
+                // Bytes as hex, so slices join the same however the body was split (UTF-8
+                // decoding of a split sequence would not).
+                let text = buffer.readableBytesView.map { String($0, radix: 16) + "," }.joined()
                 if let last = parts.last, last.hasPrefix("body ") {
-                    parts[parts.count - 1] = last + String(decoding: text, as: UTF8.self)
+                    parts[parts.count - 1] = last + text
                 } else {
-                    parts.append("body " + String(decoding: text, as: UTF8.self))
+                    parts.append("body " + text)
                 }
             case .end(let trailers):
                 parts.append("end \(trailers.map { $0.map { "\($0.name)=\($0.value.trimmingTrailingWhitespace)" } } ?? [])")

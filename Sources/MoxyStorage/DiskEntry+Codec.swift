@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import MoxyCache
+public import NIOCore
+
+extension DiskEntry {
+    /// Bounds on what a header may hold, so a corrupt length cannot make a reader allocate much.
+    static let maxKeyBytes = 64 << 10
+    static let maxFields = 1_000
+    static let maxTextBytes = 1 << 20
+
+    /// The file's bytes.
+    public func encode(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var header = allocator.buffer(capacity: 256 + key.utf8.count + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 6 })
+        header.writeText(key, lengthBytes: 4)
+        header.writeInteger(UInt16(clamping: status))
+        header.writeInteger(responseTime)
+        header.writeInteger(downstreamMaxAge)
+        header.writeFreshness(freshness)
+        header.writeInteger(UInt16(fields.count))
+        for field in fields {
+            header.writeText(field.name, lengthBytes: 2)
+            header.writeText(field.value, lengthBytes: 4)
+        }
+        header.writeTextList(varyNames)
+        header.writeOptional(variantGeneration)
+        header.writeTextList(surrogateKeys)
+        header.writeOptional(lastGoodUntil.map { UInt64(bitPattern: $0) })
+        header.writeInteger(UInt64(body.readableBytes))
+
+        var file = allocator.buffer(capacity: Self.prefixLength + header.readableBytes + body.readableBytes + Self.checksumLength)
+        file.writeInteger(Self.magic)
+        file.writeInteger(Self.version)
+        file.writeInteger(UInt16(0))  // flags, none yet
+        file.writeInteger(UInt32(header.readableBytes))
+        file.writeImmutableBuffer(header)
+        file.writeImmutableBuffer(body)
+        let checksum = file.withUnsafeReadableBytes { CRC32C.checksum($0) }
+        file.writeInteger(checksum)
+        return file
+    }
+
+    /// Reads a file's bytes back.
+    /// - Parameters:
+    ///   - file: The whole file.
+    ///   - expectedKey: The key looked up; a file holding another one is refused.
+    /// - Throws: ``DiskEntryError``.
+    public static func decode(_ file: ByteBuffer, expectedKey: String?) throws(DiskEntryError) -> DiskEntry {
+        guard file.readableBytes >= prefixLength + checksumLength else { throw DiskEntryError(.truncated) }
+        var buffer = file
+        guard buffer.readInteger(as: UInt32.self) == magic else { throw DiskEntryError(.badMagic) }
+        guard buffer.readInteger(as: UInt16.self) == version else { throw DiskEntryError(.unknownVersion) }
+        _ = buffer.readInteger(as: UInt16.self)
+        guard let headerLength = buffer.readInteger(as: UInt32.self).map(Int.init),
+            headerLength <= file.readableBytes - prefixLength - checksumLength
+        else { throw DiskEntryError(.truncated) }
+        // The checksum covers everything, so it is checked before any length inside is trusted.
+        let covered = file.readableBytes - checksumLength
+        let stored = file.getInteger(at: file.readerIndex + covered, as: UInt32.self)
+        let computed = file.withUnsafeReadableBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<covered])) }
+        guard stored == computed else { throw DiskEntryError(.badChecksum) }
+
+        var header = buffer.readSlice(length: headerLength)!
+        let key = try header.readText(lengthBytes: 4, limit: maxKeyBytes)
+        if let expectedKey, key != expectedKey { throw DiskEntryError(.wrongKey) }
+        guard let status = header.readInteger(as: UInt16.self), let responseTime = header.readInteger(as: Int64.self),
+            let downstreamMaxAge = header.readInteger(as: Int64.self)
+        else { throw DiskEntryError(.malformed) }
+        let freshness = try header.readFreshness()
+        guard let fieldCount = header.readInteger(as: UInt16.self), Int(fieldCount) <= maxFields else { throw DiskEntryError(.malformed) }
+        var fields: [(name: String, value: String)] = []
+        fields.reserveCapacity(Int(fieldCount))
+        for _ in 0..<fieldCount {
+            let name = try header.readText(lengthBytes: 2, limit: maxTextBytes)
+            let value = try header.readText(lengthBytes: 4, limit: maxTextBytes)
+            fields.append((name, value))
+        }
+        let varyNames = try header.readTextList()
+        let variantGeneration = try header.readOptional()
+        let surrogateKeys = try header.readTextList()
+        let lastGoodUntil = try header.readOptional().map { Int64(bitPattern: $0) }
+        guard let bodyLength = header.readInteger(as: UInt64.self), header.readableBytes == 0,
+            bodyLength == UInt64(buffer.readableBytes - checksumLength)
+        else { throw DiskEntryError(.malformed) }
+        let body = buffer.readSlice(length: Int(bodyLength))!
+
+        var entry = DiskEntry(
+            key: key, response: .variantMarker(names: [], generation: 0), lastGoodUntil: lastGoodUntil)
+        entry.status = Int(status)
+        entry.fields = fields
+        entry.body = body
+        entry.responseTime = responseTime
+        entry.freshness = freshness
+        entry.downstreamMaxAge = downstreamMaxAge
+        entry.varyNames = varyNames
+        entry.variantGeneration = variantGeneration
+        entry.surrogateKeys = surrogateKeys
+        return entry
+    }
+}
+
+extension ByteBuffer {
+    fileprivate mutating func writeText(_ text: String, lengthBytes: Int) {
+        let count = text.utf8.count
+        if lengthBytes == 2 { writeInteger(UInt16(clamping: count)) } else { writeInteger(UInt32(clamping: count)) }
+        writeString(text)
+    }
+
+    fileprivate mutating func readText(lengthBytes: Int, limit: Int) throws(DiskEntryError) -> String {
+        let count: Int?
+        if lengthBytes == 2 { count = readInteger(as: UInt16.self).map(Int.init) } else { count = readInteger(as: UInt32.self).map(Int.init) }
+        guard let count, count <= limit, let text = readString(length: count) else { throw DiskEntryError(.malformed) }
+        return text
+    }
+
+    fileprivate mutating func writeTextList(_ list: [String]) {
+        writeInteger(UInt16(list.count))
+        for text in list { writeText(text, lengthBytes: 2) }
+    }
+
+    fileprivate mutating func readTextList() throws(DiskEntryError) -> [String] {
+        guard let count = readInteger(as: UInt16.self), Int(count) <= DiskEntry.maxFields else { throw DiskEntryError(.malformed) }
+        var list: [String] = []
+        for _ in 0..<count { list.append(try readText(lengthBytes: 2, limit: DiskEntry.maxTextBytes)) }
+        return list
+    }
+
+    fileprivate mutating func writeOptional(_ value: UInt64?) {
+        writeInteger(UInt8(value == nil ? 0 : 1))
+        writeInteger(value ?? 0)
+    }
+
+    fileprivate mutating func readOptional() throws(DiskEntryError) -> UInt64? {
+        guard let present = readInteger(as: UInt8.self), present <= 1, let value = readInteger(as: UInt64.self) else {
+            throw DiskEntryError(.malformed)
+        }
+        return present == 1 ? value : nil
+    }
+
+    fileprivate mutating func writeFreshness(_ freshness: Freshness) {
+        writeInteger(freshness.lifetime)
+        writeInteger(freshness.initialAge)
+        writeInteger(freshness.staleWhileRevalidate)
+        writeInteger(freshness.staleIfError)
+        writeInteger(freshness.maxStale ?? -1)
+        var flags: UInt8 = 0
+        if freshness.isExplicit { flags |= 1 }
+        if freshness.mustRevalidate { flags |= 2 }
+        if freshness.alwaysRevalidate { flags |= 4 }
+        if freshness.staleIfErrorFromOrigin { flags |= 8 }
+        if freshness.immutable { flags |= 16 }
+        writeInteger(flags)
+        writeTextList(freshness.withheldFields)
+    }
+
+    fileprivate mutating func readFreshness() throws(DiskEntryError) -> Freshness {
+        guard let lifetime = readInteger(as: Int64.self), let initialAge = readInteger(as: Int64.self),
+            let staleWhileRevalidate = readInteger(as: Int64.self), let staleIfError = readInteger(as: Int64.self),
+            let maxStale = readInteger(as: Int64.self), let flags = readInteger(as: UInt8.self), flags < 32
+        else { throw DiskEntryError(.malformed) }
+        var freshness = Freshness(
+            lifetime: lifetime, initialAge: initialAge, isExplicit: flags & 1 != 0, mustRevalidate: flags & 2 != 0,
+            alwaysRevalidate: flags & 4 != 0, staleWhileRevalidate: staleWhileRevalidate, staleIfError: staleIfError,
+            staleIfErrorFromOrigin: flags & 8 != 0, immutable: flags & 16 != 0, maxStale: maxStale < 0 ? nil : maxStale)
+        freshness.withheldFields = try readTextList()
+        return freshness
+    }
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import MoxyCache
+public import NIOCore
+
+/// One cache entry as a file of the disk tier (the layout is in `docs/storage.md`, "Disk format"):
+/// a fixed prefix (magic, version, header length), a header (the full key, the stored head's
+/// status and fields, freshness, `Vary` names, variant generation, surrogate keys, the last-good
+/// window), the body, and a CRC-32C of everything before it.
+///
+/// The full key is compared on read, so a hash collision can never serve another URL; a file that
+/// is truncated, has another magic, an unknown version or a wrong checksum is refused.
+public struct DiskEntry: Sendable {
+    /// `MOXY` in ASCII.
+    public static let magic: UInt32 = 0x4D4F_5859
+    /// The format version written; others are refused (and the file deleted as unusable).
+    public static let version: UInt16 = 1
+    /// Bytes before the header: magic, version, flags, header length.
+    static let prefixLength = 12
+    /// Bytes of the trailing checksum.
+    static let checksumLength = 4
+
+    /// The cache key, in full.
+    public var key: String
+    /// The status (0 for a variant marker).
+    public var status: Int
+    /// The stored fields (without `Content-Length`).
+    public var fields: [(name: String, value: String)]
+    /// The body.
+    public var body: ByteBuffer
+    /// Unix seconds when the response arrived.
+    public var responseTime: Int64
+    /// Its freshness.
+    public var freshness: Freshness
+    /// The `max-age` announced downstream.
+    public var downstreamMaxAge: Int64
+    /// The names the response varies on.
+    public var varyNames: [String]
+    /// For a variant marker, its generation.
+    public var variantGeneration: UInt64?
+    /// Surrogate keys from `Surrogate-Key`, `xkey` and `Cache-Tag`, for purges by tag.
+    public var surrogateKeys: [String]
+    /// Unix seconds until which the entry is kept as the last good answer, if it is one.
+    public var lastGoodUntil: Int64?
+
+    /// The entry for a stored response.
+    public init(key: String, response: CachedResponse, lastGoodUntil: Int64? = nil) {
+        self.key = key
+        self.status = response.status
+        self.fields = response.fields
+        self.body = response.body
+        self.responseTime = response.responseTime
+        self.freshness = response.freshness
+        self.downstreamMaxAge = response.downstreamMaxAge
+        self.varyNames = response.varyNames
+        self.variantGeneration = response.variantGeneration
+        self.surrogateKeys = Self.surrogateKeys(response.fields)
+        self.lastGoodUntil = lastGoodUntil
+    }
+
+    /// The response again (its gzip form is not stored: the caller encodes it anew if it wants one).
+    public var response: CachedResponse {
+        if let generation = variantGeneration { return .variantMarker(names: varyNames, generation: generation) }
+        return CachedResponse(
+            status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames)
+    }
+
+    /// The keys a purge by tag finds this entry under: `Surrogate-Key` (Fastly, space-separated),
+    /// `xkey` (Varnish) and `Cache-Tag` (Cloudflare, comma-separated), deduplicated in order.
+    public static func surrogateKeys(_ fields: [(name: String, value: String)]) -> [String] {
+        var keys: [String] = []
+        for field in fields {
+            let name = field.name.lowercased()
+            guard name == "surrogate-key" || name == "xkey" || name == "cache-tag" else { continue }
+            for key in field.value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) where !keys.contains(String(key)) {
+                keys.append(String(key))
+            }
+        }
+        return keys
+    }
+}
+
+/// Why a file is not a usable entry. Each one is counted and the file deleted.
+public struct DiskEntryError: Error, Hashable, CustomStringConvertible {
+    /// A stable reason.
+    public enum Code: String, Sendable, Hashable {
+        /// Shorter than its lengths say.
+        case truncated
+        /// Not a Moxy entry.
+        case badMagic = "bad-magic"
+        /// Written by another format version.
+        case unknownVersion = "unknown-version"
+        /// The checksum does not match: the bytes changed.
+        case badChecksum = "bad-checksum"
+        /// The key in the file is another one (a hash collision or a replaced file).
+        case wrongKey = "wrong-key"
+        /// Lengths or values out of range.
+        case malformed
+    }
+
+    /// The reason.
+    public let code: Code
+
+    init(_ code: Code) { self.code = code }
+
+    /// The code's text.
+    public var description: String { code.rawValue }
+}
