@@ -91,6 +91,7 @@ let package = Package(
         .target(
             name: "MoxyServer",
             dependencies: [
+                "MoxyStorage",
                 "MoxyHTTP",
                 "MoxySigning",
                 "MoxyCache",

@@ -36,6 +36,9 @@ extension ServerConfiguration {
         if let size = try settings.parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
         if let policy = try settings.parsed(.memoryPolicy, { MemoryStore.Policy(rawValue: $0) }) { server.memoryCachePolicy = policy }
         server.memoryMaxObjectSize = try settings.parsed(.memoryMaxObject, ValueParsers.size)
+        if try settings.parsed(.diskEnabled, ValueParsers.bool) == true {
+            server.diskCachePath = try settings.parsed(.diskPath) { $0.isEmpty ? nil : $0 } ?? "./moxy-cache"
+        }
         if let ttl = try settings.parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
         if let value = try settings.parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {
             server.maxURIBytes = value

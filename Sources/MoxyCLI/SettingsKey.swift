@@ -60,6 +60,9 @@ public struct SettingsKey: Sendable, Hashable {
         "cache.memory_policy", flag: "--memory-cache-policy", "s3fifo", "memory tier eviction: s3fifo (scan-resistant) or lru")
     static let memoryMaxObject = SettingsKey(
         "cache.memory_max_object", flag: nil, "(an eighth of memory_size)", "largest object the memory tier holds")
+    static let diskEnabled = SettingsKey(
+        "cache.disk.enabled", flag: nil, "false", "keep entries on disk too, across restarts (no size bound yet: see docs/storage.md)")
+    static let diskPath = SettingsKey("cache.disk.path", flag: nil, "./moxy-cache", "the disk tier's directory")
     static let defaultTTL = SettingsKey(
         "cache.default_ttl", flag: "--default-ttl", "1h", "freshness when the origin gives none (0 = do not store)")
     static let connectTimeout = SettingsKey(
@@ -125,7 +128,7 @@ public struct SettingsKey: Sendable, Hashable {
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, memoryPolicy,
-        memoryMaxObject, defaultTTL,
+        memoryMaxObject, diskEnabled, diskPath, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,

@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var memoryCachePolicy: MemoryStore.Policy = .s3fifo
     /// The largest object the memory tier holds (`nil`: an eighth of its size).
     public var memoryMaxObjectSize: Int?
+    /// The disk tier's directory; `nil` for no disk tier.
+    public var diskCachePath: String?
     /// Freshness (seconds) for signed-URL responses whose origin gives no lifetime.
     public var defaultTTL: Int64 {
         get { signedCache.defaultTTL ?? 0 }

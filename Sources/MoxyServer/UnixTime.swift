@@ -20,8 +20,14 @@ public enum UnixTime {
     /// The current Unix time in milliseconds.
     /// - Returns: Milliseconds since 1970-01-01T00:00:00Z.
     public static func nowMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+        // `timespec` filled through a pair of words: with NIO's file system in the build, its
+        // initializer and member names resolve to a C module this one cannot import
+        // (MemberImportVisibility); the layout is two machine words on every supported platform.
+        var words: (Int, Int) = (0, 0)
+        _ = withUnsafeMutablePointer(to: &words) {
+            $0.withMemoryRebound(to: timespec.self, capacity: 1) { clock_gettime(CLOCK_REALTIME, $0) }
+        }
+        let (seconds, nanoseconds) = words
+        return Int64(seconds) * 1000 + Int64(nanoseconds) / 1_000_000
     }
 }

@@ -75,13 +75,22 @@ final class CacheExchange: Sendable {
             }
         }
         background.submit {
-            let outcome: ProxyOutcome
+            var outcome: ProxyOutcome
             let current = self.tier.lookup(request.key, headers: request.headers)
             if let entry = current.entry, lookup.entry !== entry,
                 ReusePolicy.decide(entry.freshness, age: entry.age(at: self.clock.now()), request: request.directives) == .serve(stale: false)
             {
                 // Stored by a fetch that finished between our lookup and our join.
                 outcome = .complete(entry, CacheStatus(hit: true))
+            } else if current.entry == nil, let found = await self.tier.diskLookup(request.key, headers: request.headers),
+                let entry = found.entry
+            {
+                // On disk (written before a restart, or too large for memory): served as any stored entry.
+                if ReusePolicy.decide(entry.freshness, age: entry.age(at: self.clock.now()), request: request.directives) == .serve(stale: false) {
+                    outcome = .complete(entry, CacheStatus(hit: true, detail: "disk"))
+                } else {
+                    outcome = await self.exchange(request, lookup: found)
+                }
             } else {
                 outcome = await self.exchange(request, lookup: lookup)
             }
@@ -198,7 +207,7 @@ final class CacheExchange: Sendable {
                 validation: source.validation,
                 requestHeaders: request.headers,
                 hitForMiss: source.overrides.hitForMiss,
-                storeLimit: min(source.maxObjectSize, tier.store.maxEntrySize)
+                storeLimit: min(source.maxObjectSize, tier.maxEntrySize)
             )
         )
     }

@@ -1,19 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyCache
+import MoxyStorage
 import NIOConcurrencyHelpers
 
 /// The stored responses of both modes, with `Vary` variants: a URI whose responses vary has a
 /// marker under its primary key, and each variant lives under a key made of the primary key, the
 /// marker's generation and the request's values of the varying fields.
+///
+/// With a disk tier, every entry stored in memory is also written to disk in the background (and
+/// entries too large for memory only there); a memory miss is probed on disk by the fetch's
+/// leader (``diskLookup(_:headers:)``) and what it finds is promoted to memory.
 final class CacheTier: Sendable {
     /// The memory tier.
     let store: MemoryStore
-    private let generation = NIOLockedValueBox<UInt64>(0)
+    /// The disk tier, if enabled.
+    let disk: DiskStore?
+    private let background: BackgroundWork?
+    /// Variant markers' generations start at a random point, so that a marker made after a
+    /// restart never takes the generation of one whose variants are still on disk.
+    private let generation = NIOLockedValueBox<UInt64>(UInt64.random(in: 1...(1 << 62)))
 
-    init(store: MemoryStore) {
+    init(store: MemoryStore, disk: DiskStore? = nil, background: BackgroundWork? = nil) {
         self.store = store
+        self.disk = disk
+        self.background = background
     }
+
+    /// The largest entry some tier holds.
+    var maxEntrySize: Int { disk == nil ? store.maxEntrySize : Int.max }
 
     /// Finds the stored response for a request, following a variant marker when the URI varies.
     func lookup(_ key: String, headers: [(name: String, value: String)]) -> CacheLookup {
@@ -29,7 +44,7 @@ final class CacheTier: Sendable {
     /// variant key behind a marker at the primary key.
     /// - Returns: Whether the store accepted it.
     func save(_ key: String, _ response: CachedResponse, requestHeaders: [(name: String, value: String)]) -> Bool {
-        guard !response.varyNames.isEmpty else { return store.put(key, response) }
+        guard !response.varyNames.isEmpty else { return put(key, response) }
         let generation: UInt64
         if let marker = store.get(key), let current = marker.variantGeneration, marker.varyNames == response.varyNames {
             generation = current
@@ -38,20 +53,43 @@ final class CacheTier: Sendable {
                 $0 += 1
                 return $0
             }
-            store.put(key, .variantMarker(names: response.varyNames, generation: generation))
+            put(key, .variantMarker(names: response.varyNames, generation: generation))
         }
         let variantKey = Self.variantKey(key, generation: generation, names: response.varyNames, headers: requestHeaders)
-        return store.put(variantKey, response)
+        return put(variantKey, response)
     }
 
     /// Replaces the response under an exact store key (a freshened variant keeps its key).
     func replace(_ storeKey: String, _ response: CachedResponse) -> Bool {
-        store.put(storeKey, response)
+        put(storeKey, response)
     }
 
     /// Removes every stored response for a primary key (its variants become unreachable with the marker).
     func invalidate(_ key: String) {
         store.remove(key)
+        if let disk, let background { background.submit({ await disk.remove(key) }, refused: {}) }
+    }
+
+    /// Stores in memory (if it fits) and, with a disk tier, on disk in the background.
+    private func put(_ key: String, _ response: CachedResponse) -> Bool {
+        let inMemory = store.put(key, response)
+        guard let disk, let background else { return inMemory }
+        let entry = DiskEntry(key: key, response: response)
+        background.submit({ await disk.put(entry) }, refused: {})
+        return true
+    }
+
+    /// Looks a request up on disk (after a memory miss): the primary key, and the variant its
+    /// marker points to. What is found is promoted to memory (when it fits).
+    /// - Returns: The lookup with the disk's entry, or nil when the disk has none.
+    func diskLookup(_ key: String, headers: [(name: String, value: String)]) async -> CacheLookup? {
+        guard let disk, let first = await disk.get(key)?.response else { return nil }
+        store.put(key, first)
+        guard let generation = first.variantGeneration else { return CacheLookup(entry: first, storeKey: key, forward: .uriMiss) }
+        let variantKey = Self.variantKey(key, generation: generation, names: first.varyNames, headers: headers)
+        guard let variant = await disk.get(variantKey)?.response else { return nil }
+        store.put(variantKey, variant)
+        return CacheLookup(entry: variant, storeKey: variantKey, forward: .varyMiss)
     }
 
     static func variantKey(_ key: String, generation: UInt64, names: [String], headers: [(name: String, value: String)])

@@ -3,6 +3,7 @@
 import MoxyHTTP
 import Logging
 import MoxyCache
+import MoxyStorage
 import MoxySigning
 
 /// The parts a connection uses, wired once at start-up. It holds them and decides nothing itself:
@@ -47,15 +48,18 @@ final class Proxy: Sendable {
             servesSigned: signer != nil || configuration.camoSigner != nil
         )
         self.signedSource = CacheSource(signed: configuration)
+        let background = BackgroundWork()
+        self.background = background
         self.tier = CacheTier(
             store: MemoryStore(
                 capacity: configuration.memoryCacheSize, maxEntrySize: configuration.memoryMaxObjectSize,
-                policy: configuration.memoryCachePolicy))
+                policy: configuration.memoryCachePolicy),
+            disk: configuration.diskCachePath.map { DiskStore(directory: $0, maxFileSize: configuration.upstream.maxObjectSize + (1 << 20)) },
+            background: background)
         self.keys = KeyStateTable()
         self.renderer = ResponseRenderer(
             serverName: configuration.serverName, profile: configuration.compatProfile, camoHost: configuration.camoHost, clock: clock)
         self.validationLog = ValidationLog(logger: logger)
-        self.background = BackgroundWork()
         self.exchange = CacheExchange(
             tier: tier,
             keys: keys,

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import MoxyServer
+import MoxyTestSupport
+import NIOHTTP1
+import Testing
+
+/// The disk tier behind the memory tier, in one process.
+@Suite struct DiskTierTests {
+    static func directory() -> String {
+        NSTemporaryDirectory() + "moxy-tier-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    static func entryFiles(_ directory: String) -> Int {
+        (FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? [])
+            .filter { !$0.hasPrefix("tmp") && $0.split(separator: "/").count == 3 }.count
+    }
+
+    /// An object over the memory tier's object limit lives on disk only and is served from there.
+    @Test func objectsTooLargeForMemoryAreServedFromDisk() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await MoxyHarness.run(
+            configure: {
+                $0.diskCachePath = directory
+                $0.memoryMaxObjectSize = 16 << 10
+            },
+            routes: { [try originRoute($0)] }
+        ) { moxy in
+            let big = Array(repeating: UInt8(ascii: "b"), count: 100_000)
+            moxy.origin.route("/big.bin", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "max-age=600")], body: big))
+            moxy.origin.route("/small.txt", text("small", [("Cache-Control", "max-age=600")]))
+            let first = try await moxy.request("/big.bin")
+            #expect(first.body == big)
+            _ = try await moxy.request("/small.txt")
+            try await moxy.waitForUpstreamWork()
+            for _ in 0..<100 where Self.entryFiles(directory) < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            let again = try await moxy.request("/big.bin")
+            #expect(again.body == big)
+            #expect(again.header("cache-status") == "moxy; hit; ttl=600; detail=disk", "\(again.header("cache-status") ?? "")")
+            let small = try await moxy.request("/small.txt")
+            #expect(small.header("cache-status")?.hasPrefix("moxy; hit; ttl=") == true, "small objects stay in memory")
+            #expect(moxy.origin.count("/big.bin") == 1)
+        }
+    }
+
+    /// An unsafe method that invalidates a URI removes its file too, so a restart cannot bring it back.
+    @Test func invalidationRemovesTheFile() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await MoxyHarness.run(configure: { $0.diskCachePath = directory }, routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.respond("/doc") { request in request.method == .GET ? text("v1", [("Cache-Control", "max-age=600")]) : text("ok") }
+            _ = try await moxy.request("/doc")
+            for _ in 0..<100 where Self.entryFiles(directory) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(Self.entryFiles(directory) == 1)
+            let posted = try await moxy.request("/doc", method: .POST)
+            #expect(posted.status == 200)
+            for _ in 0..<100 where Self.entryFiles(directory) > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(Self.entryFiles(directory) == 0)
+        }
+    }
+}
