@@ -3,6 +3,7 @@
 public import Logging
 public import MoxySigning
 import MoxyCache
+import MoxyStorage
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -65,6 +66,7 @@ public final class MoxyServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let bound = listener.withLockedValue({ $0 }) { return bound.localAddress?.port ?? configuration.port }
+        await proxy.tier.disk?.removeTemporaryFiles()
         let proxy = self.proxy
         let connections = self.connections
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))

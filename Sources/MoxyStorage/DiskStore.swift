@@ -130,6 +130,14 @@ public final class DiskStore: Sendable {
         }
     }
 
+    /// Removes what writes interrupted by a crash left in `tmp/` (never visible as entries, but
+    /// taking space). Call before serving: a write in progress would lose its file.
+    public func removeTemporaryFiles() async {
+        let temporary = directory.appending("tmp")
+        _ = try? await fileSystem.removeItem(at: temporary, strategy: .platformDefault, recursively: true)
+        state.withLockedValue { _ = $0.createdDirectories.remove(temporary.string) }
+    }
+
     /// Removes the entry for `key`, if any.
     public func remove(_ key: String) async {
         _ = try? await fileSystem.removeItem(at: path(for: key), strategy: .platformDefault, recursively: false)

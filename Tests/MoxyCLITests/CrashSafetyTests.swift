@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import AsyncHTTPClient
+import Foundation
+import MoxyTestSupport
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+/// Crash safety of the disk tier: a `moxy serve` writing entries is killed with SIGKILL at random
+/// moments, 20 times, and restarted on the same directory each time; every body it ever serves is
+/// compared byte for byte with the origin's. Not one may differ.
+@Suite struct CrashSafetyTests {
+    static let objects = 40
+
+    /// Object `index`'s body: ASCII lines naming the object, 1 to 160 KiB.
+    static func body(_ index: Int) -> [UInt8] {
+        let line = Array("object \(index) of the crash test, line ".utf8)
+        var bytes: [UInt8] = []
+        let size = 1_024 + (index * 37_337) % (160 << 10)
+        var number = 0
+        while bytes.count < size {
+            bytes += line + Array("\(number)\n".utf8)
+            number += 1
+        }
+        return Array(bytes.prefix(size))
+    }
+
+    /// One GET; nil when the kill cut it (or it took over a second: some requests cut by the kill
+    /// only end by timing out on the client, and a slow answer proves nothing either way).
+    static func get(_ index: Int, port: Int, client: HTTPClient) async -> (Int, [UInt8]?, String?) {
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/o/\(index)"), timeout: .seconds(1))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            return (index, Array(bytes.readableBytesView), response.headers.first(name: "cache-status"))
+        } catch {
+            return (index, nil, nil)
+        }
+    }
+
+    @Test func killedWhileWritingItNeverServesACorruptByte() async throws {
+        let directory = NSTemporaryDirectory() + "moxy-crash-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let origin = TestOrigin()
+        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        for index in 0..<Self.objects {
+            origin.route("/o/\(index)", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=3600")], body: Self.body(index)))
+        }
+        let environment = ["MOXY_CACHE_DISK_ENABLED": "true", "MOXY_CACHE_DISK_PATH": directory]
+        let arguments = ["--route", "/=\(origin.url(""))", "--memory-cache-size", "1MiB"]
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        var random = SystemRandomNumberGenerator()
+        var served = 0
+        var fromDisk = 0
+
+        for round in 0..<20 {
+            let server = try await CLITests.startServer(arguments, environment: environment)
+            // A few whole requests (their entries are written in the background), then a burst in
+            // flight while the kill comes: some complete, some are cut, some writes are torn.
+            var results: [(Int, [UInt8]?, String?)] = []
+            let order = (0..<Self.objects).shuffled(using: &random)
+            for index in order.prefix(3) { results.append(await Self.get(index, port: server.port, client: client)) }
+            let killAfter = Int.random(in: 0...60, using: &random)
+            results += await withTaskGroup(of: (Int, [UInt8]?, String?).self) { group in
+                for index in order.dropFirst(3).prefix(10) {
+                    group.addTask { await Self.get(index, port: server.port, client: client) }
+                }
+                try? await Task.sleep(for: .milliseconds(killAfter))
+                kill(server.process.processIdentifier, SIGKILL)
+                var results: [(Int, [UInt8]?, String?)] = []
+                for await result in group { results.append(result) }
+                return results
+            }
+            server.process.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: server.log)
+            for (index, bytes, status) in results {
+                guard let bytes else { continue }
+                served += 1
+                if status?.contains("detail=disk") == true { fromDisk += 1 }
+                #expect(bytes == Self.body(index), "round \(round): /o/\(index) differs (\(status ?? ""))")
+            }
+        }
+        // A last start: everything on disk is whole, whatever the kills interrupted.
+        let server = try await CLITests.startServer(arguments, environment: environment)
+        for index in 0..<Self.objects {
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/o/\(index)"), timeout: .seconds(10))
+            let bytes = try await response.body.collect(upTo: 1 << 20)
+            #expect(Array(bytes.readableBytesView) == Self.body(index), "/o/\(index) after the last restart")
+            served += 1
+        }
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []
+        #expect(leftovers.isEmpty, "interrupted writes are cleaned up at start: \(leftovers)")
+        try await CLITests.stop(server)
+        try await client.shutdown()
+        await origin.stop()
+        #expect(served > Self.objects && fromDisk > 0, "served \(served), of which \(fromDisk) from disk after a kill")
+    }
+}
