@@ -3,6 +3,7 @@
 //   swift run -c release --package-path Benchmarks validation-cost
 //   swift run -c release --package-path Benchmarks compression-cost
 //   swift run -c release --package-path Benchmarks hit-ratio
+//   swift run -c release --package-path Benchmarks disk-index-cost
 import PackageDescription
 
 let package = Package(
@@ -30,6 +31,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/CompressionCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "disk-index-cost",
+            dependencies: [.product(name: "MoxyStorage", package: "moxy")],
+            path: "Sources/DiskIndexCost",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

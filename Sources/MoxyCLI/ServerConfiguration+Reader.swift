@@ -38,6 +38,9 @@ extension ServerConfiguration {
         server.memoryMaxObjectSize = try settings.parsed(.memoryMaxObject, ValueParsers.size)
         if try settings.parsed(.diskEnabled, ValueParsers.bool) == true {
             server.diskCachePath = try settings.parsed(.diskPath) { $0.isEmpty ? nil : $0 } ?? "./moxy-cache"
+            if let size = try settings.parsed(.diskMaxSize, { ValueParsers.size($0).flatMap { $0 >= 1 << 20 ? $0 : nil } }) {
+                server.diskCacheMaxSize = size
+            }
         }
         if let ttl = try settings.parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
         if let value = try settings.parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {

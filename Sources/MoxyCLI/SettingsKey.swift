@@ -61,8 +61,9 @@ public struct SettingsKey: Sendable, Hashable {
     static let memoryMaxObject = SettingsKey(
         "cache.memory_max_object", flag: nil, "(an eighth of memory_size)", "largest object the memory tier holds")
     static let diskEnabled = SettingsKey(
-        "cache.disk.enabled", flag: nil, "false", "keep entries on disk too, across restarts (no size bound yet: see docs/storage.md)")
+        "cache.disk.enabled", flag: nil, "false", "keep entries on disk too, across restarts (see docs/storage.md)")
     static let diskPath = SettingsKey("cache.disk.path", flag: nil, "./moxy-cache", "the disk tier's directory")
+    static let diskMaxSize = SettingsKey("cache.disk.max_size", flag: nil, "1GiB", "bytes of files the disk tier keeps")
     static let defaultTTL = SettingsKey(
         "cache.default_ttl", flag: "--default-ttl", "1h", "freshness when the origin gives none (0 = do not store)")
     static let connectTimeout = SettingsKey(
@@ -128,7 +129,7 @@ public struct SettingsKey: Sendable, Hashable {
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, memoryPolicy,
-        memoryMaxObject, diskEnabled, diskPath, defaultTTL,
+        memoryMaxObject, diskEnabled, diskPath, diskMaxSize, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,

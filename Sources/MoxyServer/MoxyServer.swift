@@ -66,7 +66,20 @@ public final class MoxyServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let bound = listener.withLockedValue({ $0 }) { return bound.localAddress?.port ?? configuration.port }
-        await proxy.tier.disk?.removeTemporaryFiles()
+        if let disk = proxy.tier.disk {
+            await disk.removeTemporaryFiles()
+            let logger = self.logger
+            proxy.background.submit({
+                let report = await disk.load { report in
+                    if report.entries % 10_000 == 0 {
+                        logger.info("disk cache loading", metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)"])
+                    }
+                }
+                logger.info(
+                    "disk cache loaded",
+                    metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)", "seconds": "\(report.seconds)", "path": "\(disk.directory)"])
+            }, refused: {})
+        }
         let proxy = self.proxy
         let connections = self.connections
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))

@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var memoryMaxObjectSize: Int?
     /// The disk tier's directory; `nil` for no disk tier.
     public var diskCachePath: String?
+    /// The most bytes of files the disk tier keeps.
+    public var diskCacheMaxSize = 1 << 30
     /// Freshness (seconds) for signed-URL responses whose origin gives no lifetime.
     public var defaultTTL: Int64 {
         get { signedCache.defaultTTL ?? 0 }

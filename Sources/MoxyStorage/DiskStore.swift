@@ -12,8 +12,10 @@ public import NIOCore
 import NIOPosix
 public import _NIOFileSystem
 
-/// The disk tier's files: one per entry (nginx's model), named by the SHA-256 of the full key in
-/// two levels of directories (`levels=1:2`: 16 × 256 = 4,096), written to a temporary file and
+/// The disk tier's files: one per entry (nginx's model), named by the first 64 bits of the SHA-256
+/// of the full key (16 hex digits; the full key inside the file is compared on read, so the rare
+/// collision is a miss, never another URL's answer) in two levels of directories (`levels=1:2`:
+/// 16 × 256 = 4,096), written to a temporary file and
 /// published with `rename(2)`, so a half-written file is never visible under its final name and
 /// no reader ever sees a mix of two versions. No `fsync`: a write lost in a crash is a miss, and
 /// a torn file fails its checksum. A file that fails to decode is deleted, counted and treated
@@ -33,76 +35,106 @@ public final class DiskStore: Sendable {
         public var corrupt: [DiskEntryError.Code: Int] = [:]
         /// Writes that failed (disk full, permissions, I/O errors).
         public var writeErrors = 0
+        /// Files deleted to keep the tier under its size.
+        public var evictions = 0
+        /// Files indexed and their bytes.
+        public var entries = 0
+        /// Bytes of the indexed files.
+        public var bytes = 0
     }
 
     /// The directory holding the entries.
     public let directory: FilePath
+    /// The most bytes of files kept; past it the janitor deletes files, by CLOCK, down to 90 %.
+    public let maxSize: Int
     /// The largest file read back (larger ones are refused as corrupt).
     public let maxFileSize: Int
-    private let fileSystem: FileSystem
-    private let state = NIOLockedValueBox(State())
+    let fileSystem: FileSystem
+    let state = NIOLockedValueBox(State())
 
-    private struct State {
+    struct State {
         var stats = Stats()
+        var index = DiskIndex()
         var createdDirectories: Set<String> = []
         var temporaryCounter: UInt64 = 0
     }
 
     /// Creates a store over `directory` (created on the first write).
-    public init(directory: String, maxFileSize: Int = 1 << 30, fileSystem: FileSystem = .shared) {
+    public init(directory: String, maxSize: Int = 1 << 30, maxFileSize: Int = 1 << 30, fileSystem: FileSystem = .shared) {
         self.directory = FilePath(directory)
+        self.maxSize = maxSize
         self.maxFileSize = maxFileSize
         self.fileSystem = fileSystem
     }
 
     /// A snapshot of the counters.
-    public var stats: Stats { state.withLockedValue { $0.stats } }
+    public var stats: Stats {
+        state.withLockedValue {
+            var stats = $0.stats
+            stats.entries = $0.index.count
+            stats.bytes = $0.index.bytes
+            return stats
+        }
+    }
 
-    /// The file of a key: `DIR/a/bc/<64 hex digits>`, the last digit and the two before it naming
+    /// The file of a key: `DIR/a/bc/<16 hex digits>`, the last digit and the two before it naming
     /// the directories (as nginx's `levels=1:2`).
-    public func path(for key: String) -> FilePath {
-        let name = Self.hexDigest(key)
+    public func path(for key: String) -> FilePath { path(forHash: Self.hash(key)) }
+
+    func path(forHash hash: UInt64) -> FilePath {
+        let name = Self.hexName(hash)
         let characters = Array(name)
-        return directory.appending([String(characters[63]), String(characters[61...62]), name].map { FilePath.Component($0)! })
+        return directory.appending([String(characters[15]), String(characters[13...14]), name].map { FilePath.Component($0)! })
     }
 
     /// ``path(for:)`` as text.
     public func location(of key: String) -> String { path(for: key).string }
 
-    static func hexDigest(_ key: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(key.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+    /// The first 64 bits of the key's SHA-256.
+    static func hash(_ key: String) -> UInt64 {
+        SHA256.hash(data: Array(key.utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
+
+    /// A hash as 16 lowercase hex digits.
+    static func hexName(_ hash: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: (0..<16).map { digits[Int((hash >> (60 - 4 * UInt64($0))) & 0x0F)] }, as: UTF8.self)
+    }
+
+    /// The file name of a key.
+    static func hexDigest(_ key: String) -> String { hexName(hash(key)) }
 
     /// The entry stored for `key`, or nil: no file, or a file that is not a valid entry for this key
     /// (then deleted and counted).
     public func get(_ key: String) async -> DiskEntry? {
-        let path = path(for: key)
+        let hash = Self.hash(key)
+        let path = path(forHash: hash)
         let bytes: ByteBuffer
         do {
             bytes = try await fileSystem.withFileHandle(forReadingAt: path) { handle in
                 try await handle.readToEnd(maximumSizeAllowed: .bytes(Int64(maxFileSize)))
             }
         } catch let error as FileSystemError where error.code == .notFound {
-            state.withLockedValue { $0.stats.misses += 1 }
+            state.withLockedValue {
+                $0.stats.misses += 1
+                $0.index.remove(hash)
+            }
             return nil
         } catch {
             // Unreadable or larger than any entry written: unusable either way.
-            await discard(path, reason: .malformed)
+            await discard(path, hash: hash, reason: .malformed)
             return nil
         }
         do {
             let entry = try DiskEntry.decode(bytes, expectedKey: key)
-            state.withLockedValue { $0.stats.hits += 1 }
+            state.withLockedValue {
+                $0.stats.hits += 1
+                $0.index.touch(hash)
+            }
             return entry
         } catch {
-            await discard(path, reason: error.code)
+            // Also a wrong key (a replaced file, or the rare name collision): a miss either way.
+            await discard(path, hash: hash, reason: error.code)
             return nil
         }
     }
@@ -111,7 +143,8 @@ public final class DiskStore: Sendable {
     /// - Returns: Whether it was published.
     @discardableResult
     public func put(_ entry: DiskEntry) async -> Bool {
-        let path = path(for: entry.key)
+        let hash = Self.hash(entry.key)
+        let path = path(forHash: hash)
         let bytes = entry.encode()
         let temporary = directory.appending(["tmp", temporaryName(path)].map { FilePath.Component($0)! })
         do {
@@ -121,7 +154,11 @@ public final class DiskStore: Sendable {
                 try await handle.write(contentsOf: bytes, toAbsoluteOffset: 0)
             }
             try await Self.rename(temporary, to: path)
-            state.withLockedValue { $0.stats.writes += 1 }
+            state.withLockedValue {
+                $0.stats.writes += 1
+                $0.index.insert(hash, size: bytes.readableBytes)
+            }
+            await evictIfNeeded()
             return true
         } catch {
             state.withLockedValue { $0.stats.writeErrors += 1 }
@@ -140,11 +177,33 @@ public final class DiskStore: Sendable {
 
     /// Removes the entry for `key`, if any.
     public func remove(_ key: String) async {
-        _ = try? await fileSystem.removeItem(at: path(for: key), strategy: .platformDefault, recursively: false)
+        let hash = Self.hash(key)
+        state.withLockedValue { $0.index.remove(hash) }
+        _ = try? await fileSystem.removeItem(at: path(forHash: hash), strategy: .platformDefault, recursively: false)
     }
 
-    private func discard(_ path: FilePath, reason: DiskEntryError.Code) async {
-        state.withLockedValue { $0.stats.corrupt[reason, default: 0] += 1 }
+    /// Deletes files, by CLOCK and in batches of at most 256, until the tier is at 90 % of
+    /// ``maxSize`` (the margin keeps it from deleting on every write).
+    public func evictIfNeeded() async {
+        while true {
+            let victims = state.withLockedValue { state -> [UInt64] in
+                guard state.index.bytes > maxSize else { return [] }
+                let chosen = state.index.victims(downTo: maxSize / 10 * 9, limit: 256)
+                state.stats.evictions += chosen.count
+                return chosen
+            }
+            if victims.isEmpty { return }
+            for hash in victims {
+                _ = try? await fileSystem.removeItem(at: path(forHash: hash), strategy: .platformDefault, recursively: false)
+            }
+        }
+    }
+
+    private func discard(_ path: FilePath, hash: UInt64, reason: DiskEntryError.Code) async {
+        state.withLockedValue {
+            $0.stats.corrupt[reason, default: 0] += 1
+            $0.index.remove(hash)
+        }
         _ = try? await fileSystem.removeItem(at: path, strategy: .platformDefault, recursively: false)
     }
 

@@ -73,14 +73,13 @@ import Testing
     }
 
     @Test func whatIsLeftAtTheShutdownTimeoutIsCancelled() async throws {
-        // The body needs about 1.2 s; the drain allows 0.3 s.
-        let started = ContinuousClock.now
+        // The body needs about 1.2 s; the drain allows 0.3 s. That the body is cut shows the
+        // drain's end cancelled it (no bound on the test's own speed, which a loaded machine breaks).
         let (body, server, origin) = try await Self.signalDuringASlowBody(SIGTERM, arguments: ["--shutdown-timeout", "300ms"])
         defer { Task { await origin.stop() } }
         #expect(throws: (any Error).self, "the cut body must not look whole") { try body.get() }
         try await Self.waitForExit(server)
         #expect(server.process.terminationStatus == 0)
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func aSignalWhileStartingIsNotLost() async throws {

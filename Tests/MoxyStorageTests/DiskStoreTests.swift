@@ -80,3 +80,49 @@ import Testing
         #expect(await store.get("k") == nil)
     }
 }
+
+/// The disk tier's size bound and its start-up scan, on a real directory.
+@Suite struct DiskStoreBoundTests {
+    static func entryFiles(_ directory: String) -> Int {
+        (FileManager.default.enumerator(atPath: directory)?.compactMap { $0 as? String } ?? [])
+            .filter { !$0.hasPrefix("tmp") && $0.split(separator: "/").count == 3 }.count
+    }
+
+    @Test func theTierStaysUnderItsSizeAndKeepsWhatIsRead() async throws {
+        try await DiskStoreTests.withStore { _, directory in
+            let store = DiskStore(directory: directory, maxSize: 20_000)
+            let body = String(repeating: "x", count: 1_500)
+            await store.put(DiskEntry(key: "read", response: DiskEntryTests.response(body)))
+            for index in 0..<40 {
+                _ = await store.get("read")
+                await store.put(DiskEntry(key: "k\(index)", response: DiskEntryTests.response(body)))
+            }
+            let stats = store.stats
+            #expect(stats.bytes <= 20_000 && stats.evictions > 0, "\(stats)")
+            #expect(Self.entryFiles(directory) == stats.entries, "files and index agree")
+            #expect(await store.get("read") != nil, "an entry read between writes is kept")
+            #expect(await store.get("k0") == nil, "the oldest unread one went first")
+        }
+    }
+
+    @Test func aRestartedStoreFindsWhatIsOnDiskAndEnforcesASmallerSize() async throws {
+        try await DiskStoreTests.withStore { first, directory in
+            for index in 0..<30 { await first.put(DiskEntry(key: "k\(index)", response: DiskEntryTests.response("body \(index)"))) }
+            let written = first.stats.bytes
+            let again = DiskStore(directory: directory)
+            var batches = 0
+            let report = await again.load(batch: 10, pause: .milliseconds(1)) { _ in batches += 1 }
+            #expect(report.entries == 30 && report.bytes == written && batches == 3)
+            #expect(again.stats.entries == 30 && again.stats.bytes == written)
+            let smaller = DiskStore(directory: directory, maxSize: written / 2)
+            _ = await smaller.load()
+            #expect(smaller.stats.bytes <= written / 2 && Self.entryFiles(directory) == smaller.stats.entries)
+            #expect(await smaller.get("k29")?.body == ByteBuffer(string: "body 29") || smaller.stats.entries < 30)
+        }
+    }
+
+    @Test func loadingAMissingDirectoryFindsNothing() async {
+        let report = await DiskStore(directory: "/tmp/moxy-does-not-exist-\(getpid())").load()
+        #expect(report.entries == 0)
+    }
+}

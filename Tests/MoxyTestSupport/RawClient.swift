@@ -21,6 +21,15 @@ public enum RawClient {
     ///   - timeout: Upper bound for the whole exchange.
     /// - Returns: The bytes received, as text.
     public static func exchange(port: Int, request: String, timeout: TimeAmount = .seconds(10)) async throws -> String {
+        try await exchangeClosing(port: port, request: request, timeout: timeout).text
+    }
+
+    /// Like ``exchange(port:request:timeout:)``, and says whether the server closed the
+    /// connection (`false`: the time limit did).
+    public static func exchangeClosing(port: Int, request: String, timeout: TimeAmount = .seconds(10)) async throws
+        -> (text: String, serverClosed: Bool)
+    {
+        let timedOut = NIOLockedValueBox(false)
         let received = NIOLockedValueBox<[UInt8]>([])
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -34,10 +43,13 @@ public enum RawClient {
             try? await channel.writeAndFlush(ByteBuffer(string: request))
         }
         let closed = channel.closeFuture
-        let timer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
         try? await closed.get()
         timer.cancel()
-        return String(decoding: received.withLockedValue { $0 }, as: UTF8.self)
+        return (String(decoding: received.withLockedValue { $0 }, as: UTF8.self), !timedOut.withLockedValue { $0 })
     }
 
     private final class Collector: ChannelInboundHandler, Sendable {

@@ -54,7 +54,9 @@ final class Proxy: Sendable {
             store: MemoryStore(
                 capacity: configuration.memoryCacheSize, maxEntrySize: configuration.memoryMaxObjectSize,
                 policy: configuration.memoryCachePolicy),
-            disk: configuration.diskCachePath.map { DiskStore(directory: $0, maxFileSize: configuration.upstream.maxObjectSize + (1 << 20)) },
+            disk: configuration.diskCachePath.map {
+                DiskStore(directory: $0, maxSize: configuration.diskCacheMaxSize, maxFileSize: configuration.upstream.maxObjectSize + (1 << 20))
+            },
             background: background)
         self.keys = KeyStateTable()
         self.renderer = ResponseRenderer(
