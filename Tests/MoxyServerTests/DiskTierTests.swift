@@ -45,6 +45,31 @@ import Testing
         }
     }
 
+    /// An entry read back from disk gets its gzip form again (only the identity body is stored).
+    @Test func anEntryReadBackFromDiskIsServedCompressedAgain() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let page = String(repeating: "<p>the same paragraph, many times over</p>\n", count: 100)
+        let route: (TestOrigin) throws -> [RouteConfiguration] = { origin in
+            origin.route("/page.html", text(page, [("Content-Type", "text/html"), ("Cache-Control", "max-age=600")]))
+            return [try originRoute(origin)]
+        }
+        try await MoxyHarness.run(configure: { $0.diskCachePath = directory }, routes: route) { moxy in
+            _ = try await moxy.request("/page.html")
+            for _ in 0..<100 where Self.entryFiles(directory) < 1 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        // A second server on the same directory: its memory is empty, the entry is on disk.
+        try await MoxyHarness.run(configure: { $0.diskCachePath = directory }, routes: route) { moxy in
+            let compressed = try await moxy.request("/page.html", headers: [("Accept-Encoding", "gzip")])
+            #expect(compressed.header("cache-status")?.contains("detail=disk") == true, "\(compressed.header("cache-status") ?? "")")
+            #expect(compressed.header("content-encoding") == "gzip" && compressed.body.count < page.utf8.count)
+            let identity = try await moxy.request("/page.html")
+            #expect(identity.header("content-encoding") == nil && identity.text == page)
+            #expect(identity.header("cache-status")?.hasPrefix("moxy; hit; ttl=") == true, "promoted to memory")
+            #expect(moxy.origin.count("/page.html") == 0)
+        }
+    }
+
     /// An unsafe method that invalidates a URI removes its file too, so a restart cannot bring it back.
     @Test func invalidationRemovesTheFile() async throws {
         let directory = Self.directory()

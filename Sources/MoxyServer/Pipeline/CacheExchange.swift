@@ -82,7 +82,14 @@ final class CacheExchange: Sendable {
             {
                 // Stored by a fetch that finished between our lookup and our join.
                 outcome = .complete(entry, CacheStatus(hit: true))
-            } else if current.entry == nil, let found = await self.tier.diskLookup(request.key, headers: request.headers),
+            } else if current.entry == nil,
+                let found = await self.tier.diskLookup(request.key, headers: request.headers, promote: { response in
+                    // Encoded again as when it was stored: its gzip form comes back.
+                    ResponseRenderer.stored(
+                        status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,
+                        freshness: response.freshness, downstreamMaxAge: response.downstreamMaxAge, isSigned: request.source.isSigned,
+                        compress: request.source.overrides.compress)
+                }),
                 let entry = found.entry
             {
                 // On disk (written before a restart, or too large for memory): served as any stored entry.

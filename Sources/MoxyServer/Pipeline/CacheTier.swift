@@ -3,6 +3,7 @@
 import MoxyCache
 import MoxyStorage
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// The stored responses of both modes, with `Vary` variants: a URI whose responses vary has a
 /// marker under its primary key, and each variant lives under a key made of the primary key, the
@@ -81,15 +82,28 @@ final class CacheTier: Sendable {
 
     /// Looks a request up on disk (after a memory miss): the primary key, and the variant its
     /// marker points to. What is found is promoted to memory (when it fits).
+    /// - Parameter promote: Makes the in-memory form of a response read back (its gzip form is
+    ///   not stored on disk); applied only to responses small enough for the memory tier.
     /// - Returns: The lookup with the disk's entry, or nil when the disk has none.
-    func diskLookup(_ key: String, headers: [(name: String, value: String)]) async -> CacheLookup? {
+    func diskLookup(
+        _ key: String, headers: [(name: String, value: String)], promote: (CachedResponse) -> CachedResponse
+    ) async -> CacheLookup? {
         guard let disk, let first = await disk.get(key)?.response else { return nil }
+        guard let generation = first.variantGeneration else {
+            let entry = promoted(first, promote)
+            store.put(key, entry)
+            return CacheLookup(entry: entry, storeKey: key, forward: .uriMiss)
+        }
         store.put(key, first)
-        guard let generation = first.variantGeneration else { return CacheLookup(entry: first, storeKey: key, forward: .uriMiss) }
         let variantKey = Self.variantKey(key, generation: generation, names: first.varyNames, headers: headers)
-        guard let variant = await disk.get(variantKey)?.response else { return nil }
+        guard let read = await disk.get(variantKey)?.response else { return nil }
+        let variant = promoted(read, promote)
         store.put(variantKey, variant)
         return CacheLookup(entry: variant, storeKey: variantKey, forward: .varyMiss)
+    }
+
+    private func promoted(_ response: CachedResponse, _ promote: (CachedResponse) -> CachedResponse) -> CachedResponse {
+        response.body.readableBytes <= store.maxEntrySize ? promote(response) : response
     }
 
     static func variantKey(_ key: String, generation: UInt64, names: [String], headers: [(name: String, value: String)])
