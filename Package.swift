@@ -143,7 +143,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MoxyStorageTests",
-            dependencies: ["MoxyStorage", "MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "MoxyStorage", "MoxyCache", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -41,6 +41,7 @@ extension ServerConfiguration {
             if let size = try settings.parsed(.diskMaxSize, { ValueParsers.size($0).flatMap { $0 >= 1 << 20 ? $0 : nil } }) {
                 server.diskCacheMaxSize = size
             }
+            if let size = try settings.parsed(.diskMinFree, ValueParsers.size) { server.diskCacheMinFree = size }
         }
         if let ttl = try settings.parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
         if let value = try settings.parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {

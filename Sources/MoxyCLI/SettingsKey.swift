@@ -64,6 +64,7 @@ public struct SettingsKey: Sendable, Hashable {
         "cache.disk.enabled", flag: nil, "false", "keep entries on disk too, across restarts (see docs/storage.md)")
     static let diskPath = SettingsKey("cache.disk.path", flag: nil, "./moxy-cache", "the disk tier's directory")
     static let diskMaxSize = SettingsKey("cache.disk.max_size", flag: nil, "1GiB", "bytes of files the disk tier keeps")
+    static let diskMinFree = SettingsKey("cache.disk.min_free", flag: nil, "0", "free bytes the disk tier leaves on its file system")
     static let defaultTTL = SettingsKey(
         "cache.default_ttl", flag: "--default-ttl", "1h", "freshness when the origin gives none (0 = do not store)")
     static let connectTimeout = SettingsKey(
@@ -129,7 +130,7 @@ public struct SettingsKey: Sendable, Hashable {
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, memoryPolicy,
-        memoryMaxObject, diskEnabled, diskPath, diskMaxSize, defaultTTL,
+        memoryMaxObject, diskEnabled, diskPath, diskMaxSize, diskMinFree, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,

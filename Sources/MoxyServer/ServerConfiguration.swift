@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var diskCachePath: String?
     /// The most bytes of files the disk tier keeps.
     public var diskCacheMaxSize = 1 << 30
+    /// The free bytes the disk tier leaves on its file system (0: not checked).
+    public var diskCacheMinFree = 0
     /// Freshness (seconds) for signed-URL responses whose origin gives no lifetime.
     public var defaultTTL: Int64 {
         get { signedCache.defaultTTL ?? 0 }

@@ -35,8 +35,12 @@ public final class DiskStore: Sendable {
         public var corrupt: [DiskEntryError.Code: Int] = [:]
         /// Writes that failed (disk full, permissions, I/O errors).
         public var writeErrors = 0
-        /// Files deleted to keep the tier under its size.
+        /// Files deleted to keep the tier under its size or the disk above its free space.
         public var evictions = 0
+        /// Writes not made because the file system had less than `minFree` bytes free.
+        public var lowSpaceSkips = 0
+        /// Whether the file system is below `minFree` (as last checked).
+        public var lowSpace = false
         /// Files indexed and their bytes.
         public var entries = 0
         /// Bytes of the indexed files.
@@ -47,6 +51,11 @@ public final class DiskStore: Sendable {
     public let directory: FilePath
     /// The most bytes of files kept; past it the janitor deletes files, by CLOCK, down to 90 %.
     public let maxSize: Int
+    /// The free bytes the file system keeps: below it nothing is written and files are deleted
+    /// (nginx's `min_free`); 0 for no check.
+    public let minFree: Int
+    /// Told when the file system goes below or back above `minFree` (once per change, for the log).
+    private let onSpaceChange: @Sendable (_ low: Bool, _ free: Int) -> Void
     /// The largest file read back (larger ones are refused as corrupt).
     public let maxFileSize: Int
     let fileSystem: FileSystem
@@ -57,12 +66,20 @@ public final class DiskStore: Sendable {
         var index = DiskIndex()
         var createdDirectories: Set<String> = []
         var temporaryCounter: UInt64 = 0
+        /// When free space was last measured (monotonic seconds) and what it was.
+        var spaceCheckedAt: Int64 = .min
+        var freeBytes = Int.max
     }
 
     /// Creates a store over `directory` (created on the first write).
-    public init(directory: String, maxSize: Int = 1 << 30, maxFileSize: Int = 1 << 30, fileSystem: FileSystem = .shared) {
+    public init(
+        directory: String, maxSize: Int = 1 << 30, minFree: Int = 0, maxFileSize: Int = 1 << 30, fileSystem: FileSystem = .shared,
+        onSpaceChange: @escaping @Sendable (_ low: Bool, _ free: Int) -> Void = { _, _ in }
+    ) {
         self.directory = FilePath(directory)
         self.maxSize = maxSize
+        self.minFree = minFree
+        self.onSpaceChange = onSpaceChange
         self.maxFileSize = maxFileSize
         self.fileSystem = fileSystem
     }
@@ -143,6 +160,7 @@ public final class DiskStore: Sendable {
     /// - Returns: Whether it was published.
     @discardableResult
     public func put(_ entry: DiskEntry) async -> Bool {
+        guard await hasRoom() else { return false }
         let hash = Self.hash(entry.key)
         let path = path(forHash: hash)
         let bytes = entry.encode()
@@ -185,11 +203,19 @@ public final class DiskStore: Sendable {
     /// Deletes files, by CLOCK and in batches of at most 256, until the tier is at 90 % of
     /// ``maxSize`` (the margin keeps it from deleting on every write).
     public func evictIfNeeded() async {
+        if stats.bytes > maxSize { await evict(downTo: maxSize / 10 * 9) }
+    }
+
+    /// Deletes files, by CLOCK and in batches of at most 256, until at most `target` bytes remain.
+    func evict(downTo target: Int) async {
         while true {
             let victims = state.withLockedValue { state -> [UInt64] in
-                guard state.index.bytes > maxSize else { return [] }
-                let chosen = state.index.victims(downTo: maxSize / 10 * 9, limit: 256)
+                guard state.index.bytes > target else { return [] }
+                let before = state.index.bytes
+                let chosen = state.index.victims(downTo: target, limit: 256)
                 state.stats.evictions += chosen.count
+                // The free space measured this second grows by what is deleted.
+                if state.freeBytes != Int.max { state.freeBytes += before - state.index.bytes }
                 return chosen
             }
             if victims.isEmpty { return }
@@ -197,6 +223,47 @@ public final class DiskStore: Sendable {
                 _ = try? await fileSystem.removeItem(at: path(forHash: hash), strategy: .platformDefault, recursively: false)
             }
         }
+    }
+
+    /// Whether the file system has `minFree` bytes free (measured at most once a second, on the
+    /// blocking-I/O pool); below it, files are deleted to make room and the write is skipped.
+    private func hasRoom() async -> Bool {
+        guard minFree > 0 else { return true }
+        let now = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000_000)
+        let due = state.withLockedValue { $0.spaceCheckedAt != now }
+        if due {
+            let path = directory.string
+            let free = (try? await NIOThreadPool.singleton.runIfActive { Self.freeBytes(at: path) }) ?? nil
+            let change = state.withLockedValue { state -> (low: Bool, free: Int)? in
+                state.spaceCheckedAt = now
+                guard let free else { return nil }
+                state.freeBytes = free
+                let low = free < minFree
+                defer { state.stats.lowSpace = low }
+                return low != state.stats.lowSpace ? (low, free) : nil
+            }
+            if let change { onSpaceChange(change.low, change.free) }
+        }
+        let shortfall = state.withLockedValue { state -> Int in
+            guard state.freeBytes < minFree else { return 0 }
+            state.stats.lowSpaceSkips += 1
+            return minFree - state.freeBytes
+        }
+        guard shortfall > 0 else { return true }
+        await evict(downTo: max(0, stats.bytes - shortfall))
+        return false
+    }
+
+    /// Free bytes for unprivileged users on the file system holding `path` (nil when unknown,
+    /// e.g. the directory does not exist yet: it is then its parent's).
+    static func freeBytes(at path: String) -> Int? {
+        var info = statvfs()
+        var candidate = path
+        while statvfs(candidate, &info) != 0 {
+            guard let slash = candidate.lastIndex(of: "/"), slash != candidate.startIndex else { return nil }
+            candidate = String(candidate[..<slash])
+        }
+        return Int(info.f_bavail) * Int(info.f_frsize)
     }
 
     private func discard(_ path: FilePath, hash: UInt64, reason: DiskEntryError.Code) async {

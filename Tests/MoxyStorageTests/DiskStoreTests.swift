@@ -3,6 +3,7 @@
 import Foundation
 import MoxyCache
 @testable import MoxyStorage
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -119,6 +120,28 @@ import Testing
             #expect(smaller.stats.bytes <= written / 2 && Self.entryFiles(directory) == smaller.stats.entries)
             #expect(await smaller.get("k29")?.body == ByteBuffer(string: "body 29") || smaller.stats.entries < 30)
         }
+    }
+
+    /// Below `min_free` (here: more than any disk has) nothing is written, files are deleted to
+    /// make room, it is counted, and the change is told once, not per write.
+    @Test func belowMinFreeNothingIsWrittenAndFilesMakeRoom() async throws {
+        try await DiskStoreTests.withStore { first, directory in
+            for index in 0..<5 { await first.put(DiskEntry(key: "k\(index)", response: DiskEntryTests.response())) }
+            let changes = NIOLockedValueBox<[Bool]>([])
+            let full = DiskStore(directory: directory, minFree: 1 << 60) { low, _ in changes.withLockedValue { $0.append(low) } }
+            _ = await full.load()
+            #expect(full.stats.entries == 5)
+            for index in 0..<3 { #expect(await full.put(DiskEntry(key: "new\(index)", response: DiskEntryTests.response())) == false) }
+            let stats = full.stats
+            #expect(stats.lowSpace && stats.lowSpaceSkips == 3 && stats.writes == 0, "\(stats)")
+            #expect(stats.entries == 0 && Self.entryFiles(directory) == 0, "files deleted to make room")
+            #expect(changes.withLockedValue { $0 } == [true], "told once")
+            #expect(await full.get("k0") == nil)
+        }
+    }
+
+    @Test func freeSpaceIsMeasuredOnTheNearestExistingDirectory() {
+        #expect((DiskStore.freeBytes(at: "/tmp/moxy-not-yet/a/b") ?? 0) > 0)
     }
 
     @Test func loadingAMissingDirectoryFindsNothing() async {

@@ -55,7 +55,16 @@ final class Proxy: Sendable {
                 capacity: configuration.memoryCacheSize, maxEntrySize: configuration.memoryMaxObjectSize,
                 policy: configuration.memoryCachePolicy),
             disk: configuration.diskCachePath.map {
-                DiskStore(directory: $0, maxSize: configuration.diskCacheMaxSize, maxFileSize: configuration.upstream.maxObjectSize + (1 << 20))
+                DiskStore(
+                    directory: $0, maxSize: configuration.diskCacheMaxSize, minFree: configuration.diskCacheMinFree,
+                    maxFileSize: configuration.upstream.maxObjectSize + (1 << 20)
+                ) { low, free in
+                    if low {
+                        logger.warning("disk cache stops writing: free space below min_free", metadata: ["free": "\(free)"])
+                    } else {
+                        logger.info("disk cache writes again: free space above min_free", metadata: ["free": "\(free)"])
+                    }
+                }
             },
             background: background)
         self.keys = KeyStateTable()
