@@ -8,7 +8,8 @@
 #
 # Usage: bench/run.sh            (builds moxy in release mode with a static Swift runtime, in
 #                                .build-static, if MOXY_BIN is not set)
-# Knobs: ROUNDS=5 DURATION=10 CONNECTIONS=50 SERVER_CPU=0 CLIENT_CPU=1 MOXY_BIN=path
+# Knobs: ROUNDS=5 DURATION=10 CONNECTIONS=50 SERVER_CPU=0 CLIENT_CPU=1 MOXY_BIN=path MODE=signed|route
+#        TIER=memory|disk SIZES="1k 100k" (disk: "100k 1m")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,10 @@ MOXY_PORT=${MOXY_PORT:-18081}
 NGINX_PORT=${NGINX_PORT:-18082}
 # MODE=signed measures signed-URL hits; MODE=route measures origin-route hits (`--route /=origin`).
 MODE=${MODE:-signed}
+# TIER=disk measures disk hits: Moxy's disk tier on, objects over 64 KiB kept on disk only (so every
+# hit reads the file), against nginx proxy_cache (whose files sit in the page cache likewise).
+TIER=${TIER:-memory}
+SIZES=${SIZES:-$([ "$TIER" = disk ] && echo "100k 1m" || echo "1k 100k")}
 
 source bench/common.sh
 require_tools nginx wrk taskset python3
@@ -32,12 +37,15 @@ make_workdir moxy-bench
 mkdir -p "$WORK/origin"
 head -c 1024 /dev/urandom > "$WORK/origin/1k.png"
 head -c 102400 /dev/urandom > "$WORK/origin/100k.png"
+head -c 1048576 /dev/urandom > "$WORK/origin/1m.png"
 start_origin "$ORIGIN_PORT"
 
 # Moxy: one event loop on the server core.
 ROUTE_ARGS=()
 [ "$MODE" = route ] && ROUTE_ARGS=(--route "/=http://127.0.0.1:$ORIGIN_PORT")
-MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
+TIER_ENV=()
+[ "$TIER" = disk ] && TIER_ENV=(MOXY_CACHE_DISK_ENABLED=true "MOXY_CACHE_DISK_PATH=$WORK/moxy-cache" MOXY_CACHE_MEMORY_MAX_OBJECT=64KiB)
+env "${TIER_ENV[@]}" MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
     --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning "${ROUTE_ARGS[@]}" &
 MOXY_PID=$!
 PIDS+=($MOXY_PID)
@@ -59,7 +67,7 @@ nginx_rss_kib() {  # master + workers
 MOXY_IDLE_RSS=$(rss_kib "$MOXY_PID")
 
 declare -A URL
-for size in 1k 100k; do
+for size in $SIZES; do
     if [ "$MODE" = route ]; then
         path="/$size.png"
     else
@@ -73,8 +81,12 @@ done
 for key in "${!URL[@]}"; do
     curl -s -o /dev/null "${URL[$key]}"; curl -s -o /dev/null "${URL[$key]}"
 done
-curl -s -D - -o /dev/null "${URL[moxy-1k]}" | grep -qi "cache-status: moxy; hit" || { echo "moxy did not hit" >&2; exit 1; }
-for size in 1k 100k; do
+FIRST_SIZE=${SIZES%% *}
+curl -s -D - -o /dev/null "${URL[moxy-$FIRST_SIZE]}" | grep -qi "cache-status: moxy; hit" || { echo "moxy did not hit" >&2; exit 1; }
+if [ "$TIER" = disk ]; then
+    curl -s -D - -o /dev/null "${URL[moxy-$FIRST_SIZE]}" | grep -qi "detail=disk" || { echo "moxy did not hit on disk" >&2; exit 1; }
+fi
+for size in $SIZES; do
     curl -sf -o /dev/null "${URL[nginx-$size]}" || { echo "nginx failed: $(tail -3 "$WORK/nginx-error.log")" >&2; exit 1; }
 done
 
@@ -83,7 +95,7 @@ to_ms() {  # wrk latency like 812.00us, 1.20ms, 1.01s -> ms
 }
 declare -A RPS P99
 for round in $(seq "$ROUNDS"); do
-    for size in 1k 100k; do
+    for size in $SIZES; do
         for system in moxy nginx; do
             out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${URL[$system-$size]}")
             rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -101,9 +113,9 @@ MOXY_RSS=$(rss_kib "$MOXY_PID")
 NGINX_RSS=$(nginx_rss_kib)
 
 echo
-echo "Cache hits ($MODE), $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
+echo "Cache hits ($MODE, $TIER tier), $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
 printf "%-6s %14s %14s %12s %12s %8s\n" size "moxy req/s" "nginx req/s" "moxy p99 ms" "nginx p99 ms" ratio
-for size in 1k 100k; do
+for size in $SIZES; do
     m=$(echo "${RPS[moxy-$size]}" | median); n=$(echo "${RPS[nginx-$size]}" | median)
     mp=$(echo "${P99[moxy-$size]}" | median); np=$(echo "${P99[nginx-$size]}" | median)
     printf "%-6s %14.0f %14.0f %12.3f %12.3f %8.2f\n" "$size" "$m" "$n" "$mp" "$np" "$(awk -v a="$m" -v b="$n" 'BEGIN {print a / b}')"
