@@ -4,6 +4,7 @@
 //   swift run -c release --package-path Benchmarks compression-cost
 //   swift run -c release --package-path Benchmarks hit-ratio
 //   swift run -c release --package-path Benchmarks disk-index-cost
+//   swift run -c release --package-path Benchmarks disk-fill DIR N ORIGIN_PORT   (bench/startup.sh)
 import PackageDescription
 
 let package = Package(
@@ -31,6 +32,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/CompressionCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "disk-fill",
+            dependencies: [
+                .product(name: "MoxyStorage", package: "moxy"),
+                .product(name: "MoxyCache", package: "moxy"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/DiskFill",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
