@@ -167,6 +167,7 @@ let package = Package(
         .testTarget(
             name: "MoxyServerTests",
             dependencies: [
+                "MoxySimulation",
                 "MoxyHTTP",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 "MoxyServer",

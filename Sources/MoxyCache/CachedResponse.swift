@@ -85,8 +85,11 @@ public final class CachedResponse: Sendable {
         if packsBody { packed.writeImmutableBuffer(body) }
         self.head = packed.getSlice(at: packed.readerIndex, length: headLength)!
         self.headWithoutLifetime = packed.getSlice(at: packed.readerIndex, length: prefix)!
-        self.body = packsBody ? packed.getSlice(at: packed.readerIndex + headLength, length: body.readableBytes)! : body
-        self.storageBytes = packed.storageCapacity + (packsBody ? 0 : body.storageCapacity)
+        // A larger body keeps its own buffer, copied when an accumulating buffer's growth (or a
+        // slice of a bigger one) would hold much more than the body.
+        let ownBody = packsBody ? body : Self.compacted(body, allocator: allocator)
+        self.body = packsBody ? packed.getSlice(at: packed.readerIndex + headLength, length: body.readableBytes)! : ownBody
+        self.storageBytes = packed.storageCapacity + (packsBody ? 0 : ownBody.storageCapacity)
         self.responseTime = responseTime
         self.freshness = freshness
         self.downstreamMaxAge = downstreamMaxAge
@@ -165,6 +168,14 @@ public final class CachedResponse: Sendable {
 
     /// Bodies up to this size share one allocation with the heads.
     static let packedBodyLimit = 64 << 10
+
+    /// `body` in a buffer of its own size when its storage holds over an eighth more.
+    private static func compacted(_ body: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard body.storageCapacity > body.readableBytes + body.readableBytes / 8 + 64 else { return body }
+        var exact = allocator.buffer(capacity: body.readableBytes)
+        exact.writeImmutableBuffer(body)
+        return exact
+    }
 
     /// What an entry costs beyond its buffers' bytes and field strings: the instance, the buffer's
     /// storage object, the memory tier's slot and index entry, the key's string and the

@@ -84,18 +84,10 @@ extension DiskEntry {
         else { throw DiskEntryError(.malformed) }
         let body = buffer.readSlice(length: Int(bodyLength))!
 
-        var entry = DiskEntry(
-            key: key, response: .variantMarker(names: [], generation: 0), lastGoodUntil: lastGoodUntil)
-        entry.status = Int(status)
-        entry.fields = fields
-        entry.body = body
-        entry.responseTime = responseTime
-        entry.freshness = freshness
-        entry.downstreamMaxAge = downstreamMaxAge
-        entry.varyNames = varyNames
-        entry.variantGeneration = variantGeneration
-        entry.surrogateKeys = surrogateKeys
-        return entry
+        return DiskEntry(
+            key: key, status: Int(status), fields: fields, body: body, responseTime: responseTime, freshness: freshness,
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, variantGeneration: variantGeneration,
+            surrogateKeys: surrogateKeys, lastGoodUntil: lastGoodUntil)
     }
 }
 

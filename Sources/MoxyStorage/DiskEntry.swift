@@ -45,16 +45,29 @@ public struct DiskEntry: Sendable {
 
     /// The entry for a stored response.
     public init(key: String, response: CachedResponse, lastGoodUntil: Int64? = nil) {
+        self.init(
+            key: key, status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,
+            freshness: response.freshness, downstreamMaxAge: response.downstreamMaxAge, varyNames: response.varyNames,
+            variantGeneration: response.variantGeneration, surrogateKeys: Self.surrogateKeys(response.fields),
+            lastGoodUntil: lastGoodUntil)
+    }
+
+    /// An entry from its parts (as a file is read back).
+    init(
+        key: String, status: Int, fields: [(name: String, value: String)], body: ByteBuffer, responseTime: Int64,
+        freshness: Freshness, downstreamMaxAge: Int64, varyNames: [String], variantGeneration: UInt64?,
+        surrogateKeys: [String], lastGoodUntil: Int64?
+    ) {
         self.key = key
-        self.status = response.status
-        self.fields = response.fields
-        self.body = response.body
-        self.responseTime = response.responseTime
-        self.freshness = response.freshness
-        self.downstreamMaxAge = response.downstreamMaxAge
-        self.varyNames = response.varyNames
-        self.variantGeneration = response.variantGeneration
-        self.surrogateKeys = Self.surrogateKeys(response.fields)
+        self.status = status
+        self.fields = fields
+        self.body = body
+        self.responseTime = responseTime
+        self.freshness = freshness
+        self.downstreamMaxAge = downstreamMaxAge
+        self.varyNames = varyNames
+        self.variantGeneration = variantGeneration
+        self.surrogateKeys = surrogateKeys
         self.lastGoodUntil = lastGoodUntil
     }
 

@@ -1,22 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
 @testable import MoxyCache
+import MoxySimulation
 import Testing
 
 /// The memory tier's eviction policies, without a store: deterministic sequences of operations.
 @Suite struct EvictionPolicyTests {
-    /// A small deterministic generator (SplitMix64).
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Random sets, gets and removes against a dictionary that drops exactly what the policy says it
     /// evicted: the two always agree, the weight is the sum of what is held and never over capacity.
     func agreesWithAModel<P: EvictionPolicy>(_ policy: inout P) where P.Key == Int, P.Value == Int {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 @testable import MoxyServer
+import MoxySimulation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -233,18 +234,6 @@ struct Decoded: Equatable, CustomStringConvertible {
 /// bytes, llhttp reads the same requests from them or refuses them, never other request
 /// boundaries (a request-smuggling shape would show here as different parts).
 @Suite struct RequestDecoderDifferentialTests {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let interesting: [[UInt8]] = [
         [13], [10], [13, 10], [32], [9], [58], [44], [59], [48], [53], [0], [127], [0xC3, 0xA9],
         Array("chunked".utf8), Array("Content-Length: 3\r\n".utf8), Array("Transfer-Encoding: chunked\r\n".utf8),

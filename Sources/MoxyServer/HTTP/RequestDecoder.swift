@@ -101,20 +101,15 @@ public struct RequestDecoder: ByteToMessageDecoder {
         if scanned == 0, buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == RequestHeadParser.cr {
             return .needMoreData
         }
-        let end: Int
-        switch Self.findEmptyLine(buffer, scanned: scanned) {
-        case .found(let found) where found <= maxHeadBytes:
-            end = found
-        case .needMore where buffer.readableBytes <= maxHeadBytes:
+        let limit = maxHeadBytes
+        let found = try sectionEnd(buffer, scanned: scanned, bareLineFeed: "a line ends in LF without CR") {
+            Self.hasLineEnd(buffer, within: limit)
+                ? RequestDecodingError(.headTooLarge, "the request head exceeds \(limit) bytes")
+                : RequestDecodingError(.targetTooLong, "the request line exceeds \(limit) bytes")
+        }
+        guard let end = found else {
             state = .head(scanned: buffer.readableBytes)
             return .needMoreData
-        case .found, .needMore:
-            throw fail(
-                Self.hasLineEnd(buffer, within: maxHeadBytes)
-                    ? RequestDecodingError(.headTooLarge, "the request head exceeds \(maxHeadBytes) bytes")
-                    : RequestDecodingError(.targetTooLong, "the request line exceeds \(maxHeadBytes) bytes"))
-        case .bareLineFeed:
-            throw fail(RequestDecodingError(.bareLineFeed, "a line ends in LF without CR"))
         }
         let parsed: RequestHeadParser.Parsed
         do {
@@ -162,17 +157,13 @@ public struct RequestDecoder: ByteToMessageDecoder {
             finishMessage(context: context, trailers: nil)
             return .continue
         }
-        let end: Int
-        switch Self.findEmptyLine(buffer, scanned: scanned) {
-        case .found(let found) where found <= maxHeadBytes:
-            end = found
-        case .needMore where buffer.readableBytes <= maxHeadBytes:
+        let limit = maxHeadBytes
+        let found = try sectionEnd(buffer, scanned: scanned, bareLineFeed: "a trailer line ends in LF without CR") {
+            RequestDecodingError(.headTooLarge, "the trailer section exceeds \(limit) bytes")
+        }
+        guard let end = found else {
             state = .trailers(scanned: buffer.readableBytes)
             return .needMoreData
-        case .found, .needMore:
-            throw fail(RequestDecodingError(.headTooLarge, "the trailer section exceeds \(maxHeadBytes) bytes"))
-        case .bareLineFeed:
-            throw fail(RequestDecodingError(.bareLineFeed, "a trailer line ends in LF without CR"))
         }
         var fields = RequestHeadParser.Fields()
         do {
@@ -196,6 +187,19 @@ public struct RequestDecoder: ByteToMessageDecoder {
     private mutating func fail(_ error: RequestDecodingError) -> RequestDecodingError {
         state = .failed
         return error
+    }
+
+    /// The offset just past the empty line ending a head or trailer section, or nil while more
+    /// bytes are needed; past ``maxHeadBytes`` it fails with `tooLarge`.
+    private mutating func sectionEnd(
+        _ buffer: ByteBuffer, scanned: Int, bareLineFeed: String, tooLarge: () -> RequestDecodingError
+    ) throws -> Int? {
+        switch Self.findEmptyLine(buffer, scanned: scanned) {
+        case .found(let end) where end <= maxHeadBytes: return end
+        case .needMore where buffer.readableBytes <= maxHeadBytes: return nil
+        case .found, .needMore: throw fail(tooLarge())
+        case .bareLineFeed: throw fail(RequestDecodingError(.bareLineFeed, bareLineFeed))
+        }
     }
 
     /// What a search for the end of a head found.

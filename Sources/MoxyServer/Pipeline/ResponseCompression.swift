@@ -45,7 +45,7 @@ enum ResponseCompression {
     static func gzip(_ body: ByteBuffer) -> ByteBuffer? {
         var input = body
         guard let encoded = try? input.compress(with: .gzip()), encoded.readableBytes < body.readableBytes else { return nil }
-        return ByteBuffer.exact(encoded)
+        return encoded
     }
 
     /// The fields of the encoded form: `Content-Encoding: gzip`, a suffixed `ETag` (a different

@@ -31,7 +31,6 @@ struct ResponseRenderer: Sendable {
         } else {
             (fields, downstreamMaxAge) = signedFields(answer, freshness: freshness, withheld: withheld)
         }
-        let body = ByteBuffer.exact(body)
         // Only what is stored gets its encodings (once); the answer with withheld fields is for one client.
         guard withholding else {
             return CachedResponse(
@@ -262,15 +261,5 @@ struct ResponseRenderer: Sendable {
             freshness: .uncached,
             downstreamMaxAge: 0
         )
-    }
-}
-
-extension ByteBuffer {
-    /// The bytes in a buffer of exactly their size (an accumulating buffer's slack would cost cache memory).
-    static func exact(_ buffer: ByteBuffer) -> ByteBuffer {
-        guard buffer.capacity > buffer.readableBytes + buffer.readableBytes / 8 + 64 else { return buffer }
-        var exact = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
-        exact.writeImmutableBuffer(buffer)
-        return exact
     }
 }

@@ -216,8 +216,6 @@ public final class UpstreamFetcher: Sendable {
         } catch {
             throw Self.mapError(error)
         }
-        // Keep exactly the bytes: the growth slack of the accumulating buffer would cost cache memory.
-        body = ByteBuffer.exact(body)
         return UpstreamResponse(
             status: status,
             headers: response.headers.map { (name: $0.name, value: $0.value) },
