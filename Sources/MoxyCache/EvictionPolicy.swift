@@ -57,13 +57,12 @@ public struct LRUPolicy<Key: Hashable, Value>: EvictionPolicy {
     }
 
     /// See ``EvictionPolicy/peek(_:)``.
-    public func peek(_ key: Key) -> Value? { table.index[key].map { table.value($0) } }
+    public func peek(_ key: Key) -> Value? { table.value(for: key) }
 
     /// See ``EvictionPolicy/set(_:_:weight:evicted:)``.
     public mutating func set(_ key: Key, _ value: Value, weight: Int, evicted: (Key, Value) -> Void) {
         if let position = table.index[key] {
-            table.replaceValue(position, with: value)
-            table.reweigh(position, to: weight)
+            table.replace(position, with: value, weight: weight)
             table.move(position, to: 0)
         } else {
             _ = table.insert(key, value, weight: weight, queue: 0)

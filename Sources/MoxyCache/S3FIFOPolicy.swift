@@ -45,14 +45,13 @@ public struct S3FIFOPolicy<Key: Hashable, Value>: EvictionPolicy {
     }
 
     /// See ``EvictionPolicy/peek(_:)``.
-    public func peek(_ key: Key) -> Value? { table.index[key].map { table.value($0) } }
+    public func peek(_ key: Key) -> Value? { table.value(for: key) }
 
     /// See ``EvictionPolicy/set(_:_:weight:evicted:)``.
     public mutating func set(_ key: Key, _ value: Value, weight: Int, evicted: (Key, Value) -> Void) {
         if let position = table.index[key] {
             // A replaced entry (a refresh) keeps its place and its uses.
-            table.replaceValue(position, with: value)
-            table.reweigh(position, to: weight)
+            table.replace(position, with: value, weight: weight)
         } else {
             let queue = ghost.remove(key.hashValue) ? Self.main : Self.small
             _ = table.insert(key, value, weight: weight, queue: queue)

@@ -45,9 +45,13 @@ struct SlotTable<Key: Hashable, Value> {
     func weight(_ position: Int32) -> Int { slots[Int(position)].weight }
     func queue(_ position: Int32) -> UInt8 { slots[Int(position)].queue }
 
-    /// Replaces an entry's value in place.
-    mutating func replaceValue(_ position: Int32, with value: Value) {
+    /// The value for a key, without touching its place.
+    func value(for key: Key) -> Value? { index[key].map { value($0) } }
+
+    /// Replaces an entry's value and weight in place (its queue's total follows).
+    mutating func replace(_ position: Int32, with value: Value, weight: Int) {
         slots[Int(position)].value = value
+        reweigh(position, to: weight)
     }
 
     /// Puts a new entry at the newest end of `queue` (the key must not be present).
@@ -86,7 +90,7 @@ struct SlotTable<Key: Hashable, Value> {
     }
 
     /// Changes an entry's weight (its queue's total follows).
-    mutating func reweigh(_ position: Int32, to weight: Int) {
+    private mutating func reweigh(_ position: Int32, to weight: Int) {
         let queue = Int(slots[Int(position)].queue)
         queues[queue].weight += weight - slots[Int(position)].weight
         slots[Int(position)].weight = weight
