@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "MoxyStorageTests",
             dependencies: [
-                "MoxyStorage", "MoxyCache", .product(name: "NIOCore", package: "swift-nio"),
+                "MoxyStorage", "MoxyCache", "MoxySimulation", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

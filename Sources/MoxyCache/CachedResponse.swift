@@ -17,8 +17,13 @@ public final class CachedResponse: Sendable {
     /// The same head without `Cache-Control` and `Expires` (a prefix of ``head``'s bytes), for
     /// responses whose lifetime the writer caps.
     public let headWithoutLifetime: ByteBuffer
-    /// The body.
+    /// The body (empty when it is an ``externalBody``).
     public let body: ByteBuffer
+    /// A body read from elsewhere (a disk file) as it is sent, instead of ``body``.
+    public let externalBody: (any BodySource)?
+    /// The length the head announces in `Content-Length`: the body's, or the external body's when
+    /// known (`nil`: unknown, the writer frames it).
+    public let bodyLength: Int?
     /// Unix seconds when the response arrived from the origin.
     public let responseTime: Int64
     /// Freshness lifetime and initial age.
@@ -62,9 +67,13 @@ public final class CachedResponse: Sendable {
         downstreamMaxAge: Int64,
         varyNames: [String]? = nil,
         gzipped: CachedResponse? = nil,
+        externalBody: (any BodySource)? = nil,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) {
         self.status = status
+        self.externalBody = externalBody
+        let bodyLength = externalBody.map { $0.length } ?? body.readableBytes
+        self.bodyLength = bodyLength
         // One allocation for the head and a small body: NIO rounds every buffer up to a power of
         // two and each has its own storage object, which for small entries cost more than the
         // bytes. The lifetime fields (`Cache-Control`, `Expires`) are encoded last, so the head
@@ -73,7 +82,7 @@ public final class CachedResponse: Sendable {
             let name = $0.name.lowercased()
             return name == "cache-control" || name == "expires"
         }
-        let ordered = fields.filter { !isLifetime($0) } + [(name: "Content-Length", value: String(body.readableBytes))]
+        let ordered = fields.filter { !isLifetime($0) } + (bodyLength.map { [(name: "Content-Length", value: String($0))] } ?? [])
         let lifetime = fields.filter(isLifetime)
         let headBytes = ResponseHead.encodedLength(status: status, fields: ordered + lifetime)
         let packsBody = body.readableBytes <= Self.packedBodyLimit
@@ -104,6 +113,8 @@ public final class CachedResponse: Sendable {
     private init(markerFor names: [String], generation: UInt64) {
         self.storageBytes = 0
         self.status = 0
+        self.externalBody = nil
+        self.bodyLength = 0
         self.head = ByteBuffer()
         self.headWithoutLifetime = ByteBuffer()
         self.body = ByteBuffer()
@@ -135,6 +146,7 @@ public final class CachedResponse: Sendable {
         varyNames: [String],
         gzipped: CachedResponse?
     ) -> CachedResponse {
+        // An external body keeps its source (a freshened large entry still reads the same file).
         CachedResponse(
             status: status,
             fields: fields,
@@ -143,7 +155,8 @@ public final class CachedResponse: Sendable {
             freshness: freshness ?? self.freshness,
             downstreamMaxAge: downstreamMaxAge,
             varyNames: varyNames,
-            gzipped: gzipped
+            gzipped: gzipped,
+            externalBody: externalBody
         )
     }
 

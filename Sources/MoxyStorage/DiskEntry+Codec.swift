@@ -8,9 +8,26 @@ extension DiskEntry {
     static let maxKeyBytes = 64 << 10
     static let maxFields = 1_000
     static let maxTextBytes = 1 << 20
+    /// The largest header read (a length above it is corrupt).
+    static let maxHeaderBytes = 8 << 20
 
-    /// The file's bytes.
+    /// The file's bytes: the header (``encodeHeader(bodyLength:allocator:)``), then the body in
+    /// checksummed blocks.
     public func encode(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var file = encodeHeader(bodyLength: body.readableBytes, allocator: allocator)
+        file.reserveCapacity(minimumWritableBytes: DiskBlocks.storedLength(ofBody: body.readableBytes))
+        var rest = body
+        while rest.readableBytes > 0 {
+            let block = rest.readSlice(length: min(DiskBlocks.blockSize, rest.readableBytes))!
+            DiskBlocks.write(block, into: &file)
+        }
+        return file
+    }
+
+    /// The prefix (magic, version, flags, header length), the header and its checksum: the file up
+    /// to its first body block. A streaming writer writes it first with the length unknown (0) and
+    /// again, of the same size, once the body is complete.
+    public func encodeHeader(bodyLength: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var header = allocator.buffer(capacity: 256 + key.utf8.count + fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 6 })
         header.writeText(key, lengthBytes: 4)
         header.writeInteger(UInt16(clamping: status))
@@ -26,41 +43,61 @@ extension DiskEntry {
         header.writeOptional(variantGeneration)
         header.writeTextList(surrogateKeys)
         header.writeOptional(lastGoodUntil.map { UInt64(bitPattern: $0) })
-        header.writeInteger(UInt64(body.readableBytes))
+        header.writeInteger(UInt64(bodyLength))
 
-        var file = allocator.buffer(capacity: Self.prefixLength + header.readableBytes + body.readableBytes + Self.checksumLength)
+        var file = allocator.buffer(capacity: Self.prefixLength + header.readableBytes + Self.checksumLength)
         file.writeInteger(Self.magic)
         file.writeInteger(Self.version)
         file.writeInteger(UInt16(0))  // flags, none yet
         file.writeInteger(UInt32(header.readableBytes))
         file.writeImmutableBuffer(header)
-        file.writeImmutableBuffer(body)
         let checksum = file.withUnsafeReadableBytes { CRC32C.checksum($0) }
         file.writeInteger(checksum)
         return file
     }
 
-    /// Reads a file's bytes back.
+    /// Reads a file's bytes back, every block's checksum checked.
     /// - Parameters:
     ///   - file: The whole file.
     ///   - expectedKey: The key looked up; a file holding another one is refused.
     /// - Throws: ``DiskEntryError``.
     public static func decode(_ file: ByteBuffer, expectedKey: String?) throws(DiskEntryError) -> DiskEntry {
-        guard file.readableBytes >= prefixLength + checksumLength else { throw DiskEntryError(.truncated) }
-        var buffer = file
-        guard buffer.readInteger(as: UInt32.self) == magic else { throw DiskEntryError(.badMagic) }
-        guard buffer.readInteger(as: UInt16.self) == version else { throw DiskEntryError(.unknownVersion) }
-        _ = buffer.readInteger(as: UInt16.self)
-        guard let headerLength = buffer.readInteger(as: UInt32.self).map(Int.init),
-            headerLength <= file.readableBytes - prefixLength - checksumLength
-        else { throw DiskEntryError(.truncated) }
-        // The checksum covers everything, so it is checked before any length inside is trusted.
-        let covered = file.readableBytes - checksumLength
-        let stored = file.getInteger(at: file.readerIndex + covered, as: UInt32.self)
-        let computed = file.withUnsafeReadableBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<covered])) }
+        var (entry, bodyOffset, bodyLength) = try decodeHeader(file, expectedKey: expectedKey)
+        guard file.readableBytes == bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength) else {
+            throw DiskEntryError(bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength) > file.readableBytes ? .truncated : .malformed)
+        }
+        var blocks = file.getSlice(at: file.readerIndex + bodyOffset, length: file.readableBytes - bodyOffset)!
+        if bodyLength <= DiskBlocks.blockSize {
+            entry.body = bodyLength == 0 ? ByteBuffer() : try DiskBlocks.read(&blocks, length: bodyLength)
+            return entry
+        }
+        var body = ByteBuffer()
+        body.reserveCapacity(bodyLength)
+        var remaining = bodyLength
+        while remaining > 0 {
+            var block = try DiskBlocks.read(&blocks, length: min(DiskBlocks.blockSize, remaining))
+            remaining -= block.readableBytes
+            body.writeBuffer(&block)
+        }
+        entry.body = body
+        return entry
+    }
+
+    /// Reads the prefix and header of a file (or of its first bytes) and checks their checksum.
+    /// - Returns: The entry without its body, where the body's first block starts, and its length.
+    /// - Throws: ``DiskEntryError``; `truncated` when `bytes` end before the header does.
+    public static func decodeHeader(_ bytes: ByteBuffer, expectedKey: String?) throws(DiskEntryError)
+        -> (entry: DiskEntry, bodyOffset: Int, bodyLength: Int)
+    {
+        let headerLength = try Self.headerLength(bytes)
+        guard bytes.readableBytes >= prefixLength + headerLength + checksumLength else { throw DiskEntryError(.truncated) }
+        // The checksum covers the prefix and the header, so it is checked before any length inside is trusted.
+        let covered = prefixLength + headerLength
+        let stored = bytes.getInteger(at: bytes.readerIndex + covered, as: UInt32.self)
+        let computed = bytes.withUnsafeReadableBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<covered])) }
         guard stored == computed else { throw DiskEntryError(.badChecksum) }
 
-        var header = buffer.readSlice(length: headerLength)!
+        var header = bytes.getSlice(at: bytes.readerIndex + prefixLength, length: headerLength)!
         let key = try header.readText(lengthBytes: 4, limit: maxKeyBytes)
         if let expectedKey, key != expectedKey { throw DiskEntryError(.wrongKey) }
         guard let status = header.readInteger(as: UInt16.self), let responseTime = header.readInteger(as: Int64.self),
@@ -79,15 +116,28 @@ extension DiskEntry {
         let variantGeneration = try header.readOptional()
         let surrogateKeys = try header.readTextList()
         let lastGoodUntil = try header.readOptional().map { Int64(bitPattern: $0) }
-        guard let bodyLength = header.readInteger(as: UInt64.self), header.readableBytes == 0,
-            bodyLength == UInt64(buffer.readableBytes - checksumLength)
-        else { throw DiskEntryError(.malformed) }
-        let body = buffer.readSlice(length: Int(bodyLength))!
-
-        return DiskEntry(
-            key: key, status: Int(status), fields: fields, body: body, responseTime: responseTime, freshness: freshness,
+        guard let bodyLength = header.readInteger(as: UInt64.self), header.readableBytes == 0, bodyLength < 1 << 48 else {
+            throw DiskEntryError(.malformed)
+        }
+        let entry = DiskEntry(
+            key: key, status: Int(status), fields: fields, body: ByteBuffer(), responseTime: responseTime, freshness: freshness,
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, variantGeneration: variantGeneration,
             surrogateKeys: surrogateKeys, lastGoodUntil: lastGoodUntil)
+        return (entry, covered + checksumLength, Int(bodyLength))
+    }
+
+    /// The header length a file's first bytes announce (magic and version checked).
+    /// - Throws: ``DiskEntryError``.
+    public static func headerLength(_ bytes: ByteBuffer) throws(DiskEntryError) -> Int {
+        guard bytes.readableBytes >= prefixLength + checksumLength else { throw DiskEntryError(.truncated) }
+        var buffer = bytes
+        guard buffer.readInteger(as: UInt32.self) == magic else { throw DiskEntryError(.badMagic) }
+        guard buffer.readInteger(as: UInt16.self) == version else { throw DiskEntryError(.unknownVersion) }
+        _ = buffer.readInteger(as: UInt16.self)
+        guard let headerLength = buffer.readInteger(as: UInt32.self).map(Int.init), headerLength <= maxHeaderBytes else {
+            throw DiskEntryError(.malformed)
+        }
+        return headerLength
     }
 }
 

@@ -6,7 +6,8 @@ public import NIOCore
 /// One cache entry as a file of the disk tier (the layout is in `docs/storage.md`, "Disk format"):
 /// a fixed prefix (magic, version, header length), a header (the full key, the stored head's
 /// status and fields, freshness, `Vary` names, variant generation, surrogate keys, the last-good
-/// window), the body, and a CRC-32C of everything before it.
+/// window) and a CRC-32C of both, then the body in blocks each followed by its CRC-32C
+/// (``DiskBlocks``).
 ///
 /// The full key is compared on read, so a hash collision can never serve another URL; a file that
 /// is truncated, has another magic, an unknown version or a wrong checksum is refused.
@@ -14,10 +15,10 @@ public struct DiskEntry: Sendable {
     /// `MOXY` in ASCII.
     public static let magic: UInt32 = 0x4D4F_5859
     /// The format version written; others are refused (and the file deleted as unusable).
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     /// Bytes before the header: magic, version, flags, header length.
     static let prefixLength = 12
-    /// Bytes of the trailing checksum.
+    /// Bytes of the header's checksum.
     static let checksumLength = 4
 
     /// The cache key, in full.

@@ -121,39 +121,11 @@ public final class DiskStore: Sendable {
     /// The file name of a key.
     static func hexDigest(_ key: String) -> String { hexName(hash(key)) }
 
-    /// The entry stored for `key`, or nil: no file, or a file that is not a valid entry for this key
-    /// (then deleted and counted).
+    /// The entry stored for `key`, read whole, or nil: no file, or a file that is not a valid
+    /// entry for this key (then deleted and counted).
     public func get(_ key: String) async -> DiskEntry? {
-        let hash = Self.hash(key)
-        let path = path(forHash: hash)
-        let bytes: ByteBuffer
-        do {
-            bytes = try await fileSystem.withFileHandle(forReadingAt: path) { handle in
-                try await handle.readToEnd(maximumSizeAllowed: .bytes(Int64(maxFileSize)))
-            }
-        } catch let error as FileSystemError where error.code == .notFound {
-            state.withLockedValue {
-                $0.stats.misses += 1
-                $0.index.remove(hash)
-            }
-            return nil
-        } catch {
-            // Unreadable or larger than any entry written: unusable either way.
-            await discard(path, hash: hash, reason: .malformed)
-            return nil
-        }
-        do {
-            let entry = try DiskEntry.decode(bytes, expectedKey: key)
-            state.withLockedValue {
-                $0.stats.hits += 1
-                $0.index.touch(hash)
-            }
-            return entry
-        } catch {
-            // Also a wrong key (a replaced file, or the rare name collision): a miss either way.
-            await discard(path, hash: hash, reason: error.code)
-            return nil
-        }
+        guard case .whole(let entry) = await read(key, inMemoryLimit: .max) else { return nil }
+        return entry
     }
 
     /// Writes an entry, replacing any previous one for its key.
@@ -164,25 +136,19 @@ public final class DiskStore: Sendable {
         let hash = Self.hash(entry.key)
         let path = path(forHash: hash)
         let bytes = entry.encode()
-        let temporary = directory.appending(["tmp", temporaryName(path)].map { FilePath.Component($0)! })
+        let temporary = temporaryPath(for: path)
         do {
             try await ensureDirectory(path.removingLastComponent())
             try await ensureDirectory(temporary.removingLastComponent())
             try await fileSystem.withFileHandle(forWritingAt: temporary, options: .newFile(replaceExisting: true)) { handle in
                 try await handle.write(contentsOf: bytes, toAbsoluteOffset: 0)
             }
-            try await Self.rename(temporary, to: path)
-            state.withLockedValue {
-                $0.stats.writes += 1
-                $0.index.insert(hash, size: bytes.readableBytes)
-            }
-            await evictIfNeeded()
-            return true
         } catch {
             state.withLockedValue { $0.stats.writeErrors += 1 }
-            _ = try? await fileSystem.removeItem(at: temporary, strategy: .platformDefault, recursively: false)
+            await abandon(temporary)
             return false
         }
+        return await publish(temporary, as: path, hash: hash, size: bytes.readableBytes)
     }
 
     /// Removes what writes interrupted by a crash left in `tmp/` (never visible as entries, but
@@ -227,7 +193,7 @@ public final class DiskStore: Sendable {
 
     /// Whether the file system has `minFree` bytes free (measured at most once a second, on the
     /// blocking-I/O pool); below it, files are deleted to make room and the write is skipped.
-    private func hasRoom() async -> Bool {
+    func hasRoom() async -> Bool {
         guard minFree > 0 else { return true }
         let now = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000_000)
         let due = state.withLockedValue { $0.spaceCheckedAt != now }
@@ -266,7 +232,7 @@ public final class DiskStore: Sendable {
         return Int(info.f_bavail) * Int(info.f_frsize)
     }
 
-    private func discard(_ path: FilePath, hash: UInt64, reason: DiskEntryError.Code) async {
+    func discard(_ path: FilePath, hash: UInt64, reason: DiskEntryError.Code) async {
         state.withLockedValue {
             $0.stats.corrupt[reason, default: 0] += 1
             $0.index.remove(hash)
@@ -274,15 +240,17 @@ public final class DiskStore: Sendable {
         _ = try? await fileSystem.removeItem(at: path, strategy: .platformDefault, recursively: false)
     }
 
-    private func temporaryName(_ path: FilePath) -> String {
+    /// A new temporary file's path under `tmp/` for an entry's final `path`.
+    func temporaryPath(for path: FilePath) -> FilePath {
         let counter = state.withLockedValue {
             $0.temporaryCounter += 1
             return $0.temporaryCounter
         }
-        return "\(path.lastComponent?.string ?? "entry").\(getpid()).\(counter)"
+        let name = "\(path.lastComponent?.string ?? "entry").\(getpid()).\(counter)"
+        return directory.appending(["tmp", name].map { FilePath.Component($0)! })
     }
 
-    private func ensureDirectory(_ path: FilePath) async throws {
+    func ensureDirectory(_ path: FilePath) async throws {
         let known = state.withLockedValue { $0.createdDirectories.contains(path.string) }
         guard !known else { return }
         do {
@@ -294,7 +262,7 @@ public final class DiskStore: Sendable {
     }
 
     /// `rename(2)` on the blocking-I/O pool: atomic replacement of the final name.
-    private static func rename(_ source: FilePath, to destination: FilePath) async throws {
+    static func rename(_ source: FilePath, to destination: FilePath) async throws {
         let failure = try await NIOThreadPool.singleton.runIfActive { () -> Int32? in
             systemRename(source.string, destination.string) == 0 ? nil : errno
         }

@@ -73,7 +73,7 @@ import Testing
     @Test func otherFilesAndVersionsAreRefusedWithTheirReason() {
         var bytes = Array(DiskEntry(key: "k", response: Self.response()).encode().readableBytesView)
         #expect(throws: DiskEntryError(.badMagic)) { try DiskEntry.decode(ByteBuffer(string: "GIF89a and then some more bytes"), expectedKey: "k") }
-        bytes[5] = 2  // version 2
+        bytes[5] = 3  // version 3
         #expect(throws: DiskEntryError(.unknownVersion)) { try DiskEntry.decode(ByteBuffer(bytes: bytes), expectedKey: "k") }
     }
 }

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import NIOCore
+
+/// A body that lives outside memory (a file of the disk tier, complete or still being written),
+/// read in pieces by each client that is sent it, so that memory per request stays bounded
+/// whatever the object's size.
+public protocol BodySource: AnyObject, Sendable {
+    /// The body's length, when known (`nil` while a body of unknown length is still arriving).
+    var length: Int? { get }
+
+    /// The bytes from `offset`, at most `maxLength` of them (a block's worth or less), waiting for
+    /// them while the body is still arriving.
+    /// - Returns: The bytes; empty at the end of the body.
+    /// - Throws: When the bytes cannot be read or fail their checksum, or the body was abandoned.
+    func read(from offset: Int, maxLength: Int) async throws -> ByteBuffer
+}

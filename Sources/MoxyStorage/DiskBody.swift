@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import MoxyCache
+public import NIOCore
+import NIOPosix
+
+/// The body of an entry's file, read block by block as it is sent: a published file, or the
+/// temporary file of a body still arriving (``DiskWriter``), whose blocks are read as they are
+/// written. Every block is checked against its CRC-32C before any of its bytes is returned.
+///
+/// It holds its own read-only file descriptor, closed when the last response using it is gone:
+/// a file replaced or evicted meanwhile goes on being read whole (the old inode lives until the
+/// descriptor is closed), so a client never gets a mix of two versions. Reads are `pread(2)` on
+/// NIO's blocking-I/O pool, so many clients share the descriptor.
+public final class DiskBody: BodySource {
+    private let descriptor: Int32
+    /// Where the first block starts in the file.
+    let bodyOffset: Int
+    private let completeLength: Int?
+    private let progress: DiskWriteProgress?
+    private let onCorrupt: @Sendable () async -> Void
+
+    /// A published file's body of `length` bytes.
+    init(descriptor: Int32, bodyOffset: Int, length: Int, onCorrupt: @escaping @Sendable () async -> Void) {
+        self.descriptor = descriptor
+        self.bodyOffset = bodyOffset
+        self.completeLength = length
+        self.progress = nil
+        self.onCorrupt = onCorrupt
+    }
+
+    /// The body of a file still being written.
+    init(descriptor: Int32, bodyOffset: Int, progress: DiskWriteProgress) {
+        self.descriptor = descriptor
+        self.bodyOffset = bodyOffset
+        self.completeLength = nil
+        self.progress = progress
+        self.onCorrupt = {}
+    }
+
+    deinit {
+        // close(2) of a regular file does not block.
+        _ = systemClose(descriptor)
+    }
+
+    /// The length: the file's, or the one announced for a body still arriving.
+    public var length: Int? { completeLength ?? progress?.declaredLength }
+
+    /// Whether the body is still being written.
+    public var isGrowing: Bool { progress.map { !$0.isFinished } ?? false }
+
+    public func read(from offset: Int, maxLength: Int) async throws -> ByteBuffer {
+        let index = offset / DiskBlocks.blockSize
+        let blockLength: Int
+        if let progress {
+            guard let length = try await progress.waitForBlock(index) else { return ByteBuffer() }
+            blockLength = length
+        } else {
+            guard let completeLength, offset < completeLength else { return ByteBuffer() }
+            blockLength = min(DiskBlocks.blockSize, completeLength - index * DiskBlocks.blockSize)
+        }
+        var stored = try await Self.pread(descriptor, at: bodyOffset + DiskBlocks.offset(ofBlock: index), count: blockLength + 4)
+        let block: ByteBuffer
+        do {
+            block = try DiskBlocks.read(&stored, length: blockLength)
+        } catch {
+            await onCorrupt()
+            throw error
+        }
+        let within = offset - index * DiskBlocks.blockSize
+        return block.getSlice(at: block.readerIndex + within, length: min(maxLength, blockLength - within))!
+    }
+
+    /// Reads `count` bytes at `offset` on the blocking-I/O pool (short only at the end of the file).
+    static func pread(_ descriptor: Int32, at offset: Int, count: Int) async throws -> ByteBuffer {
+        try await NIOThreadPool.singleton.runIfActive {
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            var done = 0
+            while done < count {
+                let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - done) { pointer -> Int in
+                    let result = systemPread(descriptor, pointer.baseAddress, count - done, off_t(offset + done))
+                    return max(0, result)
+                }
+                if read == 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
+                done += read
+            }
+            return buffer
+        }
+    }
+}
+
+private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
+private func systemPread(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ offset: off_t) -> Int {
+    pread(descriptor, buffer, count, offset)
+}

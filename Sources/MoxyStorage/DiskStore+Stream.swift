@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import NIOConcurrencyHelpers
+import NIOCore
+import _NIOFileSystem
+
+/// What a lookup found on disk.
+public enum DiskRead: Sendable {
+    /// The entry, read whole.
+    case whole(DiskEntry)
+    /// An entry whose body is larger than the caller holds in memory: its header (the body left
+    /// empty) and its body, to be read block by block as it is sent.
+    case large(DiskEntry, DiskBody)
+
+    /// The entry (without its body when large).
+    public var entry: DiskEntry {
+        switch self {
+        case .whole(let entry), .large(let entry, _): entry
+        }
+    }
+}
+
+extension DiskStore {
+    /// Bytes read first: most entries' whole file, every usual header.
+    static let firstRead = 64 << 10
+
+    /// The entry stored for `key`, or nil: no file, or a file that is not a valid entry for this
+    /// key (then deleted and counted).
+    /// - Parameter inMemoryLimit: The largest body read whole; a larger one is left on disk and
+    ///   checked block by block as it is read.
+    public func read(_ key: String, inMemoryLimit: Int) async -> DiskRead? {
+        let hash = Self.hash(key)
+        let path = path(forHash: hash)
+        let handle: ReadFileHandle
+        do {
+            handle = try await fileSystem.openFile(forReadingAt: path, options: OpenOptions.Read())
+        } catch let error as FileSystemError where error.code == .notFound {
+            state.withLockedValue {
+                $0.stats.misses += 1
+                $0.index.remove(hash)
+            }
+            return nil
+        } catch {
+            await discard(path, hash: hash, reason: .malformed)
+            return nil
+        }
+        let found: Result<DiskRead, DiskEntryError>
+        do {
+            found = .success(try await read(handle, key: key, path: path, hash: hash, inMemoryLimit: inMemoryLimit))
+        } catch let error as DiskEntryError {
+            found = .failure(error)
+        } catch {
+            // Unreadable: unusable either way.
+            found = .failure(DiskEntryError(.malformed))
+        }
+        if case .success(.whole) = found { try? await handle.close() }
+        switch found {
+        case .success(let read):
+            state.withLockedValue {
+                $0.stats.hits += 1
+                $0.index.touch(hash)
+            }
+            return read
+        case .failure(let error):
+            try? await handle.close()  // (already detached when a large body was read)
+            // Also a wrong key (a replaced file, or the rare name collision): a miss either way.
+            await discard(path, hash: hash, reason: error.code)
+            return nil
+        }
+    }
+
+    private func read(_ handle: ReadFileHandle, key: String, path: FilePath, hash: UInt64, inMemoryLimit: Int) async throws -> DiskRead {
+        let size = Int(try await handle.info().size)
+        guard size <= maxFileSize else { throw DiskEntryError(.malformed) }
+        var first = try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(min(size, Self.firstRead))))
+        if first.readableBytes < size {
+            let headerEnd = try DiskEntry.headerLength(first) + DiskEntry.prefixLength + DiskEntry.checksumLength
+            if headerEnd > first.readableBytes {
+                guard headerEnd <= size else { throw DiskEntryError(.truncated) }
+                first = try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(headerEnd)))
+            }
+        }
+        let (entry, bodyOffset, bodyLength) = try DiskEntry.decodeHeader(first, expectedKey: key)
+        let expected = bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength)
+        guard size == expected else { throw DiskEntryError(size < expected ? .truncated : .malformed) }
+        guard bodyLength > inMemoryLimit else {
+            let file = first.readableBytes == size ? first : try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(size)))
+            return .whole(try DiskEntry.decode(file, expectedKey: key))
+        }
+        let descriptor = try handle.detachUnsafeFileDescriptor().rawValue
+        let body = DiskBody(descriptor: descriptor, bodyOffset: bodyOffset, length: bodyLength) { [self] in
+            // A block that fails its checksum: the file goes, the client's answer is cut before it.
+            await self.discard(path, hash: hash, reason: .badChecksum)
+        }
+        return .large(entry, body)
+    }
+
+    /// Starts writing an entry whose body streams in (``DiskWriter``).
+    /// - Parameters:
+    ///   - header: The entry, its body left empty.
+    ///   - declaredLength: The length the upstream announced, if any.
+    /// - Returns: The writer, or nil when nothing may be written now (below `min_free`, or the
+    ///   file cannot be created).
+    public func beginWrite(_ header: DiskEntry, declaredLength: Int?) async -> DiskWriter? {
+        guard await hasRoom() else { return nil }
+        let hash = Self.hash(header.key)
+        let path = path(forHash: hash)
+        let temporary = temporaryPath(for: path)
+        let headerBytes = header.encodeHeader(bodyLength: 0)
+        do {
+            try await ensureDirectory(path.removingLastComponent())
+            try await ensureDirectory(temporary.removingLastComponent())
+            // Not `_NIOFileSystem`'s transactional creation: readers open the growing file by its name.
+            let options = OpenOptions.Write(existingFile: .truncate, newFile: OpenOptions.NewFile(transactionalCreation: false))
+            let handle = try await fileSystem.openFile(forWritingAt: temporary, options: options)
+            do {
+                try await handle.write(contentsOf: headerBytes, toAbsoluteOffset: 0)
+                let reader = try await fileSystem.openFile(forReadingAt: temporary, options: OpenOptions.Read())
+                let descriptor = try reader.detachUnsafeFileDescriptor().rawValue
+                let progress = DiskWriteProgress(declaredLength: declaredLength)
+                return DiskWriter(
+                    store: self, header: header, hash: hash, path: path, temporary: temporary, handle: handle,
+                    bodyOffset: headerBytes.readableBytes, progress: progress,
+                    body: DiskBody(descriptor: descriptor, bodyOffset: headerBytes.readableBytes, progress: progress))
+            } catch {
+                try? await handle.close(makeChangesVisible: false)
+                throw error
+            }
+        } catch {
+            state.withLockedValue { $0.stats.writeErrors += 1 }
+            await abandon(temporary)
+            return nil
+        }
+    }
+
+    /// Publishes a written temporary file under its entry's name and indexes it.
+    func publish(_ temporary: FilePath, as path: FilePath, hash: UInt64, size: Int) async -> Bool {
+        do {
+            try await Self.rename(temporary, to: path)
+        } catch {
+            state.withLockedValue { $0.stats.writeErrors += 1 }
+            await abandon(temporary)
+            return false
+        }
+        state.withLockedValue {
+            $0.stats.writes += 1
+            $0.index.insert(hash, size: size)
+        }
+        await evictIfNeeded()
+        return true
+    }
+
+    /// Removes a temporary file that will not be published.
+    func abandon(_ temporary: FilePath) async {
+        _ = try? await fileSystem.removeItem(at: temporary, strategy: .platformDefault, recursively: false)
+    }
+}
