@@ -199,6 +199,12 @@ extension ConnectionHandler {
         let chunked = bodyAllowed && stream.contentLength == nil && request.version.minor >= 1
         if bodyAllowed && stream.contentLength == nil && !chunked { request.keepAlive = false }
         var fields = stream.fields
+        if let expires = request.lifetimeCap {
+            // As for complete responses: no cache downstream keeps it past the URL's expiry.
+            fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) }
+            let remaining = max(0, min(stream.downstreamMaxAge ?? 0, expires - proxy.clock.now()))
+            fields.append(("Cache-Control", "public, max-age=\(remaining)"))
+        }
         if let length = stream.contentLength, stream.status != 304 {
             fields.append(("Content-Length", String(length)))
         } else if chunked {

@@ -34,4 +34,6 @@ struct StreamedResponse: Sendable {
     var prefix: ByteBuffer
     /// The rest of the body, if any.
     var rest: ResponseBodyReader?
+    /// For a signed URL, the `max-age` the fields announce (the writer caps it at the URL's expiry).
+    var downstreamMaxAge: Int64? = nil
 }

@@ -72,8 +72,7 @@ struct ResponseRenderer: Sendable {
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped)
     }
 
-    /// An answer passed on uncached: whole for signed URLs, streamed for routes (from what was
-    /// read so far, then the rest).
+    /// An answer passed on uncached, streamed: what was read so far, then the rest.
     func passed(
         _ answer: UpstreamAnswer,
         read: ExchangeMachine.BodyRead?,
@@ -81,14 +80,16 @@ struct ResponseRenderer: Sendable {
         source: CacheSource,
         status: CacheStatus
     ) -> ProxyOutcome {
-        guard let route = source.route else {
-            // The signed-URL fetcher always delivers the whole body.
-            guard case .complete(let body) = answer.body else { preconditionFailure("signed answers are whole") }
-            let (fields, maxAge) = signedFields(answer, freshness: .uncached, passingAge: true)
-            let response = CachedResponse(
-                status: answer.status, fields: fields, body: body, responseTime: answer.responseTime, freshness: .uncached,
-                downstreamMaxAge: maxAge)
-            return .complete(response, status)
+        // Passed on as it came: the upstream's Date and Age (when valid) stay; the writer adds a
+        // Date only when there is none.
+        let fields: [(name: String, value: String)]
+        var downstreamMaxAge: Int64? = nil
+        if let route = source.route {
+            fields = passedFields(answer.fields, route: route)
+        } else {
+            let signed = signedFields(answer, freshness: .uncached, passingAge: true)
+            fields = signed.fields
+            downstreamMaxAge = signed.downstreamMaxAge
         }
         let prefix = read?.bytes ?? ByteBuffer()
         var contentLength = answer.contentLength
@@ -98,15 +99,9 @@ struct ResponseRenderer: Sendable {
         case (nil, .stream(let reader)): rest = reader
         default: break
         }
-        // Passed on as it came: the upstream's Date and Age (when valid) stay; the writer adds a
-        // Date only when there is none.
         let stream = StreamedResponse(
-            status: answer.status,
-            fields: passedFields(answer.fields, route: route),
-            contentLength: contentLength,
-            prefix: prefix,
-            rest: rest
-        )
+            status: answer.status, fields: fields, contentLength: contentLength, prefix: prefix, rest: rest,
+            downstreamMaxAge: downstreamMaxAge)
         return .streamed(stream, status)
     }
 

@@ -5,8 +5,8 @@ import AsyncHTTPClient
 import MoxyCache
 import NIOCore
 
-/// The upstream's answer to one cache fetch, the same for both modes: the signed-URL fetcher
-/// delivers the whole checked body, a route's forwarder a stream.
+/// The upstream's answer to one cache fetch, the same for both modes: the head, and the body as a
+/// stream (the signed-URL fetcher's checked for size as it arrives).
 struct UpstreamAnswer: Sendable {
     /// The body: whole, or still arriving.
     enum Body: Sendable {
@@ -56,18 +56,35 @@ struct UpstreamAnswer: Sendable {
 }
 
 /// Reads an upstream response body in order, first while deciding whether to store it, then while
-/// streaming the rest; the HTTP client allows one iterator per body, so it is kept here.
+/// streaming the rest; the HTTP client allows one iterator per body, so it is kept here. For
+/// signed URLs it also enforces the size limit and the total timeout as the bytes arrive.
 ///
-/// Used by one task at a time (the fetch, then the writer it hands over to), hence `@unchecked`.
-final class ResponseBodyReader: @unchecked Sendable {
+/// Used by one task at a time (the fetch, then the writer or download it hands over to), hence
+/// `@unchecked`.
+public final class ResponseBodyReader: @unchecked Sendable {
     private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private let limit: Int?
+    private let deadline: NIODeadline?
+    private var received = 0
 
-    init(_ body: HTTPClientResponse.Body) {
+    /// A reader of `body`.
+    /// - Parameters:
+    ///   - limit: The most bytes accepted; more fail the read with `too-large`.
+    ///   - deadline: When reading fails with `timeout` (checked before each chunk; a stalled read
+    ///     ends by the HTTP client's read timeout).
+    init(_ body: HTTPClientResponse.Body, limit: Int? = nil, deadline: NIODeadline? = nil) {
         self.iterator = body.makeAsyncIterator()
+        self.limit = limit
+        self.deadline = deadline
     }
 
     /// The next chunk, or `nil` at the end.
-    func next() async throws -> ByteBuffer? {
-        try await iterator.next()
+    /// - Throws: The HTTP client's errors, or ``ProxyError`` `too-large` / `timeout`.
+    public func next() async throws -> ByteBuffer? {
+        if let deadline, NIODeadline.now() > deadline { throw ProxyError(.timeout, "upstream did not send the whole body in time") }
+        guard let chunk = try await iterator.next() else { return nil }
+        received += chunk.readableBytes
+        if let limit, received > limit { throw ProxyError(.tooLarge, "object exceeds the limit of \(limit) bytes") }
+        return chunk
     }
 }

@@ -8,8 +8,8 @@ import NIOCore
 import NIOHTTP1
 
 /// How a cache fetch reaches the upstream of its source: signed URLs through the SSRF-checked
-/// fetcher (whole body), routes through the pooled forwarder (streamed body). Both return one
-/// ``UpstreamAnswer``.
+/// fetcher, routes through the pooled forwarder. Both return one ``UpstreamAnswer`` whose body
+/// streams.
 struct UpstreamClient: Sendable {
     /// The signed-URL fetcher.
     let fetcher: UpstreamFetcher
@@ -51,7 +51,7 @@ struct UpstreamClient: Sendable {
                 status: response.status,
                 fields: response.headers,
                 contentType: response.contentType,
-                body: .complete(response.body),
+                body: .stream(response.body),
                 requestTime: response.requestTime,
                 responseTime: response.responseTime
             )

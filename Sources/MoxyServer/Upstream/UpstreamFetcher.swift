@@ -70,7 +70,8 @@ public final class UpstreamFetcher: Sendable {
     ///   - validators: `If-None-Match` / `If-Modified-Since` fields for a revalidation; a `304` is then returned as is.
     ///   - forwardedFor: The client address for `X-Forwarded-For`, sent only when given.
     ///   - logger: Where to log.
-    /// - Returns: The final, checked response with its whole body.
+    /// - Returns: The final, checked response; its body is read afterwards, within the size limit
+    ///   and the total timeout.
     /// - Throws: ``ProxyError``.
     public func fetch(
         _ url: String,
@@ -81,7 +82,8 @@ public final class UpstreamFetcher: Sendable {
     )
         async throws(ProxyError) -> UpstreamResponse
     {
-        // The HTTP client's deadline covers the response head; the race covers the body too.
+        // The HTTP client's deadline covers the response head; the race covers resolution and
+        // redirects too, and the body's reader checks the same deadline.
         let total = Duration.milliseconds(Int64(configuration.totalTimeout * 1000))
         do {
             return try await withThrowingTaskGroup(of: UpstreamResponse?.self) { group in
@@ -155,12 +157,12 @@ public final class UpstreamFetcher: Sendable {
                 target = next
                 continue
             }
-            return try await finish(response, status: status, target: target, started: started)
+            return try await finish(response, status: status, target: target, started: started, deadline: deadline)
         }
     }
 
-    private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, started: Int64)
-        async throws(ProxyError) -> UpstreamResponse
+    private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, started: Int64, deadline: NIODeadline)
+        throws(ProxyError) -> UpstreamResponse
     {
         let responseTime = clock.now()
         let requestTime = clock.requestTime(startedAt: started, responseTime: responseTime)
@@ -169,7 +171,7 @@ public final class UpstreamFetcher: Sendable {
                 status: 304,
                 headers: response.headers.map { (name: $0.name, value: $0.value) },
                 contentType: nil,
-                body: ByteBuffer(),
+                body: ResponseBodyReader(response.body, limit: 0),
                 requestTime: requestTime,
                 responseTime: responseTime
             )
@@ -202,25 +204,11 @@ public final class UpstreamFetcher: Sendable {
         else {
             throw ProxyError(.contentType, "content type \(contentType.type)/\(contentType.subtype) is not allowed")
         }
-        var body = ByteBuffer()
-        do {
-            for try await chunk in response.body {
-                guard body.readableBytes + chunk.readableBytes <= maxSize else {
-                    throw ProxyError(.tooLarge, "object exceeds the limit of \(maxSize) bytes")
-                }
-                var chunk = chunk
-                body.writeBuffer(&chunk)
-            }
-        } catch let error as ProxyError {
-            throw error
-        } catch {
-            throw Self.mapError(error)
-        }
         return UpstreamResponse(
             status: status,
             headers: response.headers.map { (name: $0.name, value: $0.value) },
             contentType: contentType,
-            body: body,
+            body: ResponseBodyReader(response.body, limit: maxSize, deadline: deadline),
             requestTime: requestTime,
             responseTime: responseTime
         )
