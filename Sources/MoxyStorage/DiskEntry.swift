@@ -80,6 +80,13 @@ public struct DiskEntry: Sendable {
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames)
     }
 
+    /// The response again with a body read from disk as it is sent (a large entry's).
+    public func response(externalBody: DiskBody) -> CachedResponse {
+        CachedResponse(
+            status: status, fields: fields, body: ByteBuffer(), responseTime: responseTime, freshness: freshness,
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, externalBody: externalBody)
+    }
+
     /// The keys a purge by tag finds this entry under: `Surrogate-Key` (Fastly, space-separated),
     /// `xkey` (Varnish) and `Cache-Tag` (Cloudflare, comma-separated), deduplicated in order.
     public static func surrogateKeys(_ fields: [(name: String, value: String)]) -> [String] {

@@ -29,6 +29,7 @@ public final class DiskWriter: Sendable {
         var blocks = 0
         var length = 0
         var ended = false
+        var withdrawn = false
     }
 
     private let state = NIOLockedValueBox(State())
@@ -70,14 +71,21 @@ public final class DiskWriter: Sendable {
         }
     }
 
+    /// Keeps the file from being published (the entry was invalidated or replaced meanwhile):
+    /// readers still get the whole body, later lookups do not find it.
+    public func withdraw() {
+        state.withLockedValue { $0.withdrawn = true }
+    }
+
     /// Writes the last block and the header with the body's length, and publishes the file under
-    /// the entry's name.
+    /// the entry's name (unless it was withdrawn).
     /// - Returns: Whether the entry was published (a failure removes the temporary file).
     public func finish() async -> Bool {
         let (last, index, length) = state.withLockedValue { state in
             state.ended = true
             return (state.pending, state.blocks, state.length)
         }
+        defer { state.withLockedValue { $0.pending = ByteBuffer() } }
         do {
             if last.readableBytes > 0 { try await writeBlock(index, last) }
             progress.finish(length: length)
@@ -85,6 +93,10 @@ public final class DiskWriter: Sendable {
             try await handle.close(makeChangesVisible: true)
         } catch {
             await fail()
+            return false
+        }
+        guard !state.withLockedValue({ $0.withdrawn }) else {
+            await store.abandon(temporary)
             return false
         }
         return await store.publish(temporary, as: path, hash: hash, size: bodyOffset + DiskBlocks.storedLength(ofBody: length))

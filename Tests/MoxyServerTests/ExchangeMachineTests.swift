@@ -29,6 +29,8 @@ import Testing
         validation: ValidationConfiguration? = nil,
         hitForMiss: Int64 = 30,
         storeLimit: Int = 1 << 20,
+        memoryLimit: Int = 1 << 20,
+        streamsToDisk: Bool = false,
         overrides: CacheOverrides = CacheOverrides()
     ) -> ExchangeMachine {
         ExchangeMachine(
@@ -39,7 +41,9 @@ import Testing
                 validation: validation,
                 requestHeaders: [],
                 hitForMiss: hitForMiss,
-                storeLimit: storeLimit
+                storeLimit: storeLimit,
+                memoryLimit: memoryLimit,
+                streamsToDisk: streamsToDisk
             )
         )
     }
@@ -169,6 +173,50 @@ import Testing
         #expect(status.detail == "too-large")
     }
 
+    /// With a disk tier, a storable body past what memory holds streams to disk, up to the store
+    /// limit; without one, or past the limit, it passes.
+    @Test func aBodyOverTheMemoryLimitStreamsToDiskWithinTheStoreLimit() {
+        var machine = Self.machine(storeLimit: 100, memoryLimit: 2, streamsToDisk: true)
+        guard case .readBody(let bound) = head(&machine, 200, [("Cache-Control", "max-age=60")]).action else {
+            Issue.record("expected readBody")
+            return
+        }
+        #expect(bound == 2, "only what memory holds is read before deciding")
+        let step = machine.receivedBody(.partial(ByteBuffer(string: "abc")), contentLength: nil, now: Self.now)
+        guard case .streamToDisk(let freshness, let status) = step.action else { Issue.record("expected streamToDisk, got \(step.action)"); return }
+        #expect(freshness.lifetime == 60 && status.stored && status.detail == "streamed")
+
+        var announced = Self.machine(storeLimit: 100, memoryLimit: 2, streamsToDisk: true)
+        _ = head(&announced, 200, [("Cache-Control", "max-age=60"), ("Content-Length", "101")])
+        guard case .pass(let tooLarge) = announced.receivedBody(.partial(ByteBuffer()), contentLength: 101, now: Self.now).action else {
+            Issue.record("expected pass")
+            return
+        }
+        #expect(tooLarge.detail == "too-large", "a length over the store limit is known at once")
+
+        var withoutDisk = Self.machine(storeLimit: 100, memoryLimit: 2, streamsToDisk: false)
+        _ = head(&withoutDisk, 200, [("Cache-Control", "max-age=60")])
+        guard case .pass = withoutDisk.receivedBody(.partial(ByteBuffer(string: "abc")), contentLength: nil, now: Self.now).action else {
+            Issue.record("expected pass")
+            return
+        }
+    }
+
+    /// A large body that fails a rule (here: too large to validate) never streams to disk.
+    @Test func aLargeBodyThatFailsValidationIsNotStreamedToDisk() {
+        var validation = Self.json
+        validation.validateMaxBytes = 4
+        var machine = Self.machine(validation: validation, storeLimit: 100, memoryLimit: 2, streamsToDisk: true)
+        guard case .readBody(let bound) = head(&machine, 200, [("Cache-Control", "max-age=60")]).action else {
+            Issue.record("expected readBody")
+            return
+        }
+        #expect(bound == 4, "the rules see up to validate_max_bytes")
+        let step = machine.receivedBody(.partial(ByteBuffer(string: "{\"a\":")), contentLength: nil, now: Self.now)
+        guard case .pass(let status) = step.action else { Issue.record("expected pass, got \(step.action)"); return }
+        #expect(status.detail?.hasPrefix("INVALID-") == true)
+    }
+
     @Test func anInvalidBodyServesTheLastGoodEntryAndBacksOff() {
         let entry = Self.entry(age: 120)
         var machine = Self.machine(entry: entry, validation: Self.json)
@@ -258,7 +306,8 @@ extension ExchangeMachineTests {
         var machine = ExchangeMachine(
             .init(
                 entry: Self.entry(age: 120), forward: .stale, policy: StoragePolicy(), validation: nil,
-                requestHeaders: [("Cache-Control", "no-store")], hitForMiss: 30, storeLimit: 1 << 20))
+                requestHeaders: [("Cache-Control", "no-store")], hitForMiss: 30, storeLimit: 1 << 20,
+                memoryLimit: 1 << 20, streamsToDisk: false))
         let step = head(&machine, 200, [("Cache-Control", "max-age=60")])
         guard case .pass(let status) = step.action else { Issue.record("expected pass, got \(step.action)"); return }
         #expect(status.detail == "request-no-store")

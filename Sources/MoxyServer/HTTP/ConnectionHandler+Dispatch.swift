@@ -201,6 +201,10 @@ extension ConnectionHandler {
                 // Moxy's own errors are never capped: they carry no-store.
                 var request = request
                 if outcome.isError { request.lifetimeCap = nil }
+                if let body = response.externalBody {
+                    // Read from disk as it is sent; the answer finishes when the body is written.
+                    return self.writeExternal(response, body: body, cacheStatus: status.value(), for: request, now: now, context: context)
+                }
                 if status.hit || status.stored {
                     self.writeStored(response, cacheStatus: status.value(), for: request, now: now, context: context)
                 } else {

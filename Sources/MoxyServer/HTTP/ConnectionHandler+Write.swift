@@ -85,10 +85,13 @@ extension ConnectionHandler {
     }
 
     /// Writes a response whose head is built for this request (304, 206, 416) from a stored one.
-    private func writeDynamic(
+    /// - Parameter streamedLength: The length of a body the caller streams after the head
+    ///   (`body` is then nil).
+    func writeDynamic(
         status: Int,
         fields: [(name: String, value: String)],
         body: ByteBuffer?,
+        streamedLength: Int? = nil,
         response: CachedResponse,
         cacheStatus: String,
         for request: Request,
@@ -97,11 +100,11 @@ extension ConnectionHandler {
     ) {
         var fields = fields
         if request.lifetimeCap != nil { fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) } }
-        if let body { fields.append(("Content-Length", String(body.readableBytes))) }
+        if let length = body?.readableBytes ?? streamedLength { fields.append(("Content-Length", String(length))) }
         let head = ResponseHead.encode(status: status, fields: fields, allocator: context.channel.allocator)
         writeParts(
             head: head, age: response.age(at: now), maxAge: response.downstreamMaxAge, body: body ?? ByteBuffer(),
-            cacheStatus: cacheStatus, for: request, now: now, context: context)
+            cacheStatus: cacheStatus, bodyFollows: streamedLength != nil, for: request, now: now, context: context)
     }
 
     /// Writes a complete response: pre-encoded head, the per-request fields, the body (not for HEAD).
@@ -124,13 +127,17 @@ extension ConnectionHandler {
         )
     }
 
-    private func writeParts(
+    /// Writes a head, the per-request fields and the body; with `bodyFollows` only the head (the
+    /// caller streams the body, `chunked` when its length is unknown, and closes if it must).
+    func writeParts(
         head: ByteBuffer,
         age: Int64?,
         maxAge: Int64,
         body: ByteBuffer,
         cacheStatus: String,
         hitTTL: Int64? = nil,
+        bodyFollows: Bool = false,
+        chunked: Bool = false,
         for request: Request,
         now: Int64,
         context: ChannelHandlerContext
@@ -152,16 +159,18 @@ extension ConnectionHandler {
             buffer.writeString(String(age))
             buffer.writeStaticString("\r\n")
         }
+        if chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, for: request)
         buffer.writeStaticString("\r\n")
         context.write(wrapOutboundOut(buffer), promise: nil)
+        if bodyFollows { return }
         if !request.isHead && body.readableBytes > 0 {
             context.write(wrapOutboundOut(body), promise: nil)
         }
         if !request.keepAlive { closeAfterWrites(context: context) }
     }
 
-    private func writeCommonFields(
+    func writeCommonFields(
         into buffer: inout ByteBuffer,
         cacheStatus: String,
         hitTTL: Int64? = nil,
@@ -183,109 +192,9 @@ extension ConnectionHandler {
         }
     }
 
-    private func closeAfterWrites(context: ChannelHandlerContext) {
+    func closeAfterWrites(context: ChannelHandlerContext) {
         markClosing()
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }
-    }
-
-    /// Streams an upstream response to the client: `Content-Length` when known, chunked framing
-    /// for HTTP/1.1 otherwise (close-delimited for HTTP/1.0); each chunk waits for the previous
-    /// write, so memory stays bounded whatever the size.
-    func writeStream(_ stream: StreamedResponse, cacheStatus: String, for request: Request, context: ChannelHandlerContext) {
-        connection.startStreaming()
-        var request = request
-        let bodyAllowed = !request.isHead && stream.status != 204 && stream.status != 304 && !(100..<200).contains(stream.status)
-        let chunked = bodyAllowed && stream.contentLength == nil && request.version.minor >= 1
-        if bodyAllowed && stream.contentLength == nil && !chunked { request.keepAlive = false }
-        var fields = stream.fields
-        if let expires = request.lifetimeCap {
-            // As for complete responses: no cache downstream keeps it past the URL's expiry.
-            fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) }
-            let remaining = max(0, min(stream.downstreamMaxAge ?? 0, expires - proxy.clock.now()))
-            fields.append(("Cache-Control", "public, max-age=\(remaining)"))
-        }
-        if let length = stream.contentLength, stream.status != 304 {
-            fields.append(("Content-Length", String(length)))
-        } else if chunked {
-            fields.append(("Transfer-Encoding", "chunked"))
-        }
-        var buffer = ResponseHead.encode(status: stream.status, fields: fields, allocator: context.channel.allocator)
-        if !fields.contains(where: { $0.name == "Date" }) { dates.write(into: &buffer, now: proxy.clock.now()) }
-        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request)
-        buffer.writeStaticString("\r\n")
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        guard bodyAllowed else {
-            if !request.keepAlive { closeAfterWrites(context: context) }
-            finishedAsync(context: context)
-            return
-        }
-        let keepAlive = request.keepAlive
-        if stream.prefix.readableBytes > 0 { context.write(wrapOutboundOut(Self.frame(stream.prefix, chunked: chunked)), promise: nil) }
-        context.flush()
-        let handlerBox = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
-        Self.startPump(stream.rest, handler: handlerBox, context: contextBox, chunked: chunked, keepAlive: keepAlive)
-    }
-
-    private static func startPump(
-        _ rest: ResponseBodyReader?,
-        handler handlerBox: NIOLoopBound<ConnectionHandler>,
-        context contextBox: NIOLoopBound<ChannelHandlerContext>,
-        chunked: Bool,
-        keepAlive: Bool
-    ) {
-        let eventLoop = handlerBox.eventLoop
-        let finish: @Sendable (Bool) -> Void = { failed in
-            eventLoop.execute {
-                let handler = handlerBox.value
-                let context = contextBox.value
-                if failed {
-                    // The client cannot tell a cut body from a whole one otherwise.
-                    handler.markClosing()
-                    context.close(promise: nil)
-                    handler.finishedAsync(context: context)
-                    return
-                }
-                if chunked { context.write(handler.wrapOutboundOut(ByteBuffer(string: "0\r\n\r\n")), promise: nil) }
-                if !keepAlive { handler.closeAfterWrites(context: context) }
-                handler.finishedAsync(context: context)
-            }
-        }
-        handlerBox.value.proxy.background.submit {
-            finish(await Self.pump(rest, handler: handlerBox, context: contextBox, chunked: chunked))
-        } refused: {
-            finish(true)
-        }
-    }
-
-    /// Copies body chunks to the client, one write at a time. Returns `true` when either side failed.
-    private static func pump(
-        _ rest: ResponseBodyReader?,
-        handler: NIOLoopBound<ConnectionHandler>,
-        context: NIOLoopBound<ChannelHandlerContext>,
-        chunked: Bool
-    ) async -> Bool {
-        guard let rest else { return false }
-        let eventLoop = handler.eventLoop
-        do {
-            while let chunk = try await rest.next() {
-                try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-                    guard !handler.value.connection.isClosing else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
-                    return context.value.writeAndFlush(handler.value.wrapOutboundOut(Self.frame(chunk, chunked: chunked)))
-                }.get()
-            }
-            return false
-        } catch {
-            return true
-        }
-    }
-
-    private static func frame(_ chunk: ByteBuffer, chunked: Bool) -> ByteBuffer {
-        guard chunked, chunk.readableBytes > 0 else { return chunk }
-        var framed = ByteBuffer(string: String(chunk.readableBytes, radix: 16) + "\r\n")
-        framed.writeImmutableBuffer(chunk)
-        framed.writeStaticString("\r\n")
-        return framed
     }
 }

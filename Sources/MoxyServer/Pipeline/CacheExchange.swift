@@ -193,6 +193,11 @@ final class CacheExchange: Sendable {
                     return perform(machine.upstreamFailed(failure, now: clock.now()), request: request, lookup: lookup, answer: nil)
                 }
                 let step = machine.receivedBody(read.read, contentLength: answer.contentLength, now: clock.now())
+                if case .streamToDisk(let freshness, let status) = step.action {
+                    apply(step.effects, request: request, lookup: lookup, answer: answer, body: nil)
+                    return await streamToDisk(
+                        request, lookup: lookup, answer: answer, prefix: read.read.bytes, rest: read.rest, freshness: freshness, status: status)
+                }
                 return perform(step, request: request, lookup: lookup, answer: answer, read: read.read, rest: read.rest)
             default:
                 return perform(head, request: request, lookup: lookup, answer: answer)
@@ -214,7 +219,9 @@ final class CacheExchange: Sendable {
                 validation: source.validation,
                 requestHeaders: request.headers,
                 hitForMiss: source.overrides.hitForMiss,
-                storeLimit: min(source.maxObjectSize, tier.maxEntrySize)
+                storeLimit: min(source.maxObjectSize, tier.maxEntrySize),
+                memoryLimit: tier.store.maxEntrySize,
+                streamsToDisk: tier.disk != nil
             )
         )
     }
@@ -270,8 +277,8 @@ final class CacheExchange: Sendable {
         case .pass(let status):
             guard let answer else { preconditionFailure("pass without an answer") }
             return renderer.passed(answer, read: read, rest: rest, source: request.source, status: status)
-        case .refetch, .readBody:
-            preconditionFailure("not a final step")
+        case .refetch, .readBody, .streamToDisk:
+            preconditionFailure("not a step perform carries out")
         }
     }
 

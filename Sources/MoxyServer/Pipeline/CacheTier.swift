@@ -21,6 +21,8 @@ final class CacheTier: Sendable {
     /// Variant markers' generations start at a random point, so that a marker made after a
     /// restart never takes the generation of one whose variants are still on disk.
     private let generation = NIOLockedValueBox<UInt64>(UInt64.random(in: 1...(1 << 62)))
+    /// Large bodies being written to disk, by store key: requests meanwhile read the growing file.
+    let downloads = NIOLockedValueBox<[String: Download]>([:])
 
     init(store: MemoryStore, disk: DiskStore? = nil, background: BackgroundWork? = nil) {
         self.store = store
@@ -45,7 +47,13 @@ final class CacheTier: Sendable {
     /// variant key behind a marker at the primary key.
     /// - Returns: Whether the store accepted it.
     func save(_ key: String, _ response: CachedResponse, requestHeaders: [(name: String, value: String)]) -> Bool {
-        guard !response.varyNames.isEmpty else { return put(key, response) }
+        put(storeKey(key, for: response, requestHeaders: requestHeaders), response)
+    }
+
+    /// The key a response for a request is stored under: the primary key, or for a response with
+    /// `Vary` its variant key behind the marker (made when there is none for these names).
+    func storeKey(_ key: String, for response: CachedResponse, requestHeaders: [(name: String, value: String)]) -> String {
+        guard !response.varyNames.isEmpty else { return key }
         let generation: UInt64
         if let marker = store.get(key), let current = marker.variantGeneration, marker.varyNames == response.varyNames {
             generation = current
@@ -56,8 +64,7 @@ final class CacheTier: Sendable {
             }
             put(key, .variantMarker(names: response.varyNames, generation: generation))
         }
-        let variantKey = Self.variantKey(key, generation: generation, names: response.varyNames, headers: requestHeaders)
-        return put(variantKey, response)
+        return Self.variantKey(key, generation: generation, names: response.varyNames, headers: requestHeaders)
     }
 
     /// Replaces the response under an exact store key (a freshened variant keeps its key).
@@ -68,11 +75,20 @@ final class CacheTier: Sendable {
     /// Removes every stored response for a primary key (its variants become unreachable with the marker).
     func invalidate(_ key: String) {
         store.remove(key)
+        // A large body still arriving is not published: readers get it, later lookups do not.
+        if let download = downloads.withLockedValue({ $0.removeValue(forKey: key) }) { download.writer.withdraw() }
         if let disk, let background { background.submit({ await disk.remove(key) }, refused: {}) }
     }
 
-    /// Stores in memory (if it fits) and, with a disk tier, on disk in the background.
+    /// Stores in memory (if it fits) and, with a disk tier, on disk in the background; a response
+    /// whose body is on disk already (a freshened large entry) is copied to a new file there.
+    @discardableResult
     private func put(_ key: String, _ response: CachedResponse) -> Bool {
+        if let body = response.externalBody {
+            guard let disk, let background else { return false }
+            background.submit({ await Self.copy(response, body: body, to: disk, key: key) }, refused: {})
+            return true
+        }
         let inMemory = store.put(key, response)
         guard let disk, let background else { return inMemory }
         let entry = DiskEntry(key: key, response: response)
@@ -88,22 +104,33 @@ final class CacheTier: Sendable {
     func diskLookup(
         _ key: String, headers: [(name: String, value: String)], promote: (CachedResponse) -> CachedResponse
     ) async -> CacheLookup? {
-        guard let disk, let first = await disk.get(key)?.response else { return nil }
+        guard disk != nil, let first = await onDisk(key) else { return nil }
         guard let generation = first.variantGeneration else {
             let entry = promoted(first, promote)
-            store.put(key, entry)
+            if entry.externalBody == nil { store.put(key, entry) }
             return CacheLookup(entry: entry, storeKey: key, forward: .uriMiss)
         }
         store.put(key, first)
         let variantKey = Self.variantKey(key, generation: generation, names: first.varyNames, headers: headers)
-        guard let read = await disk.get(variantKey)?.response else { return nil }
+        guard let read = await onDisk(variantKey) else { return nil }
         let variant = promoted(read, promote)
-        store.put(variantKey, variant)
+        if variant.externalBody == nil { store.put(variantKey, variant) }
         return CacheLookup(entry: variant, storeKey: variantKey, forward: .varyMiss)
     }
 
+    /// A store key's response on disk: a body still arriving, a file read whole, or the head of a
+    /// file whose body is larger than memory holds (read as it is sent).
+    private func onDisk(_ storeKey: String) async -> CachedResponse? {
+        if let download = downloads.withLockedValue({ $0[storeKey] }) { return download.response }
+        switch await disk?.read(storeKey, inMemoryLimit: store.maxEntrySize) {
+        case .whole(let entry): return entry.response
+        case .large(let entry, let body): return entry.response(externalBody: body)
+        case nil: return nil
+        }
+    }
+
     private func promoted(_ response: CachedResponse, _ promote: (CachedResponse) -> CachedResponse) -> CachedResponse {
-        response.body.readableBytes <= store.maxEntrySize ? promote(response) : response
+        response.externalBody == nil && response.body.readableBytes <= store.maxEntrySize ? promote(response) : response
     }
 
     static func variantKey(_ key: String, generation: UInt64, names: [String], headers: [(name: String, value: String)])

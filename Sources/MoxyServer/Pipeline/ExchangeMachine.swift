@@ -24,6 +24,9 @@ struct ExchangeMachine {
         case readBody(bound: Int)
         /// Store the response with this freshness and answer with it.
         case store(Freshness, CacheStatus)
+        /// The body is larger than what is held in memory: stream it to the disk tier and answer
+        /// from the growing file.
+        case streamToDisk(Freshness, CacheStatus)
         /// Pass the upstream's response on, uncached.
         case pass(CacheStatus)
         /// Answer with an error made by Moxy.
@@ -77,6 +80,11 @@ struct ExchangeMachine {
         var hitForMiss: Int64
         /// The largest body that may be stored.
         var storeLimit: Int
+        /// The largest body read into memory before it is stored; a larger storable one streams
+        /// to disk (when ``streamsToDisk``), or passes.
+        var memoryLimit: Int
+        /// Whether there is a disk tier to stream large bodies to.
+        var streamsToDisk: Bool
     }
 
     private(set) var state = State.waitingForHead
@@ -158,7 +166,7 @@ struct ExchangeMachine {
         state = .readingBody(status: status, fields: fields, decision: decision, responseTime: responseTime)
         // Buffer what may be stored, and what the rules need to see (nothing when they only look
         // at the status and fields).
-        let storeBound = decision.isStore ? inputs.storeLimit : 0
+        let storeBound = decision.isStore ? min(inputs.storeLimit, inputs.memoryLimit) : 0
         let validationBound = validation.map { $0.needsBody ? $0.validateMaxBytes : 0 } ?? 0
         return Step(action: .readBody(bound: max(storeBound, validationBound)))
     }
@@ -210,11 +218,18 @@ struct ExchangeMachine {
             cacheStatus.detail = reason
             return Step(action: .pass(cacheStatus), effects: effects + notStorable(status: status, reason: reason, responseTime: responseTime))
         }
-        guard case .complete(let body) = read, body.readableBytes <= inputs.storeLimit else {
+        switch read {
+        case .complete(let body) where body.readableBytes <= inputs.storeLimit:
+            return Step(action: .store(freshness, cacheStatus), effects: effects)
+        case .partial where inputs.streamsToDisk && (contentLength ?? 0) <= inputs.storeLimit:
+            // The download enforces the limit on a body of unknown length as it arrives.
+            cacheStatus.stored = true
+            cacheStatus.detail = "streamed"
+            return Step(action: .streamToDisk(freshness, cacheStatus), effects: effects)
+        default:
             cacheStatus.detail = "too-large"
             return Step(action: .pass(cacheStatus), effects: effects)
         }
-        return Step(action: .store(freshness, cacheStatus), effects: effects)
     }
 
     /// The validation that applies: only to responses that would be stored, or would replace or
@@ -332,7 +347,8 @@ extension ExchangeMachine {
             freshness: freshness,
             downstreamMaxAge: downstreamMaxAge,
             varyNames: entry.varyNames,
-            gzipped: gzipped
+            gzipped: gzipped,
+            externalBody: entry.externalBody
         )
         return (response, decision)
     }
