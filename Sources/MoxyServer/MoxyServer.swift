@@ -206,8 +206,11 @@ public final class MoxyServer: Service, Sendable {
     /// Responses that failed validation so far, per route (or `signed`) and rule.
     public var validationFailures: [ValidationCount: Int] { proxy.validationLog.snapshot }
 
-    /// Upstream fetches and background refreshes in progress (coalesced fetches count once).
-    public var upstreamWorkInProgress: Int { proxy.keys.inFlight + proxy.keys.refreshes }
+    /// Upstream fetches, background refreshes and downloads of large bodies to disk in progress
+    /// (coalesced fetches count once).
+    public var upstreamWorkInProgress: Int {
+        proxy.keys.inFlight + proxy.keys.refreshes + proxy.tier.downloads.withLockedValue { $0.count }
+    }
 
     /// Requests waiting for the coalesced fetch of another request right now.
     public var coalescedWaiters: Int { proxy.keys.waiting }

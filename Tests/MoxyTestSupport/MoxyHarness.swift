@@ -110,6 +110,14 @@ public struct MoxyHarness: Sendable {
         return TestResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
     }
 
+    /// Requests a Moxy path and returns as soon as the response head arrived (the body is read
+    /// from the response, in the order it comes).
+    public func open(_ path: String, headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        return try await client.execute(request, timeout: .seconds(30))
+    }
+
     /// Moves the server's clock forward (a manual clock only; with `realTime` it sleeps instead).
     public func advance(seconds: Double) async throws {
         switch clock {

@@ -21,6 +21,10 @@ public struct OriginRoute: Sendable {
     public var chunkDelay: TimeAmount
     /// Interim responses (status, fields) sent before the final one.
     public var interim: [(status: Int, headers: [(String, String)])] = []
+    /// After this many body pieces, the rest waits for ``TestOrigin/resumeBodies()``.
+    public var pauseAfterPieces: Int? = nil
+    /// After this many body pieces, the connection is closed: the body never ends.
+    public var abortAfterPieces: Int? = nil
 
     /// Creates a route.
     public init(
@@ -72,6 +76,8 @@ public final class TestOrigin: Sendable {
     /// released by ``holdResponses(until:timeout:)``'s condition).
     private let barrier = NIOLockedValueBox<(active: Bool, inFlight: Int?, held: [@Sendable () -> Void])>((false, nil, []))
     private let channel: NIOLockedValueBox<(any Channel)?> = NIOLockedValueBox(nil)
+    /// Bodies paused by ``OriginRoute/pauseAfterPieces`` until ``resumeBodies()``.
+    private let pausedBodies = NIOLockedValueBox<(resumed: Bool, waiting: [@Sendable () -> Void])>((false, []))
     /// The bound port.
     public private(set) nonisolated(unsafe) var port = 0
 
@@ -194,6 +200,28 @@ public final class TestOrigin: Sendable {
         return true
     }
 
+    /// Sends the rest of every paused body, and of bodies that reach their pause from now on.
+    public func resumeBodies() {
+        let waiting = pausedBodies.withLockedValue { state -> [@Sendable () -> Void] in
+            defer { state = (true, []) }
+            return state.waiting
+        }
+        for resume in waiting { resume() }
+    }
+
+    /// Bodies waiting at their pause.
+    public var pausedBodyCount: Int { pausedBodies.withLockedValue { $0.waiting.count } }
+
+    /// Waits at a body's pause until ``resumeBodies()`` (at once when that was called already).
+    fileprivate func pauseBody(_ resume: @escaping @Sendable () -> Void) {
+        let now = pausedBodies.withLockedValue { state -> Bool in
+            if state.resumed { return true }
+            state.waiting.append(resume)
+            return false
+        }
+        if now { resume() }
+    }
+
     private func releaseHeld() {
         let held = barrier.withLockedValue { state -> [@Sendable () -> Void] in
             defer { state = (false, nil, []) }
@@ -288,7 +316,22 @@ private final class OriginHandler: ChannelInboundHandler {
         sendPieces(pieces[...], route: route, context: context)
     }
 
-    func sendPieces(_ pieces: ArraySlice<[UInt8]>, route: OriginRoute, context: ChannelHandlerContext) {
+    func sendPieces(_ pieces: ArraySlice<[UInt8]>, route: OriginRoute, context: ChannelHandlerContext, paused: Bool = false) {
+        let sent = pieces.startIndex
+        if route.abortAfterPieces == sent {
+            context.close(promise: nil)
+            return
+        }
+        if route.pauseAfterPieces == sent, !paused, !pieces.isEmpty {
+            let boxed = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            origin.pauseBody {
+                boxed.eventLoop.execute {
+                    let (handler, context) = boxed.value
+                    handler.sendPieces(pieces, route: route, context: context, paused: true)
+                }
+            }
+            return
+        }
         guard let first = pieces.first else {
             let keepAlive = self.keepAlive
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in

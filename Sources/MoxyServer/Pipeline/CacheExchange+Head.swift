@@ -10,8 +10,12 @@ extension CacheExchange {
     /// A `HEAD` that the store cannot answer goes upstream as `HEAD` (never coalesced with the
     /// `GET`s of its key, whose answers have bodies), and its answer updates or stales the stored
     /// `GET` response (RFC 9111 §4.3.5). Nothing is stored from a `HEAD`.
+    /// An entry only on disk answers it as a `GET` would be answered.
     func fetchHead(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
-        inBackground(request, on: eventLoop) { await self.head(request, lookup: lookup) }
+        inBackground(request, on: eventLoop) {
+            guard lookup.entry == nil, let found = await self.diskLookup(request) else { return await self.head(request, lookup: lookup) }
+            return self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(hit: true, detail: "disk")) : await self.head(request, lookup: found)
+        }
     }
 
     func head(_ request: CacheRequest, lookup: CacheLookup) async -> ProxyOutcome {

@@ -82,22 +82,9 @@ final class CacheExchange: Sendable {
             {
                 // Stored by a fetch that finished between our lookup and our join.
                 outcome = .complete(entry, CacheStatus(hit: true))
-            } else if current.entry == nil,
-                let found = await self.tier.diskLookup(request.key, headers: request.headers, promote: { response in
-                    // Encoded again as when it was stored: its gzip form comes back.
-                    ResponseRenderer.stored(
-                        status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,
-                        freshness: response.freshness, downstreamMaxAge: response.downstreamMaxAge, isSigned: request.source.isSigned,
-                        compress: request.source.overrides.compress)
-                }),
-                let entry = found.entry
-            {
+            } else if current.entry == nil, let found = await self.diskLookup(request) {
                 // On disk (written before a restart, or too large for memory): served as any stored entry.
-                if ReusePolicy.decide(entry.freshness, age: entry.age(at: self.clock.now()), request: request.directives) == .serve(stale: false) {
-                    outcome = .complete(entry, CacheStatus(hit: true, detail: "disk"))
-                } else {
-                    outcome = await self.exchange(request, lookup: found)
-                }
+                outcome = self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(hit: true, detail: "disk")) : await self.exchange(request, lookup: found)
             } else {
                 outcome = await self.exchange(request, lookup: lookup)
             }
@@ -106,6 +93,24 @@ final class CacheExchange: Sendable {
             self.keys.complete(lookup.storeKey, with: self.renderer.stoppedOutcome(profile: request.source.errorProfile), now: self.clock.nowMilliseconds())
         }
         return future
+    }
+
+    /// The request's entry on disk after a memory miss (promoted to memory when it fits).
+    func diskLookup(_ request: CacheRequest) async -> CacheLookup? {
+        let found = await tier.diskLookup(request.key, headers: request.headers) { response in
+            // Encoded again as when it was stored: its gzip form comes back.
+            ResponseRenderer.stored(
+                status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,
+                freshness: response.freshness, downstreamMaxAge: response.downstreamMaxAge, isSigned: request.source.isSigned,
+                compress: request.source.overrides.compress)
+        }
+        return found?.entry == nil ? nil : found
+    }
+
+    /// Whether a lookup's entry may answer the request as it is.
+    func isFresh(_ lookup: CacheLookup, _ request: CacheRequest) -> Bool {
+        guard let entry = lookup.entry else { return false }
+        return ReusePolicy.decide(entry.freshness, age: entry.age(at: clock.now()), request: request.directives) == .serve(stale: false)
     }
 
     /// Refreshes a stale entry in the background (stale-while-revalidate); one refresh per key at a time.

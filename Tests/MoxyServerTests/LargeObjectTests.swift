@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import AsyncHTTPClient
+import Foundation
+import MoxyServer
+import MoxyValidation
+import MoxyTestSupport
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Objects larger than the memory tier's object limit: streamed from the upstream to the disk
+/// tier and to every client at once, and nothing left behind when the body goes wrong.
+@Suite struct LargeObjectTests {
+    static let body: [UInt8] = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+
+    static func large(chunks: Int = 16, pauseAfter: Int? = nil, abortAfter: Int? = nil, fields: [(String, String)] = []) -> OriginRoute {
+        var route = OriginRoute(
+            headers: [("Content-Type", "video/mp4"), ("Cache-Control", "max-age=600"), ("ETag", "\"v1\"")] + fields, body: body, chunks: chunks)
+        route.pauseAfterPieces = pauseAfter
+        route.abortAfterPieces = abortAfter
+        return route
+    }
+
+    /// A Moxy with a disk tier and a 64 KiB memory object limit: through a route to the origin,
+    /// or (`signed`) for signed URLs only.
+    static func withMoxy(maxObject: Int = 64 << 20, signed: Bool = false, _ body: (MoxyHarness, String) async throws -> Void) async throws {
+        let directory = DiskTierTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await MoxyHarness.run(
+            configure: {
+                $0.diskCachePath = directory
+                $0.memoryMaxObjectSize = 64 << 10
+                $0.upstream.maxObjectSize = maxObject
+                $0.upstream.contentTypes = ["video/*"]
+            },
+            routes: { origin in
+                guard !signed else { return [] }
+                var route = try originRoute(origin)
+                route.maxObjectSize = maxObject
+                return [route]
+            }
+        ) { moxy in try await body(moxy, directory) }
+    }
+
+    static func temporaryFiles(_ directory: String) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []
+    }
+
+    /// The first client gets the head and the bytes as they arrive; a second one, arriving while
+    /// the upstream has sent only part of the body, reads the same growing file; the origin is
+    /// asked once, and the next request is a disk hit.
+    @Test func clientsOfADownloadReadTheGrowingFile() async throws {
+        try await Self.withMoxy { moxy, directory in
+            moxy.origin.route("/video.mp4", Self.large(pauseAfter: 4))
+            let first = try await moxy.open("/video.mp4")
+            #expect(first.status == .ok && first.headers["transfer-encoding"] == ["chunked"], "the length is not known yet")
+            #expect(first.headers.first(name: "cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored; detail=streamed")
+            try await waitUntil { moxy.origin.pausedBodyCount == 1 }
+            // The upstream is paused a quarter of the way through; the second client joins now.
+            let second = try await moxy.open("/video.mp4")
+            #expect(second.headers.first(name: "cache-status")?.hasPrefix("moxy; hit;") == true, "\(second.headers)")
+            #expect(Self.temporaryFiles(directory).count == 1, "one file is being written")
+            moxy.origin.resumeBodies()
+            #expect(Array(buffer: try await first.body.collect(upTo: 2 << 20)) == Self.body)
+            #expect(Array(buffer: try await second.body.collect(upTo: 2 << 20)) == Self.body)
+            try await moxy.waitForUpstreamWork()
+            let third = try await moxy.request("/video.mp4")
+            #expect(third.body == Self.body && third.header("content-length") == String(Self.body.count))
+            #expect(third.header("cache-status") == "moxy; hit; ttl=600; detail=disk")
+            #expect(moxy.origin.count("/video.mp4") == 1 && Self.temporaryFiles(directory).isEmpty)
+        }
+    }
+
+    /// A large entry answers conditionals, ranges and HEAD from its file.
+    @Test func aLargeEntryAnswersConditionalsRangesAndHead() async throws {
+        try await Self.withMoxy { moxy, _ in
+            moxy.origin.route("/video.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
+            _ = try await moxy.request("/video.mp4")
+            try await moxy.waitForUpstreamWork()
+            let notModified = try await moxy.request("/video.mp4", headers: [("If-None-Match", "\"v1\"")])
+            #expect(notModified.status == 304 && notModified.body.isEmpty)
+            let range = try await moxy.request("/video.mp4", headers: [("Range", "bytes=300000-300099")])
+            #expect(range.status == 206 && range.body == Array(Self.body[300_000..<300_100]))
+            #expect(range.header("content-range") == "bytes 300000-300099/\(Self.body.count)")
+            let tail = try await moxy.request("/video.mp4", headers: [("Range", "bytes=-10")])
+            #expect(tail.status == 206 && tail.body == Array(Self.body.suffix(10)))
+            let outside = try await moxy.request("/video.mp4", headers: [("Range", "bytes=9999999-")])
+            #expect(outside.status == 416)
+            let head = try await moxy.request("/video.mp4", method: .HEAD)
+            #expect(head.status == 200 && head.body.isEmpty && head.header("content-length") == String(Self.body.count))
+            #expect(moxy.origin.count("/video.mp4") == 1)
+        }
+    }
+
+    /// An upstream that closes in the middle of the body: the client's answer is cut (it cannot
+    /// take it for whole), no entry is left, and the next request goes upstream again.
+    @Test func anAbortedUpstreamLeavesNoEntry() async throws {
+        try await Self.withMoxy { moxy, directory in
+            moxy.origin.route("/video.mp4", Self.large(abortAfter: 5))
+            let response = try await moxy.open("/video.mp4")
+            await #expect(throws: (any Error).self) { _ = try await response.body.collect(upTo: 2 << 20) }
+            try await moxy.waitForUpstreamWork()
+            #expect(DiskTierTests.entryFiles(directory) == 0 && Self.temporaryFiles(directory).isEmpty)
+            moxy.origin.route("/video.mp4", Self.large())
+            let again = try await moxy.request("/video.mp4")
+            #expect(again.body == Self.body && moxy.origin.count("/video.mp4") == 2)
+        }
+    }
+
+    /// A body of unknown length that grows past `max_object_size` is cut off and leaves nothing;
+    /// one whose `Content-Length` says so passes through uncached.
+    @Test func aBodyOverTheObjectLimitLeavesNoEntry() async throws {
+        try await Self.withMoxy(maxObject: 512 << 10) { moxy, directory in
+            moxy.origin.route("/chunked.mp4", Self.large())
+            let response = try await moxy.open("/chunked.mp4")
+            await #expect(throws: (any Error).self) { _ = try await response.body.collect(upTo: 2 << 20) }
+            moxy.origin.route("/announced.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
+            let passed = try await moxy.request("/announced.mp4")
+            #expect(passed.body == Self.body && passed.header("cache-status")?.contains("detail=too-large") == true)
+            try await moxy.waitForUpstreamWork()
+            #expect(DiskTierTests.entryFiles(directory) == 0 && Self.temporaryFiles(directory).isEmpty)
+        }
+    }
+
+    /// A large body that fails the route's rules (too large to validate, here) is not stored.
+    @Test func aLargeBodyThatFailsValidationLeavesNoEntry() async throws {
+        let directory = DiskTierTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await MoxyHarness.run(
+            configure: {
+                $0.diskCachePath = directory
+                $0.memoryMaxObjectSize = 64 << 10
+            },
+            routes: { origin in
+                var route = try originRoute(origin)
+                var validation = ValidationConfiguration(rules: [ValidationRule(name: "json", check: .json)])
+                validation.validateMaxBytes = 128 << 10
+                route.validation = validation
+                return [route]
+            }
+        ) { moxy in
+            moxy.origin.route("/video.mp4", Self.large())
+            let response = try await moxy.request("/video.mp4")
+            #expect(response.body == Self.body, "passed on, as on_invalid says")
+            #expect(response.header("cache-status")?.contains("INVALID") == true, "\(response.header("cache-status") ?? "")")
+            try await moxy.waitForUpstreamWork()
+            #expect(DiskTierTests.entryFiles(directory) == 0 && Self.temporaryFiles(directory).isEmpty)
+        }
+    }
+
+    /// A signed URL's large object streams to disk too, within the upstream's size limit.
+    @Test func aSignedLargeObjectStreamsToDisk() async throws {
+        try await Self.withMoxy(signed: true) { moxy, directory in
+            moxy.origin.route("/video.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
+            let first = try await moxy.get("/video.mp4")
+            #expect(first.body == Self.body && first.header("cache-status")?.contains("detail=streamed") == true)
+            try await moxy.waitForUpstreamWork()
+            #expect(DiskTierTests.entryFiles(directory) == 1)
+            let again = try await moxy.get("/video.mp4")
+            #expect(again.body == Self.body && again.header("cache-status")?.contains("detail=disk") == true)
+            #expect(moxy.origin.count("/video.mp4") == 1)
+        }
+    }
+}
