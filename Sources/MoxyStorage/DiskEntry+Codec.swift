@@ -9,7 +9,7 @@ extension DiskEntry {
     static let maxFields = 1_000
     static let maxTextBytes = 1 << 20
     /// The largest header read (a length above it is corrupt).
-    static let maxHeaderBytes = 8 << 20
+    public static let maxHeaderBytes = 8 << 20
 
     /// The file's bytes: the header (``encodeHeader(bodyLength:allocator:)``), then the body in
     /// checksummed blocks.

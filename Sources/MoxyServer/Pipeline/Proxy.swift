@@ -57,7 +57,9 @@ final class Proxy: Sendable {
             disk: configuration.diskCachePath.map {
                 DiskStore(
                     directory: $0, maxSize: configuration.diskCacheMaxSize, minFree: configuration.diskCacheMinFree,
-                    maxFileSize: configuration.upstream.maxObjectSize + (1 << 20)
+                    // The largest object any source stores, its header and block checksums.
+                    maxFileSize: DiskBlocks.storedLength(ofBody: configuration.routes.reduce(configuration.upstream.maxObjectSize) { max($0, $1.maxObjectSize) })
+                        + DiskEntry.maxHeaderBytes
                 ) { low, free in
                     if low {
                         logger.warning("disk cache stops writing: free space below min_free", metadata: ["free": "\(free)"])
