@@ -71,7 +71,7 @@ measure() {  # measure NAME PORT PATH COMMAND...
     local name=$1 port=$2 path=$3; shift 3
     local -a counts=()
     for n in "$HITS" "$((HITS * 2))"; do
-        rm -rf "${WORK:?}/nginx-cache/"*  # every run starts with an empty cache
+        rm -rf "${WORK:?}/nginx-cache/"* "${WORK:?}/moxy-cache"  # every run starts with an empty cache
         valgrind --tool=callgrind --callgrind-out-file="$WORK/$name-$n.out" "$@" >/dev/null 2>"$WORK/$name-$n.log" &
         local pid=$!
         wait_port "$port"
@@ -94,7 +94,7 @@ for mode in $MODES; do
         path=$(MOXY_KEY=bench-key "$WORK/moxy" sign "http://127.0.0.1:$ORIGIN_PORT/1k.png")
         args=()
     fi
-    MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true measure "moxy-$mode" "$MOXY_PORT" "$path" \
+    MOXY_CACHE_DISK_PATH="$WORK/moxy-cache" MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true measure "moxy-$mode" "$MOXY_PORT" "$path" \
         "$WORK/moxy" serve --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning "${args[@]}"
 done
 

@@ -18,7 +18,8 @@ srv=http.server.ThreadingHTTPServer(("127.0.0.1",0),H); port=srv.server_address[
 threading.Thread(target=srv.serve_forever,daemon=True).start()
 binary=sys.argv[1]; mem=sys.argv[2]; n=int(sys.argv[3])
 log=open("/tmp/moxy-memory-per-entry.log","w")
-p=subprocess.Popen([binary,"serve","--listen","127.0.0.1:0","--threads","1","--route",f"/=http://127.0.0.1:{port}","--memory-cache-size",mem],stderr=log,stdout=subprocess.DEVNULL)
+p=subprocess.Popen([binary,"serve","--listen","127.0.0.1:0","--threads","1","--route",f"/=http://127.0.0.1:{port}","--memory-cache-size",mem],stderr=log,stdout=subprocess.DEVNULL,
+    env={**os.environ,"MOXY_CACHE_DISK_ENABLED":"false"})  # the memory tier alone
 mport=None
 for _ in range(100):
     time.sleep(0.1)

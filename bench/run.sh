@@ -43,7 +43,8 @@ start_origin "$ORIGIN_PORT"
 # Moxy: one event loop on the server core.
 ROUTE_ARGS=()
 [ "$MODE" = route ] && ROUTE_ARGS=(--route "/=http://127.0.0.1:$ORIGIN_PORT")
-TIER_ENV=()
+# The memory tier in the default configuration (the disk tier on, in the work directory).
+TIER_ENV=("MOXY_CACHE_DISK_PATH=$WORK/moxy-cache")
 [ "$TIER" = disk ] && TIER_ENV=(MOXY_CACHE_DISK_ENABLED=true "MOXY_CACHE_DISK_PATH=$WORK/moxy-cache" MOXY_CACHE_MEMORY_MAX_OBJECT=64KiB)
 env "${TIER_ENV[@]}" MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
     --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning "${ROUTE_ARGS[@]}" &

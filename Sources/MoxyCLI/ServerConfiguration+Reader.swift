@@ -36,7 +36,8 @@ extension ServerConfiguration {
         if let size = try settings.parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
         if let policy = try settings.parsed(.memoryPolicy, { MemoryStore.Policy(rawValue: $0) }) { server.memoryCachePolicy = policy }
         server.memoryMaxObjectSize = try settings.parsed(.memoryMaxObject, ValueParsers.size)
-        if try settings.parsed(.diskEnabled, ValueParsers.bool) == true {
+        // The disk tier is the embedded default: on unless turned off.
+        if try settings.parsed(.diskEnabled, ValueParsers.bool) ?? true {
             server.diskCachePath = try settings.parsed(.diskPath) { $0.isEmpty ? nil : $0 } ?? "./moxy-cache"
             if let size = try settings.parsed(.diskMaxSize, { ValueParsers.size($0).flatMap { $0 >= 1 << 20 ? $0 : nil } }) {
                 server.diskCacheMaxSize = size

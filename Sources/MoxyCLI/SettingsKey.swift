@@ -61,7 +61,7 @@ public struct SettingsKey: Sendable, Hashable {
     static let memoryMaxObject = SettingsKey(
         "cache.memory_max_object", flag: nil, "(an eighth of memory_size)", "largest object the memory tier holds")
     static let diskEnabled = SettingsKey(
-        "cache.disk.enabled", flag: nil, "false", "keep entries on disk too, across restarts (see docs/storage.md)")
+        "cache.disk.enabled", flag: nil, "true", "keep entries on disk too, across restarts (see docs/storage.md)")
     static let diskPath = SettingsKey("cache.disk.path", flag: nil, "./moxy-cache", "the disk tier's directory")
     static let diskMaxSize = SettingsKey("cache.disk.max_size", flag: nil, "1GiB", "bytes of files the disk tier keeps")
     static let diskMinFree = SettingsKey("cache.disk.min_free", flag: nil, "0", "free bytes the disk tier leaves on its file system")

@@ -93,9 +93,13 @@ struct MoxyBinary {
     /// test runner's own output: a server that outlived its test would hold the pipe open and keep
     /// `swift test` waiting).
     static func launch(_ arguments: [String], environment: [String: String]) throws -> Server {
-        let log = "/tmp/moxy-cli-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+        // A working directory of its own: the disk tier's default `./moxy-cache` lands there.
+        let directory = "/tmp/moxy-cli-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let log = directory + "/moxy.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let server = Process()
+        server.currentDirectoryURL = URL(fileURLWithPath: directory)
         server.executableURL = URL(fileURLWithPath: MoxyBinary.path)
         server.arguments = ["serve", "--listen", "127.0.0.1:0", "--threads", "1"] + arguments
         server.environment = environment
@@ -144,13 +148,19 @@ struct MoxyBinary {
     }
 
     /// Sends one SIGTERM and expects a clean exit within 5 s.
-    static func stop(_ server: Server) async throws {
+    static func stop(_ server: Server, removingDirectory: Bool = true) async throws {
         server.process.terminate()  // SIGTERM: graceful shutdown
         for _ in 0..<50 where server.process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         #expect(!server.process.isRunning, "one SIGTERM must stop moxy")
         guard !server.process.isRunning else { return await kill(server.process) }
         #expect(server.process.terminationStatus == 0)
-        try? FileManager.default.removeItem(atPath: server.log)
+        if removingDirectory { removeWorkingDirectory(server.process) }
+    }
+
+    /// Removes the working directory ``launch(_:environment:)`` made (log and disk cache).
+    static func removeWorkingDirectory(_ server: Process) {
+        guard let directory = server.currentDirectoryURL?.path, directory.hasPrefix("/tmp/moxy-cli-test-") else { return }
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Stops a server whatever its state: one SIGTERM, SIGKILL after 5 s (for cleanup only).
@@ -161,6 +171,7 @@ struct MoxyBinary {
             Glibc.kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
+        removeWorkingDirectory(server)
     }
 
     @Test func signServeRoundTripThroughTheRealBinary() async throws {
@@ -169,7 +180,10 @@ struct MoxyBinary {
         let env = ["MOXY_KEY": "round-trip-secret", "MOXY_ALLOW_LOOPBACK": "true"]
         let server = try await Self.startServer([], environment: env)
         let port = server.port
-        defer { if server.process.isRunning { server.process.terminate() } }
+        defer {
+            if server.process.isRunning { server.process.terminate() }
+            Self.removeWorkingDirectory(server.process)
+        }
 
         let signed = try MoxyBinary.run(["sign", origin.url("/pixel.png"), "--base", "http://127.0.0.1:\(port)"], environment: env)
         #expect(signed.status == 0)
@@ -188,7 +202,10 @@ struct MoxyBinary {
         let env = ["CAMO_KEY": "0x24FEEDFACEDEADBEEFCAFE", "MOXY_ALLOW_LOOPBACK": "true"]
         let server = try await Self.startServer([], environment: env)
         let port = server.port
-        defer { if server.process.isRunning { server.process.terminate() } }
+        defer {
+            if server.process.isRunning { server.process.terminate() }
+            Self.removeWorkingDirectory(server.process)
+        }
         let camo = try CamoSigner(keys: ["0x24FEEDFACEDEADBEEFCAFE"], formats: .camo)
         let statuses = try await Self.getTwice("http://127.0.0.1:\(port)" + camo.sign(origin.url("/pixel.png"), format: .hex), expecting: "pixel")
         #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
@@ -211,7 +228,10 @@ struct MoxyBinary {
         // No key, no config file: `--route` is enough.
         let server = try await Self.startServer(["--route", "/=\(origin.url(""))"], environment: [:])
         let port = server.port
-        defer { if server.process.isRunning { server.process.terminate() } }
+        defer {
+            if server.process.isRunning { server.process.terminate() }
+            Self.removeWorkingDirectory(server.process)
+        }
         let statuses = try await Self.getTwice("http://127.0.0.1:\(port)/api/posts?page=2", expecting: "[]")
         #expect(statuses.first == "moxy; fwd=uri-miss; fwd-status=200; stored")
         #expect(statuses.last == "moxy; hit; ttl=60" || statuses.last == "moxy; hit; ttl=59")

@@ -73,7 +73,7 @@ import Testing
                 return results
             }
             server.process.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: server.log)
+            CLITests.removeWorkingDirectory(server.process)
             for (index, bytes, status) in results {
                 guard let bytes else { continue }
                 served += 1

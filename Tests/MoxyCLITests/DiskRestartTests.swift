@@ -42,6 +42,30 @@ import Testing
         await origin.stop()
     }
 
+    /// The disk tier is the embedded default: with no setting, entries go to `./moxy-cache` in
+    /// the working directory; `cache.disk.enabled=false` keeps them in memory only.
+    @Test func theDiskTierIsOnByDefault() async throws {
+        let origin = TestOrigin()
+        try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
+        origin.route("/a.json", OriginRoute(headers: [("Content-Type", "application/json"), ("Cache-Control", "max-age=3600")], body: Array("{\"a\":1}".utf8)))
+        let arguments = ["--route", "/=\(origin.url(""))"]
+        for enabled in [nil, "false"] {
+            let server = try await CLITests.startServer(arguments, environment: enabled.map { ["MOXY_CACHE_DISK_ENABLED": $0] } ?? [:])
+            let directory = try #require(server.process.currentDirectoryURL?.path) + "/moxy-cache"
+            let answer = try await RawClient.exchange(port: server.port, request: Self.get("/a.json", closing: true))
+            #expect(answer.contains("{\"a\":1}"))
+            // A graceful stop waits for the background work, disk writes included.
+            try await CLITests.stop(server, removingDirectory: false)
+            if enabled == nil {
+                #expect(Self.files(in: directory) == 1, "the entry is in ./moxy-cache")
+            } else {
+                #expect(!FileManager.default.fileExists(atPath: directory), "nothing is written with the disk tier off")
+            }
+            CLITests.removeWorkingDirectory(server.process)
+        }
+        await origin.stop()
+    }
+
     /// Last known good survives a restart: the good answer stored before, now stale, is still what
     /// clients get while the upstream sends an error as `200 OK`.
     @Test func theLastGoodAnswerSurvivesARestart() async throws {

@@ -48,6 +48,7 @@ import Testing
 
     @Test func sigtermLetsASlowUpstreamBodyFinishThenExitsZero() async throws {
         let (body, server, origin) = try await Self.signalDuringASlowBody(SIGTERM)
+        defer { CLITests.removeWorkingDirectory(server.process) }
         defer { Task { await origin.stop() } }
         #expect(try body.get() == 8000, "the body in progress is sent whole")
         try await Self.waitForExit(server)
@@ -66,6 +67,7 @@ import Testing
 
     @Test func sigintDrainsTheSameWay() async throws {
         let (body, server, origin) = try await Self.signalDuringASlowBody(SIGINT)
+        defer { CLITests.removeWorkingDirectory(server.process) }
         defer { Task { await origin.stop() } }
         #expect(try body.get() == 8000)
         try await Self.waitForExit(server)
@@ -76,6 +78,7 @@ import Testing
         // The body needs about 1.2 s; the drain allows 0.3 s. That the body is cut shows the
         // drain's end cancelled it (no bound on the test's own speed, which a loaded machine breaks).
         let (body, server, origin) = try await Self.signalDuringASlowBody(SIGTERM, arguments: ["--shutdown-timeout", "300ms"])
+        defer { CLITests.removeWorkingDirectory(server.process) }
         defer { Task { await origin.stop() } }
         #expect(throws: (any Error).self, "the cut body must not look whole") { try body.get() }
         try await Self.waitForExit(server)
@@ -86,6 +89,7 @@ import Testing
         // Signal as soon as the process runs, before it listens (a debug build takes longer to
         // start than this): one SIGTERM must be enough.
         let server = try CLITests.launch([], environment: ["MOXY_KEY": "k"])
+        defer { CLITests.removeWorkingDirectory(server.process) }
         try await Task.sleep(for: .milliseconds(30))
         server.process.terminate()
         try await Self.waitForExit(server)
