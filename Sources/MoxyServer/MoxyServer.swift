@@ -135,6 +135,14 @@ public final class MoxyServer: Service, Sendable {
                 await background.run()
                 return .backgroundEnded
             }
+            if let disk = proxy.tier.disk {
+                let clock = proxy.clock
+                let logger = logger
+                tasks.addTask {
+                    await Self.removeExpiredEntries(disk, clock: clock, logger: logger)
+                    return .janitorStopped
+                }
+            }
             // Returns when graceful shutdown is triggered (SIGTERM/SIGINT), shutdown() is called, or the task is cancelled.
             await withGracefulShutdownHandler {
                 await withTaskCancellationHandler {
@@ -173,7 +181,18 @@ public final class MoxyServer: Service, Sendable {
     }
 
     private enum DrainStep: Sendable {
-        case backgroundEnded, connectionsClosed, deadline
+        case backgroundEnded, connectionsClosed, deadline, janitorStopped
+    }
+
+    /// The disk tier's janitor: once a minute, until cancelled when the server stops, removes the
+    /// entries whose last usable window has passed (in bounded batches; the size bound is kept by
+    /// each write).
+    private static func removeExpiredEntries(_ disk: DiskStore, clock: MoxyClock, logger: Logger) async {
+        while true {
+            do { try await Task.sleep(for: .seconds(60)) } catch { return }
+            let removed = await disk.removeExpired(now: clock.now())
+            if removed > 0 { logger.debug("disk cache removed expired entries", metadata: ["entries": "\(removed)"]) }
+        }
     }
 
     /// Asks a running server to stop gracefully (as SIGTERM does); ``run()`` returns when it has.

@@ -72,6 +72,27 @@ public struct DiskEntry: Sendable {
         self.lastGoodUntil = lastGoodUntil
     }
 
+    /// Unix seconds after which the entry can no longer answer anything: the end of its freshness,
+    /// of its stale windows (`stale-while-revalidate`, `stale-if-error`) and of its last-good
+    /// window; `nil` when it stays usable (a variant marker, or a response with a validator,
+    /// which a conditional request can still revalidate). The janitor removes entries past it.
+    public var usableUntil: Int64? {
+        guard variantGeneration == nil,
+            !fields.contains(where: { ["etag", "last-modified"].contains($0.name.lowercased()) })
+        else { return nil }
+        let expiry = responseTime - freshness.initialAge + freshness.lifetime
+        var until = expiry + max(0, freshness.staleWhileRevalidate, freshness.staleIfError)
+        if let lastGoodUntil { until = max(until, lastGoodUntil) }
+        return until
+    }
+
+    /// The end of the window in which a stored response may answer as the last good one, for a
+    /// source that keeps it `keepLastGood` seconds past its freshness (capped by its max stale).
+    public static func lastGoodUntil(_ response: CachedResponse, keepLastGood: Int64) -> Int64 {
+        let freshness = response.freshness
+        return response.responseTime - freshness.initialAge + freshness.lifetime + min(keepLastGood, freshness.maxStale ?? .max)
+    }
+
     /// The response again (its gzip form is not stored: the caller encodes it anew if it wants one).
     public var response: CachedResponse {
         if let generation = variantGeneration { return .variantMarker(names: varyNames, generation: generation) }

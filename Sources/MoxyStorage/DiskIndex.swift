@@ -10,6 +10,8 @@ import NIOCore
 public struct DiskIndex: Sendable {
     struct Entry: Sendable {
         var size: UInt32
+        /// Unix seconds after which the entry is of no use (0: unknown, or never).
+        var usableUntil: UInt32
         var referenced: Bool
     }
 
@@ -29,9 +31,11 @@ public struct DiskIndex: Sendable {
     /// - Parameters:
     ///   - hash: The first 64 bits of the key's SHA-256.
     ///   - size: The file's bytes.
-    public mutating func insert(_ hash: UInt64, size: Int) {
+    ///   - usableUntil: Unix seconds after which the entry is of no use (`nil`: never, or unknown).
+    public mutating func insert(_ hash: UInt64, size: Int, usableUntil: Int64? = nil) {
         let size = UInt32(clamping: size)
-        if let previous = entries.updateValue(Entry(size: size, referenced: false), forKey: hash) {
+        let entry = Entry(size: size, usableUntil: usableUntil.map { UInt32(clamping: max(1, $0)) } ?? 0, referenced: false)
+        if let previous = entries.updateValue(entry, forKey: hash) {
             bytes -= Int(previous.size)
         } else {
             ring.append(hash)
@@ -42,8 +46,8 @@ public struct DiskIndex: Sendable {
     }
 
     /// Records a file found at start-up, unless a write since already recorded it.
-    public mutating func insertIfAbsent(_ hash: UInt64, size: Int) {
-        if entries[hash] == nil { insert(hash, size: size) }
+    public mutating func insertIfAbsent(_ hash: UInt64, size: Int, usableUntil: Int64? = nil) {
+        if entries[hash] == nil { insert(hash, size: size, usableUntil: usableUntil) }
     }
 
     /// Marks a file as read.
@@ -73,6 +77,18 @@ public struct DiskIndex: Sendable {
             bytes -= Int(entry.size)
             chosen.append(hash)
         }
+        return chosen
+    }
+
+    /// Chooses up to `limit` entries whose last usable moment is before `now` (Unix seconds);
+    /// they are forgotten at once.
+    public mutating func expired(now: Int64, limit: Int) -> [UInt64] {
+        var chosen: [UInt64] = []
+        for (hash, entry) in entries where entry.usableUntil != 0 && Int64(entry.usableUntil) < now {
+            chosen.append(hash)
+            if chosen.count == limit { break }
+        }
+        for hash in chosen { remove(hash) }
         return chosen
     }
 

@@ -33,7 +33,7 @@ extension DiskStore {
                             let info = try? await fileSystem.info(forFileAt: entry.path)
                         else { continue }
                         let size = Int(info.size)
-                        state.withLockedValue { $0.index.insertIfAbsent(hash, size: size) }
+                        state.withLockedValue { $0.index.insertIfAbsent(hash, size: size, usableUntil: Self.usableUntil(modificationTime: info)) }
                         report.entries += 1
                         report.bytes += size
                         pending += 1

@@ -134,7 +134,7 @@ extension DiskStore {
     }
 
     /// Publishes a written temporary file under its entry's name and indexes it.
-    func publish(_ temporary: FilePath, as path: FilePath, hash: UInt64, size: Int) async -> Bool {
+    func publish(_ temporary: FilePath, as path: FilePath, hash: UInt64, size: Int, usableUntil: Int64?) async -> Bool {
         do {
             try await Self.rename(temporary, to: path)
         } catch {
@@ -144,7 +144,7 @@ extension DiskStore {
         }
         state.withLockedValue {
             $0.stats.writes += 1
-            $0.index.insert(hash, size: size)
+            $0.index.insert(hash, size: size, usableUntil: usableUntil)
         }
         await evictIfNeeded()
         return true

@@ -37,6 +37,8 @@ public final class DiskStore: Sendable {
         public var writeErrors = 0
         /// Files deleted to keep the tier under its size or the disk above its free space.
         public var evictions = 0
+        /// Files deleted because their entry's last usable window had passed.
+        public var expired = 0
         /// Writes not made because the file system had less than `minFree` bytes free.
         public var lowSpaceSkips = 0
         /// Whether the file system is below `minFree` (as last checked).
@@ -142,13 +144,14 @@ public final class DiskStore: Sendable {
             try await ensureDirectory(temporary.removingLastComponent())
             try await fileSystem.withFileHandle(forWritingAt: temporary, options: .newFile(replaceExisting: true)) { handle in
                 try await handle.write(contentsOf: bytes, toAbsoluteOffset: 0)
+                try await handle.setTimes(lastAccess: nil, lastDataModification: Self.modificationTime(usableUntil: entry.usableUntil))
             }
         } catch {
             state.withLockedValue { $0.stats.writeErrors += 1 }
             await abandon(temporary)
             return false
         }
-        return await publish(temporary, as: path, hash: hash, size: bytes.readableBytes)
+        return await publish(temporary, as: path, hash: hash, size: bytes.readableBytes, usableUntil: entry.usableUntil)
     }
 
     /// Removes what writes interrupted by a crash left in `tmp/` (never visible as entries, but

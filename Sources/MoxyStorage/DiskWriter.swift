@@ -90,6 +90,7 @@ public final class DiskWriter: Sendable {
             if last.readableBytes > 0 { try await writeBlock(index, last) }
             progress.finish(length: length)
             try await handle.write(contentsOf: header.encodeHeader(bodyLength: length), toAbsoluteOffset: 0)
+            try await handle.setTimes(lastAccess: nil, lastDataModification: DiskStore.modificationTime(usableUntil: header.usableUntil))
             try await handle.close(makeChangesVisible: true)
         } catch {
             await fail()
@@ -99,7 +100,8 @@ public final class DiskWriter: Sendable {
             await store.abandon(temporary)
             return false
         }
-        return await store.publish(temporary, as: path, hash: hash, size: bodyOffset + DiskBlocks.storedLength(ofBody: length))
+        return await store.publish(
+            temporary, as: path, hash: hash, size: bodyOffset + DiskBlocks.storedLength(ofBody: length), usableUntil: header.usableUntil)
     }
 
     /// Gives the write up: readers of the growing file fail, the temporary file is removed.

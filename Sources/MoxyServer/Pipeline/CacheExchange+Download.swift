@@ -3,6 +3,7 @@
 import Logging
 import MoxyCache
 import MoxyStorage
+import MoxyValidation
 import NIOCore
 
 extension CacheExchange {
@@ -28,7 +29,9 @@ extension CacheExchange {
         let limit = min(request.source.maxObjectSize, tier.maxEntrySize)
         let download: Download? = await withCheckedContinuation { continuation in
             background.submit {
-                let download = await self.tier.beginDownload(request.key, head, requestHeaders: request.headers, declaredLength: answer.contentLength)
+                let download = await self.tier.beginDownload(
+                    request.key, head, requestHeaders: request.headers, declaredLength: answer.contentLength,
+                    keepLastGood: request.source.validation?.keepLastGood)
                 continuation.resume(returning: download)
                 if let download { await self.download(download, prefix: prefix, rest: rest, limit: limit, expectedLength: answer.contentLength, request: request) }
             } refused: {

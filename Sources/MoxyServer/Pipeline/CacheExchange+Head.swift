@@ -4,6 +4,7 @@ import MoxyCache
 import MoxyHTTP
 import Logging
 import NIOHTTP1
+import MoxyValidation
 import NIOCore
 
 extension CacheExchange {
@@ -37,7 +38,7 @@ extension CacheExchange {
             guard let entry = lookup.entry else { break }
             return perform(ExchangeMachine.Step(action: .freshen(entry, status)), request: request, lookup: lookup, answer: answer)
         case .markStale:
-            if let entry = lookup.entry { _ = tier.replace(lookup.storeKey, ExchangeMachine.expired(entry, now: now)) }
+            if let entry = lookup.entry { _ = tier.replace(lookup.storeKey, ExchangeMachine.expired(entry, now: now), keepLastGood: request.source.validation?.keepLastGood) }
             status.detail = "head-changed"
         case .pass:
             break

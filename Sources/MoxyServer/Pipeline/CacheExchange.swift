@@ -4,6 +4,7 @@ import MoxyHTTP
 import Logging
 import MoxyCache
 import NIOConcurrencyHelpers
+import MoxyValidation
 import NIOCore
 
 /// The one spine of both modes: a cache request that cannot be answered from the store goes
@@ -259,7 +260,7 @@ final class CacheExchange: Sendable {
                 responseTime: answer.responseTime
             )
             switch decision {
-            case .store: status.stored = tier.replace(lookup.storeKey, response)
+            case .store: status.stored = tier.replace(lookup.storeKey, response, keepLastGood: request.source.validation?.keepLastGood)
             case .doNotStore(let reason):
                 invalidate(request.key)
                 status.detail = reason
@@ -268,7 +269,7 @@ final class CacheExchange: Sendable {
         case .store(let freshness, var status):
             guard let answer, case .complete(let body) = read else { preconditionFailure("store without a body") }
             let response = renderer.response(answer, body: body, freshness: freshness, source: request.source)
-            status.stored = tier.save(request.key, response, requestHeaders: request.headers)
+            status.stored = tier.save(request.key, response, requestHeaders: request.headers, keepLastGood: request.source.validation?.keepLastGood)
             if !status.stored { status.detail = "too-large-for-memory" }
             guard !freshness.withheldFields.isEmpty else { return .complete(response, status) }
             // The fields a qualified no-cache / private names are sent with the answer that came

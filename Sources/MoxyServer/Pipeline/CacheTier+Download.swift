@@ -23,13 +23,16 @@ extension CacheTier {
     ///   - head: The response as stored, without its body.
     ///   - requestHeaders: The request's fields (for the variant key).
     ///   - declaredLength: The upstream's `Content-Length`, if any.
+    ///   - keepLastGood: As for ``save(_:_:requestHeaders:keepLastGood:)``.
     /// - Returns: The download, or nil when the disk tier cannot take it now.
     func beginDownload(
-        _ key: String, _ head: CachedResponse, requestHeaders: [(name: String, value: String)], declaredLength: Int?
+        _ key: String, _ head: CachedResponse, requestHeaders: [(name: String, value: String)], declaredLength: Int?,
+        keepLastGood: Int64? = nil
     ) async -> Download? {
         guard let disk else { return nil }
         let storeKey = storeKey(key, for: head, requestHeaders: requestHeaders)
-        guard let writer = await disk.beginWrite(DiskEntry(key: storeKey, response: head), declaredLength: declaredLength) else { return nil }
+        let entry = Self.diskEntry(storeKey, head, keepLastGood: keepLastGood)
+        guard let writer = await disk.beginWrite(entry, declaredLength: declaredLength) else { return nil }
         let response = CachedResponse(
             status: head.status, fields: head.fields, body: ByteBuffer(), responseTime: head.responseTime, freshness: head.freshness,
             downstreamMaxAge: head.downstreamMaxAge, varyNames: head.varyNames, externalBody: writer.body)
@@ -49,8 +52,8 @@ extension CacheTier {
 
     /// Writes a response whose body is read from elsewhere (a freshened large entry: new head,
     /// the same body) to a new file, block by block.
-    static func copy(_ response: CachedResponse, body: any BodySource, to disk: DiskStore, key: String) async {
-        guard let writer = await disk.beginWrite(DiskEntry(key: key, response: response), declaredLength: body.length) else { return }
+    static func copy(_ entry: DiskEntry, body: any BodySource, to disk: DiskStore) async {
+        guard let writer = await disk.beginWrite(entry, declaredLength: body.length) else { return }
         var offset = 0
         do {
             while true {

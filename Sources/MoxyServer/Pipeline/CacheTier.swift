@@ -45,9 +45,11 @@ final class CacheTier: Sendable {
 
     /// Stores a response for the request that fetched it; a response with `Vary` goes under a
     /// variant key behind a marker at the primary key.
+    /// - Parameter keepLastGood: For a source with validation, how long past its freshness the
+    ///   response may answer as the last good one (the disk tier keeps it that long).
     /// - Returns: Whether the store accepted it.
-    func save(_ key: String, _ response: CachedResponse, requestHeaders: [(name: String, value: String)]) -> Bool {
-        put(storeKey(key, for: response, requestHeaders: requestHeaders), response)
+    func save(_ key: String, _ response: CachedResponse, requestHeaders: [(name: String, value: String)], keepLastGood: Int64? = nil) -> Bool {
+        put(storeKey(key, for: response, requestHeaders: requestHeaders), response, keepLastGood: keepLastGood)
     }
 
     /// The key a response for a request is stored under: the primary key, or for a response with
@@ -68,8 +70,8 @@ final class CacheTier: Sendable {
     }
 
     /// Replaces the response under an exact store key (a freshened variant keeps its key).
-    func replace(_ storeKey: String, _ response: CachedResponse) -> Bool {
-        put(storeKey, response)
+    func replace(_ storeKey: String, _ response: CachedResponse, keepLastGood: Int64? = nil) -> Bool {
+        put(storeKey, response, keepLastGood: keepLastGood)
     }
 
     /// Removes every stored response for a primary key (its variants become unreachable with the marker).
@@ -83,15 +85,15 @@ final class CacheTier: Sendable {
     /// Stores in memory (if it fits) and, with a disk tier, on disk in the background; a response
     /// whose body is on disk already (a freshened large entry) is copied to a new file there.
     @discardableResult
-    private func put(_ key: String, _ response: CachedResponse) -> Bool {
+    private func put(_ key: String, _ response: CachedResponse, keepLastGood: Int64? = nil) -> Bool {
+        let entry = Self.diskEntry(key, response, keepLastGood: keepLastGood)
         if let body = response.externalBody {
             guard let disk, let background else { return false }
-            background.submit({ await Self.copy(response, body: body, to: disk, key: key) }, refused: {})
+            background.submit({ await Self.copy(entry, body: body, to: disk) }, refused: {})
             return true
         }
         let inMemory = store.put(key, response)
         guard let disk, let background else { return inMemory }
-        let entry = DiskEntry(key: key, response: response)
         background.submit({ await disk.put(entry) }, refused: {})
         return true
     }
@@ -131,6 +133,11 @@ final class CacheTier: Sendable {
 
     private func promoted(_ response: CachedResponse, _ promote: (CachedResponse) -> CachedResponse) -> CachedResponse {
         response.externalBody == nil && response.body.readableBytes <= store.maxEntrySize ? promote(response) : response
+    }
+
+    /// A response as a disk entry, with its last-good window when its source keeps one.
+    static func diskEntry(_ key: String, _ response: CachedResponse, keepLastGood: Int64?) -> DiskEntry {
+        DiskEntry(key: key, response: response, lastGoodUntil: keepLastGood.map { DiskEntry.lastGoodUntil(response, keepLastGood: $0) })
     }
 
     static func variantKey(_ key: String, generation: UInt64, names: [String], headers: [(name: String, value: String)])
