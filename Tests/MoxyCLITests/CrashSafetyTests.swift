@@ -14,11 +14,12 @@ import Testing
 @Suite struct CrashSafetyTests {
     static let objects = 40
 
-    /// Object `index`'s body: ASCII lines naming the object, 1 to 160 KiB.
+    /// Object `index`'s body: ASCII lines naming the object, 1 to 640 KiB: with a 1 MiB memory
+    /// tier, those over 128 KiB stream to disk (up to three blocks), the others are written whole.
     static func body(_ index: Int) -> [UInt8] {
         let line = Array("object \(index) of the crash test, line ".utf8)
         var bytes: [UInt8] = []
-        let size = 1_024 + (index * 37_337) % (160 << 10)
+        let size = 1_024 + (index * 37_337) % (640 << 10)
         var number = 0
         while bytes.count < size {
             bytes += line + Array("\(number)\n".utf8)
