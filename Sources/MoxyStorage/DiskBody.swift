@@ -8,6 +8,7 @@ import Darwin
 public import MoxyCache
 public import NIOCore
 import NIOPosix
+import _NIOFileSystem
 
 /// The body of an entry's file, read block by block as it is sent: a published file, or the
 /// temporary file of a body still arriving (``DiskWriter``), whose blocks are read as they are
@@ -98,6 +99,14 @@ public final class DiskBody: BodySource {
 }
 
 private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
+
+/// Closes a handle this module opened itself, synchronously: its descriptor is taken back and
+/// closed (close(2) of a regular file does not block). `_NIOFileSystem`'s own `close()` runs on
+/// the thread pool and does not run for a cancelled task (a server stopping), which would leave
+/// the handle open, and an open handle traps when it is released.
+func closeNow(_ handle: some FileHandleProtocol) {
+    if let descriptor = try? handle.detachUnsafeFileDescriptor() { _ = systemClose(descriptor.rawValue) }
+}
 private func systemPread(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ offset: off_t) -> Int {
     pread(descriptor, buffer, count, offset)
 }

@@ -53,7 +53,7 @@ extension DiskStore {
             // Unreadable: unusable either way.
             found = .failure(DiskEntryError(.malformed))
         }
-        if case .success(.whole) = found { try? await handle.close() }
+        if case .success(.whole) = found { closeNow(handle) }
         switch found {
         case .success(let read):
             state.withLockedValue {
@@ -62,7 +62,7 @@ extension DiskStore {
             }
             return read
         case .failure(let error):
-            try? await handle.close()  // (already detached when a large body was read)
+            closeNow(handle)
             // Also a wrong key (a replaced file, or the rare name collision): a miss either way.
             await discard(path, hash: hash, reason: error.code)
             return nil
@@ -123,7 +123,7 @@ extension DiskStore {
                     bodyOffset: headerBytes.readableBytes, progress: progress,
                     body: DiskBody(descriptor: descriptor, bodyOffset: headerBytes.readableBytes, progress: progress))
             } catch {
-                try? await handle.close(makeChangesVisible: false)
+                closeNow(handle)
                 throw error
             }
         } catch {

@@ -91,7 +91,7 @@ public final class DiskWriter: Sendable {
             progress.finish(length: length)
             try await handle.write(contentsOf: header.encodeHeader(bodyLength: length), toAbsoluteOffset: 0)
             try await handle.setTimes(lastAccess: nil, lastDataModification: DiskStore.modificationTime(usableUntil: header.usableUntil))
-            try await handle.close(makeChangesVisible: true)
+            closeNow(handle)
         } catch {
             await fail()
             return false
@@ -116,7 +116,7 @@ public final class DiskWriter: Sendable {
 
     private func fail() async {
         progress.fail()
-        try? await handle.close(makeChangesVisible: false)
+        closeNow(handle)
         await store.abandon(temporary)
     }
 
