@@ -66,10 +66,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CMoxyCRC32C"),
         .target(
             name: "MoxyStorage",
             dependencies: [
                 "MoxyCache",
+                "CMoxyCRC32C",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -2,6 +2,7 @@
 
 import MoxyCache
 @testable import MoxyStorage
+import MoxySimulation
 import NIOCore
 import Testing
 
@@ -27,6 +28,28 @@ import Testing
         split.update(Array("1234".utf8))
         split.update(Array("56789".utf8))
         #expect(split.value == 0xE306_9283)
+    }
+
+    /// The CPU instruction and the portable tables agree on every length, offset and split.
+    @Test func crc32cTheInstructionAndTheTablesAgree() {
+        var random = SplitMix(state: 99)
+        let bytes = (0..<4_200).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        var portableCheck = CRC32C()
+        Array("123456789".utf8).withUnsafeBytes { portableCheck.updatePortably($0) }
+        #expect(portableCheck.value == 0xE306_9283)
+        bytes.withUnsafeBytes { all in
+            for start in 0..<9 {
+                for length in [0, 1, 7, 8, 9, 15, 16, 63, 64, 65, 1_000, 4_000] {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    var fast = CRC32C()
+                    var portable = CRC32C()
+                    fast.update(UnsafeRawBufferPointer(rebasing: slice[0..<(length / 3)]))
+                    fast.update(UnsafeRawBufferPointer(rebasing: slice[(length / 3)...]))
+                    portable.updatePortably(slice)
+                    #expect(fast.value == portable.value, "offset \(start), length \(length)")
+                }
+            }
+        }
     }
 
     @Test func anEntryRoundTripsWhole() throws {
