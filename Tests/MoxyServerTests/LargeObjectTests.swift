@@ -24,7 +24,10 @@ import Testing
 
     /// A Moxy with a disk tier and a 64 KiB memory object limit: through a route to the origin,
     /// or (`signed`) for signed URLs only.
-    static func withMoxy(maxObject: Int = 64 << 20, signed: Bool = false, _ body: (MoxyHarness, String) async throws -> Void) async throws {
+    static func withMoxy(
+        maxObject: Int = 64 << 20, signed: Bool = false, validation: ValidationConfiguration? = nil,
+        _ body: (MoxyHarness, String) async throws -> Void
+    ) async throws {
         let directory = DiskTierTests.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await MoxyHarness.run(
@@ -38,6 +41,7 @@ import Testing
                 guard !signed else { return [] }
                 var route = try originRoute(origin)
                 route.maxObjectSize = maxObject
+                route.validation = validation
                 return [route]
             }
         ) { moxy in try await body(moxy, directory) }
@@ -125,21 +129,9 @@ import Testing
 
     /// A large body that fails the route's rules (too large to validate, here) is not stored.
     @Test func aLargeBodyThatFailsValidationLeavesNoEntry() async throws {
-        let directory = DiskTierTests.directory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await MoxyHarness.run(
-            configure: {
-                $0.diskCachePath = directory
-                $0.memoryMaxObjectSize = 64 << 10
-            },
-            routes: { origin in
-                var route = try originRoute(origin)
-                var validation = ValidationConfiguration(rules: [ValidationRule(name: "json", check: .json)])
-                validation.validateMaxBytes = 128 << 10
-                route.validation = validation
-                return [route]
-            }
-        ) { moxy in
+        var validation = ValidationConfiguration(rules: [ValidationRule(name: "json", check: .json)])
+        validation.validateMaxBytes = 128 << 10
+        try await Self.withMoxy(validation: validation) { moxy, directory in
             moxy.origin.route("/video.mp4", Self.large())
             let response = try await moxy.request("/video.mp4")
             #expect(response.body == Self.body, "passed on, as on_invalid says")
