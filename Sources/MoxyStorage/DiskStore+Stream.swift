@@ -102,7 +102,7 @@ extension DiskStore {
     /// - Returns: The writer, or nil when nothing may be written now (below `min_free`, or the
     ///   file cannot be created).
     public func beginWrite(_ header: DiskEntry, declaredLength: Int?) async -> DiskWriter? {
-        guard await hasRoom() else { return nil }
+        guard mayWrite(), await hasRoom() else { return nil }
         let hash = Self.hash(header.key)
         let path = path(forHash: hash)
         let temporary = temporaryPath(for: path)
@@ -127,7 +127,7 @@ extension DiskStore {
                 throw error
             }
         } catch {
-            state.withLockedValue { $0.stats.writeErrors += 1 }
+            writeFailed(error)
             await abandon(temporary)
             return nil
         }
@@ -138,16 +138,40 @@ extension DiskStore {
         do {
             try await Self.rename(temporary, to: path)
         } catch {
-            state.withLockedValue { $0.stats.writeErrors += 1 }
+            writeFailed(error)
             await abandon(temporary)
             return false
         }
-        state.withLockedValue {
-            $0.stats.writes += 1
-            $0.index.insert(hash, size: size, usableUntil: usableUntil)
+        let recovered = state.withLockedValue { state -> Bool in
+            state.stats.writes += 1
+            state.index.insert(hash, size: size, usableUntil: usableUntil)
+            defer { state.writesFailing = false }
+            return state.writesFailing
         }
+        if recovered { onWritesFailing(false, "") }
         await evictIfNeeded()
         return true
+    }
+
+    /// Whether writes may be tried now: not while they pause after a failure (counted).
+    func mayWrite() -> Bool {
+        state.withLockedValue { state in
+            guard state.writesFailing, NIODeadline.now() < state.writesPauseUntil else { return true }
+            state.stats.writesPaused += 1
+            return false
+        }
+    }
+
+    /// A write failed (a full disk, an I/O error, permissions): counted, writes pause for
+    /// ``writeRetry``, and the first failure of a run is told (once, for the log).
+    func writeFailed(_ error: any Error) {
+        let first = state.withLockedValue { state -> Bool in
+            state.stats.writeErrors += 1
+            state.writesPauseUntil = NIODeadline.now() + .nanoseconds(Int64(writeRetry.components.seconds) * 1_000_000_000 + writeRetry.components.attoseconds / 1_000_000_000)
+            defer { state.writesFailing = true }
+            return !state.writesFailing
+        }
+        if first { onWritesFailing(true, "\(error)") }
     }
 
     /// Removes a temporary file that will not be published.

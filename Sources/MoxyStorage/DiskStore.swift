@@ -35,6 +35,8 @@ public final class DiskStore: Sendable {
         public var corrupt: [DiskEntryError.Code: Int] = [:]
         /// Writes that failed (disk full, permissions, I/O errors).
         public var writeErrors = 0
+        /// Writes not tried because one failed shortly before (`writeRetry`).
+        public var writesPaused = 0
         /// Files deleted to keep the tier under its size or the disk above its free space.
         public var evictions = 0
         /// Files deleted because their entry's last usable window had passed.
@@ -58,6 +60,10 @@ public final class DiskStore: Sendable {
     public let minFree: Int
     /// Told when the file system goes below or back above `minFree` (once per change, for the log).
     private let onSpaceChange: @Sendable (_ low: Bool, _ free: Int) -> Void
+    /// Told when writes start failing (with the first error) and when one succeeds again.
+    let onWritesFailing: @Sendable (_ failing: Bool, _ error: String) -> Void
+    /// How long writes pause after one failed (a full disk, an I/O error) before the next try.
+    let writeRetry: Duration
     /// The largest file read back (larger ones are refused as corrupt).
     public let maxFileSize: Int
     let fileSystem: FileSystem
@@ -71,13 +77,20 @@ public final class DiskStore: Sendable {
         /// When free space was last measured (monotonic seconds) and what it was.
         var spaceCheckedAt: Int64 = .min
         var freeBytes = Int.max
+        /// Whether the last write failed, and until when (monotonic) writes pause.
+        var writesFailing = false
+        var writesPauseUntil = NIODeadline.distantPast
     }
 
     /// Creates a store over `directory` (created on the first write).
     public init(
         directory: String, maxSize: Int = 1 << 30, minFree: Int = 0, maxFileSize: Int = 1 << 30, fileSystem: FileSystem = .shared,
-        onSpaceChange: @escaping @Sendable (_ low: Bool, _ free: Int) -> Void = { _, _ in }
+        writeRetry: Duration = .seconds(10),
+        onSpaceChange: @escaping @Sendable (_ low: Bool, _ free: Int) -> Void = { _, _ in },
+        onWritesFailing: @escaping @Sendable (_ failing: Bool, _ error: String) -> Void = { _, _ in }
     ) {
+        self.writeRetry = writeRetry
+        self.onWritesFailing = onWritesFailing
         self.directory = FilePath(directory)
         self.maxSize = maxSize
         self.minFree = minFree
@@ -134,7 +147,7 @@ public final class DiskStore: Sendable {
     /// - Returns: Whether it was published.
     @discardableResult
     public func put(_ entry: DiskEntry) async -> Bool {
-        guard await hasRoom() else { return false }
+        guard mayWrite(), await hasRoom() else { return false }
         let hash = Self.hash(entry.key)
         let path = path(forHash: hash)
         let bytes = entry.encode()
@@ -147,7 +160,7 @@ public final class DiskStore: Sendable {
                 try await handle.setTimes(lastAccess: nil, lastDataModification: Self.modificationTime(usableUntil: entry.usableUntil))
             }
         } catch {
-            state.withLockedValue { $0.stats.writeErrors += 1 }
+            writeFailed(error)
             await abandon(temporary)
             return false
         }

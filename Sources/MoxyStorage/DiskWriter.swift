@@ -65,7 +65,12 @@ public final class DiskWriter: Sendable {
             if !ready.isEmpty { state.pending.discardReadBytes() }
         }
         for (index, bytes) in ready {
-            try await writeBlock(index, bytes)
+            do {
+                try await writeBlock(index, bytes)
+            } catch {
+                store.writeFailed(error)
+                throw error
+            }
             state.withLockedValue { $0.blocks = index + 1 }
             progress.advance(to: index + 1)
         }
@@ -93,6 +98,7 @@ public final class DiskWriter: Sendable {
             try await handle.setTimes(lastAccess: nil, lastDataModification: DiskStore.modificationTime(usableUntil: header.usableUntil))
             closeNow(handle)
         } catch {
+            store.writeFailed(error)
             await fail()
             return false
         }

@@ -45,6 +45,35 @@ import Testing
         }
     }
 
+    /// A disk that cannot be written (here: a file where the directory should be) changes nothing
+    /// for clients: small objects are served from memory, large ones pass through uncached.
+    @Test func aDiskThatCannotBeWrittenKeepsServing() async throws {
+        let blocker = Self.directory()
+        FileManager.default.createFile(atPath: blocker, contents: Data("not a directory".utf8))
+        defer { try? FileManager.default.removeItem(atPath: blocker) }
+        try await MoxyHarness.run(
+            configure: {
+                $0.diskCachePath = blocker + "/cache"
+                $0.memoryMaxObjectSize = 16 << 10
+            },
+            routes: { [try originRoute($0)] }
+        ) { moxy in
+            let big = Array(repeating: UInt8(ascii: "b"), count: 600_000)
+            moxy.origin.route("/big.bin", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "max-age=600")], body: big))
+            moxy.origin.route("/small.txt", text("small", [("Cache-Control", "max-age=600")]))
+            for _ in 0..<2 {
+                let small = try await moxy.request("/small.txt")
+                #expect(small.text == "small")
+                let large = try await moxy.request("/big.bin")
+                #expect(large.body == big)
+                try await moxy.waitForUpstreamWork()
+            }
+            let again = try await moxy.request("/small.txt")
+            #expect(again.header("cache-status")?.hasPrefix("moxy; hit;") == true)
+            #expect(moxy.origin.count("/small.txt") == 1 && moxy.origin.count("/big.bin") == 2)
+        }
+    }
+
     /// An entry read back from disk gets its gzip form again (only the identity body is stored).
     @Test func anEntryReadBackFromDiskIsServedCompressedAgain() async throws {
         let directory = Self.directory()

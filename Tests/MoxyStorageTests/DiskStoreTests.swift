@@ -80,6 +80,32 @@ import Testing
         #expect(store.stats.writeErrors == 1)
         #expect(await store.get("k") == nil)
     }
+
+    /// Failing writes are told once (not per write) and pause writing for a while; the first
+    /// write that succeeds again is told too.
+    @Test func failingWritesPauseAndAreToldOncePerChange() async throws {
+        try await Self.withStore { _, directory in
+            let blocker = directory + "/blocked"
+            FileManager.default.createFile(atPath: blocker, contents: Data("a file where a directory should be".utf8))
+            let told = NIOLockedValueBox<[Bool]>([])
+            let retrying = DiskStore(directory: blocker + "/cache", writeRetry: .zero) { _, _ in } onWritesFailing: { failing, _ in
+                told.withLockedValue { $0.append(failing) }
+            }
+            #expect(await retrying.put(DiskEntry(key: "a", response: DiskEntryTests.response())) == false)
+            #expect(await retrying.put(DiskEntry(key: "b", response: DiskEntryTests.response())) == false)
+            #expect(retrying.stats.writeErrors == 2 && told.withLockedValue { $0 } == [true], "told once")
+            try FileManager.default.removeItem(atPath: blocker)
+            #expect(await retrying.put(DiskEntry(key: "c", response: DiskEntryTests.response())))
+            #expect(told.withLockedValue { $0 } == [true, false], "and once when writes work again")
+
+            FileManager.default.createFile(atPath: directory + "/blocked-too", contents: Data())
+            let pausing = DiskStore(directory: directory + "/blocked-too/cache")
+            #expect(await pausing.put(DiskEntry(key: "a", response: DiskEntryTests.response())) == false)
+            #expect(await pausing.put(DiskEntry(key: "b", response: DiskEntryTests.response())) == false)
+            #expect(await pausing.beginWrite(DiskEntry(key: "c", response: DiskEntryTests.response("")), declaredLength: nil) == nil)
+            #expect(pausing.stats.writeErrors == 1 && pausing.stats.writesPaused == 2, "the next writes are not even tried")
+        }
+    }
 }
 
 /// The disk tier's size bound and its start-up scan, on a real directory.

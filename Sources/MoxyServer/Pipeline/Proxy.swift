@@ -59,14 +59,21 @@ final class Proxy: Sendable {
                     directory: $0, maxSize: configuration.diskCacheMaxSize, minFree: configuration.diskCacheMinFree,
                     // The largest object any source stores, its header and block checksums.
                     maxFileSize: DiskBlocks.storedLength(ofBody: configuration.routes.reduce(configuration.upstream.maxObjectSize) { max($0, $1.maxObjectSize) })
-                        + DiskEntry.maxHeaderBytes
-                ) { low, free in
-                    if low {
-                        logger.warning("disk cache stops writing: free space below min_free", metadata: ["free": "\(free)"])
-                    } else {
-                        logger.info("disk cache writes again: free space above min_free", metadata: ["free": "\(free)"])
-                    }
-                }
+                        + DiskEntry.maxHeaderBytes,
+                    onSpaceChange: { low, free in
+                        if low {
+                            logger.warning("disk cache stops writing: free space below min_free", metadata: ["free": "\(free)"])
+                        } else {
+                            logger.info("disk cache writes again: free space above min_free", metadata: ["free": "\(free)"])
+                        }
+                    },
+                    onWritesFailing: { failing, error in
+                        if failing {
+                            logger.warning("disk cache writes fail: serving goes on, writes are retried every 10 s", metadata: ["error": "\(error)"])
+                        } else {
+                            logger.info("disk cache writes again")
+                        }
+                    })
             },
             background: background)
         self.keys = KeyStateTable()
