@@ -7,6 +7,7 @@ import Darwin
 #endif
 public import MoxyCache
 public import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
 import _NIOFileSystem
 
@@ -25,6 +26,10 @@ public final class DiskBody: BodySource {
     private let completeLength: Int?
     private let progress: DiskWriteProgress?
     private let onCorrupt: @Sendable () async -> Void
+    /// Blocks checked already, one bit each: a published file is never written again (a new
+    /// version is another file), so a block that passed through this descriptor once is not
+    /// checked at every read.
+    private let verified = NIOLockedValueBox<[UInt64]>([])
 
     /// A published file's body of `length` bytes.
     init(descriptor: Int32, bodyOffset: Int, length: Int, onCorrupt: @escaping @Sendable () async -> Void) {
@@ -67,14 +72,30 @@ public final class DiskBody: BodySource {
         }
         var stored = try await Self.pread(descriptor, at: bodyOffset + DiskBlocks.offset(ofBlock: index), count: blockLength + 4)
         let block: ByteBuffer
-        do {
-            block = try DiskBlocks.read(&stored, length: blockLength)
-        } catch {
-            await onCorrupt()
-            throw error
+        if isVerified(index), let bytes = stored.readSlice(length: blockLength) {
+            block = bytes
+        } else {
+            do {
+                block = try DiskBlocks.read(&stored, length: blockLength)
+            } catch {
+                await onCorrupt()
+                throw error
+            }
+            markVerified(index)
         }
         let within = offset - index * DiskBlocks.blockSize
         return block.getSlice(at: block.readerIndex + within, length: min(maxLength, blockLength - within))!
+    }
+
+    private func isVerified(_ index: Int) -> Bool {
+        verified.withLockedValue { words in index / 64 < words.count && words[index / 64] & (1 << UInt64(index % 64)) != 0 }
+    }
+
+    private func markVerified(_ index: Int) {
+        verified.withLockedValue { words in
+            while words.count <= index / 64 { words.append(0) }
+            words[index / 64] |= 1 << UInt64(index % 64)
+        }
     }
 
     /// Reads `count` bytes at `offset` on the blocking-I/O pool (short only at the end of the file).

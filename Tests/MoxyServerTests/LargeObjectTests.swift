@@ -97,6 +97,25 @@ import Testing
         }
     }
 
+    /// A large entry read from disk stays open for the next requests, but an invalidation (a
+    /// successful unsafe method) ends that: the next request goes to the origin.
+    @Test func anOpenLargeEntryIsForgottenWhenInvalidated() async throws {
+        try await Self.withMoxy { moxy, _ in
+            moxy.origin.route("/video.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
+            _ = try await moxy.request("/video.mp4")
+            try await moxy.waitForUpstreamWork()
+            for _ in 0..<3 {
+                let hit = try await moxy.request("/video.mp4")
+                #expect(hit.body == Self.body && hit.header("cache-status")?.hasPrefix("moxy; hit;") == true)
+            }
+            let post = try await moxy.request("/video.mp4", method: .POST, body: Array("x".utf8))
+            #expect(post.status == 200)
+            let after = try await moxy.request("/video.mp4")
+            #expect(after.body == Self.body && after.header("cache-status")?.contains("fwd=uri-miss") == true, "\(after.header("cache-status") ?? "")")
+            #expect(moxy.origin.count("/video.mp4") == 3, "the first fetch, the POST, the fetch after it")
+        }
+    }
+
     /// An upstream that closes in the middle of the body: the client's answer is cut (it cannot
     /// take it for whole), no entry is left, and the next request goes upstream again.
     @Test func anAbortedUpstreamLeavesNoEntry() async throws {

@@ -161,11 +161,11 @@ extension ConnectionHandler {
         switch plan {
         case .serve(let entry, var status):
             if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            return writeStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
+            return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .serveAndRefresh(let entry, var status):
             proxy.exchange.refreshInBackground(cacheRequest, lookup: lookup)
             if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            return writeStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
+            return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .fail(let error):
             return fail(error, request, now, context)
         case .fetch:
@@ -184,6 +184,14 @@ extension ConnectionHandler {
             }
         }
         deliver(future, for: request, context: context)
+    }
+
+    /// Writes a stored entry found at once: from memory, or (a large entry whose file is open)
+    /// streamed from disk, which makes the answer asynchronous.
+    private func serveStored(_ entry: CachedResponse, cacheStatus: String, for request: Request, now: Int64, context: ChannelHandlerContext) {
+        guard let body = entry.externalBody else { return writeStored(entry, cacheStatus: cacheStatus, for: request, now: now, context: context) }
+        connection.startWaiting()
+        writeExternal(entry, body: body, cacheStatus: cacheStatus, for: request, now: now, context: context)
     }
 
     /// Writes an asynchronous outcome when it arrives, then resumes the queue.

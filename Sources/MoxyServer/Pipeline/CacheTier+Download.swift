@@ -48,6 +48,8 @@ extension CacheTier {
         downloads.withLockedValue { downloads in
             if downloads[download.storeKey]?.writer === download.writer { downloads[download.storeKey] = nil }
         }
+        // An entry opened before this one was published would shadow it.
+        openLarge.withLockedValue { $0.remove(download.storeKey) }
     }
 
     /// Writes a response whose body is read from elsewhere (a freshened large entry: new head,

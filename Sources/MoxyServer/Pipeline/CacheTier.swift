@@ -23,6 +23,8 @@ final class CacheTier: Sendable {
     private let generation = NIOLockedValueBox<UInt64>(UInt64.random(in: 1...(1 << 62)))
     /// Large bodies being written to disk, by store key: requests meanwhile read the growing file.
     let downloads = NIOLockedValueBox<[String: Download]>([:])
+    /// Large entries read from disk recently, their files open.
+    let openLarge = NIOLockedValueBox(OpenLargeEntries())
 
     init(store: MemoryStore, disk: DiskStore? = nil, background: BackgroundWork? = nil) {
         self.store = store
@@ -34,13 +36,21 @@ final class CacheTier: Sendable {
     var maxEntrySize: Int { disk == nil ? store.maxEntrySize : Int.max }
 
     /// Finds the stored response for a request, following a variant marker when the URI varies.
+    /// A large entry is found here when its body is still arriving or its file is open.
     func lookup(_ key: String, headers: [(name: String, value: String)]) -> CacheLookup {
-        guard let first = store.get(key) else { return CacheLookup(entry: nil, storeKey: key, forward: .uriMiss) }
+        guard let first = store.get(key) ?? onDiskNow(key) else { return CacheLookup(entry: nil, storeKey: key, forward: .uriMiss) }
         guard let generation = first.variantGeneration else {
             return CacheLookup(entry: first, storeKey: key, forward: .uriMiss)
         }
         let variantKey = Self.variantKey(key, generation: generation, names: first.varyNames, headers: headers)
-        return CacheLookup(entry: store.get(variantKey), storeKey: variantKey, forward: .varyMiss)
+        return CacheLookup(entry: store.get(variantKey) ?? onDiskNow(variantKey), storeKey: variantKey, forward: .varyMiss)
+    }
+
+    /// A large entry known without reading the disk: one being downloaded, or one whose file is open.
+    private func onDiskNow(_ storeKey: String) -> CachedResponse? {
+        guard disk != nil else { return nil }
+        if let download = downloads.withLockedValue({ $0[storeKey] }) { return download.response }
+        return openLarge.withLockedValue { $0.get(storeKey) }
     }
 
     /// Stores a response for the request that fetched it; a response with `Vary` goes under a
@@ -77,6 +87,7 @@ final class CacheTier: Sendable {
     /// Removes every stored response for a primary key (its variants become unreachable with the marker).
     func invalidate(_ key: String) {
         store.remove(key)
+        openLarge.withLockedValue { $0.remove(key) }
         // A large body still arriving is not published: readers get it, later lookups do not.
         if let download = downloads.withLockedValue({ $0.removeValue(forKey: key) }) { download.writer.withdraw() }
         if let disk, let background { background.submit({ await disk.remove(key) }, refused: {}) }
@@ -87,6 +98,7 @@ final class CacheTier: Sendable {
     @discardableResult
     private func put(_ key: String, _ response: CachedResponse, keepLastGood: Int64? = nil) -> Bool {
         let entry = Self.diskEntry(key, response, keepLastGood: keepLastGood)
+        openLarge.withLockedValue { $0.remove(key) }
         if let body = response.externalBody {
             guard let disk, let background else { return false }
             background.submit({ await Self.copy(entry, body: body, to: disk) }, refused: {})
@@ -123,10 +135,14 @@ final class CacheTier: Sendable {
     /// A store key's response on disk: a body still arriving, a file read whole, or the head of a
     /// file whose body is larger than memory holds (read as it is sent).
     private func onDisk(_ storeKey: String) async -> CachedResponse? {
-        if let download = downloads.withLockedValue({ $0[storeKey] }) { return download.response }
+        if let known = onDiskNow(storeKey) { return known }
+        let epoch = openLarge.withLockedValue { $0.epoch }
         switch await disk?.read(storeKey, inMemoryLimit: store.maxEntrySize) {
         case .whole(let entry): return entry.response
-        case .large(let entry, let body): return entry.response(externalBody: body)
+        case .large(let entry, let body):
+            let response = entry.response(externalBody: body)
+            openLarge.withLockedValue { $0.insert(storeKey, response, readAt: epoch) }
+            return response
         case nil: return nil
         }
     }
