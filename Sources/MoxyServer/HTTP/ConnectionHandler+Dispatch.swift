@@ -161,10 +161,12 @@ extension ConnectionHandler {
         switch plan {
         case .serve(let entry, var status):
             if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
+            if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .serveAndRefresh(let entry, var status):
             proxy.exchange.refreshInBackground(cacheRequest, lookup: lookup)
             if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
+            if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .fail(let error):
             return fail(error, request, now, context)
