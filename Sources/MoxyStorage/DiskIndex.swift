@@ -4,7 +4,7 @@ import NIOCore
 
 /// What the disk tier holds, kept in memory to bound it: per entry the first 64 bits of its key's
 /// SHA-256 (the file's name), its size and a reference bit, with eviction by CLOCK (second chance:
-/// an entry read since the hand last passed is passed over once). About 53 bytes per entry at a million entries
+/// an entry read since the hand last passed is passed over once). About 61 bytes per entry at a million entries
 /// (measured in `docs/storage.md`); no key strings are kept. Not thread-safe: ``DiskStore``
 /// holds it under its lock.
 public struct DiskIndex: Sendable {
