@@ -3,7 +3,7 @@
 // (it builds with `-sanitize=fuzzer,address`).
 import PackageDescription
 
-let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder"]
+let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder", "FuzzDiskEntry"]
 
 let package = Package(
     name: "MoxyFuzz",
@@ -28,6 +28,7 @@ let package = Package(
                     .product(name: "MoxyServer", package: "moxy"),
                     .product(name: "MoxyValidation", package: "moxy"),
                     .product(name: "MoxyYAML", package: "moxy"),
+                    .product(name: "MoxyStorage", package: "moxy"),
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
