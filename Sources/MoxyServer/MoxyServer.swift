@@ -66,20 +66,8 @@ public final class MoxyServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let bound = listener.withLockedValue({ $0 }) { return bound.localAddress?.port ?? configuration.port }
-        if let disk = proxy.tier.disk {
-            await disk.removeTemporaryFiles()
-            let logger = self.logger
-            proxy.background.submit({
-                let report = await disk.load { report in
-                    if report.entries % 10_000 == 0 {
-                        logger.info("disk cache loading", metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)"])
-                    }
-                }
-                logger.info(
-                    "disk cache loaded",
-                    metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)", "seconds": "\(report.seconds)", "path": "\(disk.directory)"])
-            }, refused: {})
-        }
+        // Before serving: a write in progress would lose its file. The loader starts with run().
+        if let disk = proxy.tier.disk { await disk.removeTemporaryFiles() }
         let proxy = self.proxy
         let connections = self.connections
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
@@ -139,6 +127,10 @@ public final class MoxyServer: Service, Sendable {
                 let clock = proxy.clock
                 let logger = logger
                 tasks.addTask {
+                    await Self.load(disk, logger: logger)
+                    return .loaderEnded
+                }
+                tasks.addTask {
                     await Self.removeExpiredEntries(disk, clock: clock, logger: logger)
                     return .janitorStopped
                 }
@@ -166,10 +158,15 @@ public final class MoxyServer: Service, Sendable {
                 try? await Task.sleep(until: deadline)
                 return .deadline
             }
-            if await tasks.next() == .connectionsClosed {
-                // Background work that is not tied to a connection (a refresh) gets the rest of the time.
-                background.finish()
-                while let step = await tasks.next(), step == .connectionsClosed {}
+            // Until the deadline: once the connections are closed, background work that is not tied
+            // to one (a refresh, a download) gets the rest of the time. The disk loader and janitor
+            // are not waited for: they stop when cancelled.
+            waiting: while let step = await tasks.next() {
+                switch step {
+                case .connectionsClosed: background.finish()
+                case .backgroundEnded, .deadline: break waiting
+                case .loaderEnded, .janitorStopped: continue
+                }
             }
             // Past the deadline: cancel what is left.
             background.finish()
@@ -181,7 +178,21 @@ public final class MoxyServer: Service, Sendable {
     }
 
     private enum DrainStep: Sendable {
-        case backgroundEnded, connectionsClosed, deadline, janitorStopped
+        case backgroundEnded, connectionsClosed, deadline, loaderEnded, janitorStopped
+    }
+
+    /// The disk tier's loader: indexes what an earlier run left, logging progress and the end;
+    /// stops when cancelled (a server stopping does not wait for it).
+    private static func load(_ disk: DiskStore, logger: Logger) async {
+        let report = await disk.load { report in
+            if report.entries % 10_000 == 0 {
+                logger.info("disk cache loading", metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)"])
+            }
+        }
+        guard !Task.isCancelled else { return logger.info("disk cache loading stopped", metadata: ["entries": "\(report.entries)"]) }
+        logger.info(
+            "disk cache loaded",
+            metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)", "seconds": "\(report.seconds)", "path": "\(disk.directory)"])
     }
 
     /// The disk tier's janitor: once a minute, until cancelled when the server stops, removes the

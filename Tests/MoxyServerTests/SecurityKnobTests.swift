@@ -5,6 +5,7 @@ import MoxySigning
 import MoxyTestSupport
 import NIOCore
 import NIOHTTP1
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite struct TargetFilterTests {
@@ -86,11 +87,16 @@ import Testing
 
     @Test func upstreamFetchesBeyondTheCapAre503() async throws {
         try await MoxyHarness.run(configure: { $0.upstream.maxConcurrentFetches = 1 }) { moxy in
-            moxy.origin.route("/slow.png", OriginRoute(delay: .milliseconds(500)))
+            moxy.origin.route("/slow.png", OriginRoute())
             moxy.origin.route("/other.png", OriginRoute())
+            // The first fetch is held at the origin until the second request was answered, so the
+            // cap is reached whatever the machine's speed.
+            let answered = NIOLockedValueBox(false)
+            moxy.origin.holdResponses(until: { answered.withLockedValue { $0 } })
             async let slow = moxy.get("/slow.png")
             try await waitUntil { moxy.origin.count("/slow.png") == 1 }
             let other = try await moxy.get("/other.png")
+            answered.withLockedValue { $0 = true }
             #expect(other.status == 503 && other.text == "too many upstream fetches in flight\n")
             let slowResponse = try await slow
             #expect(slowResponse.status == 200)
