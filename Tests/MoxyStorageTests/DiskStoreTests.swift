@@ -34,6 +34,10 @@ import Testing
             #expect(entry.body == ByteBuffer(string: "image bytes"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/tmp").isEmpty, "no temporary file is left")
             #expect(store.stats.writes == 1 && store.stats.hits == 1 && store.stats.misses == 1)
+            // A store started on the directory finds the entry by its name before any loading.
+            let restarted = DiskStore(directory: directory)
+            #expect(restarted.stats.entries == 0)
+            #expect(await restarted.get(key)?.body == ByteBuffer(string: "image bytes"))
         }
     }
 
