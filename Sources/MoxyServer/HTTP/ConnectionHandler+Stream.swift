@@ -18,31 +18,22 @@ extension ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         connection.startStreaming()
-        let fields = request.fields
-        if response.status == 200, request.flags.contains(.conditional),
-            Validators.notModified(requestHeaders: fields, etag: response.etag, lastModified: response.lastModified)
-        {
-            writeStored(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
-            return finishedAsync(context: context)
-        }
         var first = 0
         var end = response.bodyLength
-        if let length = response.bodyLength, response.status == 200, request.flags.contains(.range), request.method == .GET,
-            Validators.ifRangeHolds(
-                request.headers.first(name: "if-range"), etag: response.etag, lastModified: response.lastModified, date: response.responseTime)
-        {
-            switch ByteRange.parse(request.headers.first(name: "range"), length: length) {
-            case .satisfiable(let from, let last):
-                (first, end) = (from, last + 1)
-                writeDynamic(
-                    status: 206, fields: response.fields + [("Content-Range", "bytes \(from)-\(last)/\(length)")], body: nil,
-                    streamedLength: last + 1 - from, response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
-            case .unsatisfiable:
-                writeStored(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
-                return finishedAsync(context: context)
-            case .ignored:
-                break
-            }
+        switch StoredAnswer.decide(response, length: response.bodyLength, for: request) {
+        case .whole:
+            break
+        case .notModified:
+            writeNotModified(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            return finishedAsync(context: context)
+        case .partial(let from, let last, let length):
+            (first, end) = (from, last + 1)
+            writeDynamic(
+                status: 206, fields: Self.partialFields(response, first: from, last: last, length: length), body: nil,
+                streamedLength: last + 1 - from, response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+        case .unsatisfiable(let length):
+            writeUnsatisfiable(response, length: length, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            return finishedAsync(context: context)
         }
         var request = request
         let chunked = end == nil && request.version.minor >= 1

@@ -34,46 +34,40 @@ extension ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         let response = Self.encoding(stored, for: request)
-        guard response.status == 200, !request.flags.isDisjoint(with: [.conditional, .range]) else {
-            return write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+        switch StoredAnswer.decide(response, length: response.body.readableBytes, for: request) {
+        case .whole:
+            write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+        case .notModified:
+            writeNotModified(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+        case .partial(let first, let last, let length):
+            let slice = response.body.getSlice(at: response.body.readerIndex + first, length: last - first + 1) ?? ByteBuffer()
+            writeDynamic(
+                status: 206, fields: Self.partialFields(response, first: first, last: last, length: length), body: slice,
+                response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+        case .unsatisfiable(let length):
+            writeUnsatisfiable(response, length: length, cacheStatus: cacheStatus, for: request, now: now, context: context)
         }
-        let fields = request.fields
-        if request.flags.contains(.conditional),
-            Validators.notModified(requestHeaders: fields, etag: response.etag, lastModified: response.lastModified)
-        {
-            // §15.4.5: the fields a 200 would have carried that matter to caches.
-            let kept: Set<String> = ["cache-control", "content-location", "date", "etag", "expires", "vary"]
-            let head = response.fields.filter { kept.contains($0.name.lowercased()) }
-            return writeDynamic(
-                status: 304, fields: head, body: nil, response: response, cacheStatus: cacheStatus, for: request,
-                now: now, context: context)
-        }
-        if request.flags.contains(.range), request.method == .GET,
-            Validators.ifRangeHolds(
-                request.headers.first(name: "if-range"),
-                etag: response.etag,
-                lastModified: response.lastModified,
-                date: response.responseTime
-            )
-        {
-            let length = response.body.readableBytes
-            switch ByteRange.parse(request.headers.first(name: "range"), length: length) {
-            case .satisfiable(let first, let last):
-                let slice = response.body.getSlice(at: response.body.readerIndex + first, length: last - first + 1) ?? ByteBuffer()
-                let head = response.fields + [("Content-Range", "bytes \(first)-\(last)/\(length)")]
-                return writeDynamic(
-                    status: 206, fields: head, body: slice, response: response, cacheStatus: cacheStatus, for: request,
-                    now: now, context: context)
-            case .unsatisfiable:
-                let head = response.fields.filter { $0.name.lowercased() != "content-type" } + [("Content-Range", "bytes */\(length)")]
-                return writeDynamic(
-                    status: 416, fields: head, body: ByteBuffer(), response: response, cacheStatus: cacheStatus, for: request,
-                    now: now, context: context)
-            case .ignored:
-                break
-            }
-        }
-        write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+    }
+
+    /// A `304` for a stored response: the fields a 200 would have carried that matter to caches (§15.4.5).
+    func writeNotModified(_ response: CachedResponse, cacheStatus: String, for request: Request, now: Int64, context: ChannelHandlerContext) {
+        let kept: Set<String> = ["cache-control", "content-location", "date", "etag", "expires", "vary"]
+        let head = response.fields.filter { kept.contains($0.name.lowercased()) }
+        writeDynamic(status: 304, fields: head, body: nil, response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+    }
+
+    /// A `416` for a range outside a stored response's `length` bytes.
+    func writeUnsatisfiable(
+        _ response: CachedResponse, length: Int, cacheStatus: String, for request: Request, now: Int64, context: ChannelHandlerContext
+    ) {
+        let head = response.fields.filter { $0.name.lowercased() != "content-type" } + [("Content-Range", "bytes */\(length)")]
+        writeDynamic(
+            status: 416, fields: head, body: ByteBuffer(), response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+    }
+
+    /// The fields of a `206` with bytes `first...last` of a stored response.
+    static func partialFields(_ response: CachedResponse, first: Int, last: Int, length: Int) -> [(name: String, value: String)] {
+        response.fields + [("Content-Range", "bytes \(first)-\(last)/\(length)")]
     }
 
     /// The form of a stored response a request gets: gzip when it accepts it and asks for no range
