@@ -63,13 +63,19 @@ extension DiskEntry {
     /// - Throws: ``DiskEntryError``.
     public static func decode(_ file: ByteBuffer, expectedKey: String?) throws(DiskEntryError) -> DiskEntry {
         var (entry, bodyOffset, bodyLength) = try decodeHeader(file, expectedKey: expectedKey)
-        guard file.readableBytes == bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength) else {
-            throw DiskEntryError(bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength) > file.readableBytes ? .truncated : .malformed)
-        }
+        entry.body = try body(of: file, at: bodyOffset, length: bodyLength)
+        return entry
+    }
+
+    /// The body of a whole file whose header said where it starts and how long it is, every
+    /// block's checksum checked.
+    /// - Throws: ``DiskEntryError``: the file's length does not match, or a block is damaged.
+    static func body(of file: ByteBuffer, at bodyOffset: Int, length bodyLength: Int) throws(DiskEntryError) -> ByteBuffer {
+        let expected = bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength)
+        guard file.readableBytes == expected else { throw DiskEntryError(expected > file.readableBytes ? .truncated : .malformed) }
         var blocks = file.getSlice(at: file.readerIndex + bodyOffset, length: file.readableBytes - bodyOffset)!
         if bodyLength <= DiskBlocks.blockSize {
-            entry.body = bodyLength == 0 ? ByteBuffer() : try DiskBlocks.read(&blocks, length: bodyLength)
-            return entry
+            return bodyLength == 0 ? ByteBuffer() : try DiskBlocks.read(&blocks, length: bodyLength)
         }
         var body = ByteBuffer()
         body.reserveCapacity(bodyLength)
@@ -79,8 +85,7 @@ extension DiskEntry {
             remaining -= block.readableBytes
             body.writeBuffer(&block)
         }
-        entry.body = body
-        return entry
+        return body
     }
 
     /// Reads the prefix and header of a file (or of its first bytes) and checks their checksum.

@@ -80,12 +80,14 @@ extension DiskStore {
                 first = try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(headerEnd)))
             }
         }
-        let (entry, bodyOffset, bodyLength) = try DiskEntry.decodeHeader(first, expectedKey: key)
+        var (entry, bodyOffset, bodyLength) = try DiskEntry.decodeHeader(first, expectedKey: key)
         let expected = bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength)
         guard size == expected else { throw DiskEntryError(size < expected ? .truncated : .malformed) }
         guard bodyLength > inMemoryLimit else {
             let file = first.readableBytes == size ? first : try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(size)))
-            return .whole(try DiskEntry.decode(file, expectedKey: key))
+            // The header is checked already: only the blocks are left.
+            entry.body = try DiskEntry.body(of: file, at: bodyOffset, length: bodyLength)
+            return .whole(entry)
         }
         let descriptor = try handle.detachUnsafeFileDescriptor().rawValue
         let body = DiskBody(descriptor: descriptor, bodyOffset: bodyOffset, length: bodyLength) { [self] in

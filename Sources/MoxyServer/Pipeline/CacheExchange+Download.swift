@@ -14,6 +14,8 @@ extension CacheExchange {
     /// the limit or shorter than announced abandons the file (clients reading it are cut off, as
     /// a proxy that streams must) and leaves no entry.
     ///
+    /// `limit` is the largest body stored (the exchange's store limit), enforced as it arrives.
+    ///
     /// When the disk tier cannot take the body now (below `min_free`, a write error), it passes
     /// to this client uncached.
     func streamToDisk(
@@ -23,10 +25,10 @@ extension CacheExchange {
         prefix: ByteBuffer,
         rest: ResponseBodyReader?,
         freshness: Freshness,
-        status: CacheStatus
+        status: CacheStatus,
+        limit: Int
     ) async -> ProxyOutcome {
         let head = renderer.response(answer, body: ByteBuffer(), freshness: freshness, source: request.source)
-        let limit = min(request.source.maxObjectSize, tier.maxEntrySize)
         let download: Download? = await withCheckedContinuation { continuation in
             background.submit {
                 let download = await self.tier.beginDownload(

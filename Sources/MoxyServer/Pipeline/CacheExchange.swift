@@ -202,7 +202,8 @@ final class CacheExchange: Sendable {
                 if case .streamToDisk(let freshness, let status) = step.action {
                     apply(step.effects, request: request, lookup: lookup, answer: answer, body: nil)
                     return await streamToDisk(
-                        request, lookup: lookup, answer: answer, prefix: read.read.bytes, rest: read.rest, freshness: freshness, status: status)
+                        request, lookup: lookup, answer: answer, prefix: read.read.bytes, rest: read.rest, freshness: freshness, status: status,
+                        limit: machine.inputs.storeLimit)
                 }
                 return perform(step, request: request, lookup: lookup, answer: answer, read: read.read, rest: read.rest)
             default:
