@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ArgumentParser
+import MoxyServer
 
 /// The `moxy` command line: `serve`, `sign`, `verify`, `config check`, `validate`.
 public struct MoxyCommand: AsyncParsableCommand {
@@ -8,7 +9,11 @@ public struct MoxyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "moxy",
         abstract: "A signed-URL caching proxy.",
-        subcommands: [ServeCommand.self, SignCommand.self, VerifyCommand.self, ConfigCommand.self, ValidateCommand.self]
+        version: "moxy \(MoxyBuild.version) (commit \(MoxyBuild.commit), \(MoxyBuild.flavour) build)",
+        subcommands: [
+            ServeCommand.self, SignCommand.self, VerifyCommand.self, ConfigCommand.self, ValidateCommand.self, PurgeCommand.self,
+            StatsCommand.self, EntriesCommand.self,
+        ]
     )
 
     /// Creates the command (used by the argument parser).

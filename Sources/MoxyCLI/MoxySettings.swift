@@ -41,7 +41,7 @@ public struct MoxySettings: Sendable {
             InMemoryProvider(name: "flags", values: flagValues),
             EnvironmentVariablesProvider(
                 environmentVariables: environment.filter { $0.key.hasPrefix("MOXY_") },
-                secretsSpecifier: .specific(["MOXY_KEY", "MOXY_KEYS", "MOXY_COMPAT_KEYS"])
+                secretsSpecifier: .specific(["MOXY_KEY", "MOXY_KEYS", "MOXY_COMPAT_KEYS", "MOXY_ADMIN_TOKEN"])
             ),
         ]
         if let file { providers.append(file.provider) }

@@ -4,6 +4,8 @@ import ArgumentParser
 import Configuration
 import Logging
 import MoxyServer
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -44,6 +46,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("compat-profile"), help: "Status codes and headers for signed URLs: moxy, camo or go-camo.")
     var compatProfile: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
+    @Option(name: .customLong("admin-listen"), help: "HOST:PORT of the admin API (off by default), e.g. 127.0.0.1:8081.")
+    var adminListen: String?
+    @Option(name: .customLong("access-log"), help: "Access log file (reopened on SIGUSR1), - for standard output, off for none.")
+    var accessLog: String?
 
     /// The flags that were given, by config path.
     var flagValues: [String: ConfigContent] {
@@ -54,6 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
             (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix), (.compatProfile, compatProfile),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),
+            (.adminListen, adminListen), (.accessLogPath, accessLog == "off" ? nil : accessLog),
+            (.accessLogEnabled, accessLog == "off" ? "false" : nil),
         ]
         for (key, value) in strings { if let value { values[key.path] = .string(value) } }
         if !contentTypes.isEmpty { values[SettingsKey.contentTypes.path] = .stringArray(contentTypes) }
@@ -83,15 +91,33 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "moxy")
         let server = MoxyServer(configuration: settings.server, signer: signer, logger: logger)
-        // Signals are taken by ShutdownSignals (blocked since the process started, so one sent
+        // Libraries reporting through swift-metrics land in the server's registry (`/metrics`).
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: server.metrics.registry))
+        let reload = Reload(server: server, flags: flagValues, configFile: common.config, logger: logger)
+        server.setReloader { await reload.run() }
+        // Signals are taken by ServeSignals (blocked since the process started, so one sent
         // while Moxy starts waits instead of being lost), not by the service group.
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
-                    if let signal = await ShutdownSignals.next() {
-                        logger.info("moxy received \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
-                        await group.triggerGracefulShutdown()
+                    waiting: while true {
+                        let signals = await ServeSignals.next()
+                        if signals.isEmpty { return }
+                        for signal in signals {
+                            switch signal {
+                            case SIGHUP:
+                                logger.info("moxy received SIGHUP: reloading the configuration")
+                                _ = await reload.run()
+                            case SIGUSR1:
+                                logger.info("moxy received SIGUSR1: reopening the access log")
+                                server.reopenAccessLog()
+                            default:
+                                logger.info("moxy received \(signal == SIGINT ? "SIGINT" : "SIGTERM")")
+                                await group.triggerGracefulShutdown()
+                                break waiting
+                            }
+                        }
                     }
                 }
                 try await group.run()

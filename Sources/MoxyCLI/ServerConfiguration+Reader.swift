@@ -73,6 +73,7 @@ extension ServerConfiguration {
             server.signedPrefix = prefix
         }
         if let value = try settings.parsed(.cacheStatusKey, ValueParsers.bool) { server.cacheStatusKey = value }
+        try server.readOperations(settings)
         if let name = try settings.parsed(.serverName, { text in
             let printable = !text.isEmpty && text.utf8.count <= 128 && text.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f }
             return printable && !text.contains(",") ? text : nil

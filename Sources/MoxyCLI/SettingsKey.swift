@@ -116,6 +116,17 @@ public struct SettingsKey: Sendable, Hashable {
         "accepted camo-family formats: camo-hex, camo-query, go-camo-base64 (or camo, go-camo for both of each)")
     static let compatProfile = SettingsKey(
         "compat.profile", flag: "--compat-profile", "moxy", "status codes and headers for signed URLs: moxy, camo or go-camo")
+    static let adminListen = SettingsKey(
+        "admin.listen", flag: "--admin-listen", "(off)", "HOST:PORT of the admin API (health, metrics, purge, stats, status page); loopback suggested")
+    static let adminToken = SettingsKey(
+        "admin.token", flag: nil, "(none)", secret: true,
+        "bearer token of the admin API; without one only /healthz, /readyz and /metrics answer")
+    static let accessLogEnabled = SettingsKey("access_log.enabled", flag: nil, "true", "write one line per request")
+    static let accessLogPath = SettingsKey(
+        "access_log.path", flag: "--access-log", "-", "file to append the access log to (reopened on SIGUSR1); - for standard output")
+    static let accessLogFormat = SettingsKey("access_log.format", flag: nil, "logfmt", "access log lines: logfmt or json")
+    static let accessLogFullURLs = SettingsKey(
+        "access_log.full_urls", flag: nil, "false", "log signed URL paths and query strings (they can carry secrets)")
 
     /// The signed-URL cache knobs (`signed.cache.*`), the same as a route's `cache.*`.
     static let signedCacheKnobs: [SettingsKey] = CacheOverrides.knobs.map { knob in
@@ -134,6 +145,7 @@ public struct SettingsKey: Sendable, Hashable {
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,
-        cacheStatusKey, compatKeys, compatFormats, compatProfile, serverName,
+        cacheStatusKey, compatKeys, compatFormats, compatProfile, serverName, adminListen, adminToken, accessLogEnabled, accessLogPath,
+        accessLogFormat, accessLogFullURLs,
     ] + signedCacheKnobs
 }

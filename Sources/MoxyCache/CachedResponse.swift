@@ -207,4 +207,16 @@ public final class CachedResponse: Sendable {
         }
         return total + (gzipped?.cost ?? 0)
     }
+
+    /// The same response made stale from `moment` on (a soft purge): its lifetime ends at the age
+    /// it has then, so it answers only as stale (`stale-while-revalidate`, `stale-if-error`, last
+    /// good) or after revalidation. Its stale windows count from that moment.
+    public func staled(at moment: Int64) -> CachedResponse {
+        var freshness = self.freshness
+        freshness.lifetime = min(freshness.lifetime, max(0, age(at: moment)))
+        freshness.immutable = false
+        return CachedResponse(
+            status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped?.staled(at: moment), externalBody: externalBody)
+    }
 }

@@ -32,12 +32,17 @@ public protocol EvictionPolicy<Key, Value> {
     /// - Returns: The value it had.
     @discardableResult
     mutating func remove(_ key: Key) -> Value?
+    /// Every key held, in no particular order (O(n): for purges and listings, not requests).
+    var keys: [Key] { get }
 }
 
 /// Least recently used: a hit moves the entry to the newest end; the oldest is evicted. Kept for
 /// comparison (`cache.memory.policy: lru`).
 public struct LRUPolicy<Key: Hashable, Value>: EvictionPolicy {
     private var table = SlotTable<Key, Value>(queues: 1)
+
+    /// See ``EvictionPolicy/keys``.
+    public var keys: [Key] { Array(table.index.keys) }
     /// See ``EvictionPolicy/capacity``.
     public let capacity: Int
 

@@ -98,6 +98,22 @@ public final class MemoryStore: CacheStore, Sendable {
         }
     }
 
+    /// The keys held that satisfy `predicate` (O(n) under the lock: for purges and listings).
+    public func keys(where predicate: (String) -> Bool) -> [String] {
+        switch backing {
+        case .s3fifo(let box): box.withLockedValue { $0.policy.keys.filter(predicate) }
+        case .lru(let box): box.withLockedValue { $0.policy.keys.filter(predicate) }
+        }
+    }
+
+    /// The response for a key without counting a use (for purges and listings).
+    public func peek(_ key: String) -> CachedResponse? {
+        switch backing {
+        case .s3fifo(let box): box.withLockedValue { $0.policy.peek(key) }
+        case .lru(let box): box.withLockedValue { $0.policy.peek(key) }
+        }
+    }
+
     /// A snapshot of the counters.
     public var stats: Stats {
         switch backing {

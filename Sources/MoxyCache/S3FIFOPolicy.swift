@@ -17,6 +17,9 @@ public struct S3FIFOPolicy<Key: Hashable, Value>: EvictionPolicy {
 
     private var table = SlotTable<Key, Value>(queues: 2)
     private var ghost = Ghost()
+
+    /// See ``EvictionPolicy/keys``.
+    public var keys: [Key] { Array(table.index.keys) }
     /// See ``EvictionPolicy/capacity``.
     public let capacity: Int
     /// The weight the small FIFO keeps before it evicts.

@@ -21,6 +21,19 @@ public enum HTTPDate {
             + "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
     }
 
+    /// Formats Unix milliseconds as RFC 3339 UTC with milliseconds, e.g. `1994-11-06T08:49:37.120Z`
+    /// (for logs).
+    public static func formatISO8601(milliseconds: Int64) -> String {
+        let seconds = floorDiv(milliseconds, 1000)
+        let days = floorDiv(seconds, 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let millis = milliseconds - seconds * 1000
+        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)).\(fraction)Z"
+    }
+
     /// Parses an HTTP-date, strictly (RFC 9110 §5.6.7): one of the three forms exactly, single
     /// spaces, case-sensitive names, `GMT`. Any other spelling is not a date (so an `Expires`
     /// written otherwise means "already expired", RFC 9111 §5.3).

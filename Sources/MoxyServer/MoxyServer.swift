@@ -26,14 +26,18 @@ public import ServiceLifecycle
 /// try await running
 /// ```
 public final class MoxyServer: Service, Sendable {
-    private let configuration: ServerConfiguration
-    private let group: MultiThreadedEventLoopGroup
-    private let proxy: Proxy
-    private let logger: Logger
+    let configuration: ServerConfiguration
+    let group: MultiThreadedEventLoopGroup
+    let proxy: Proxy
+    let logger: Logger
     private let threads: Int
     private let listener = NIOLockedValueBox<(any Channel)?>(nil)
     private let connections = ConnectionRegistry()
     private let stop = StopSignal()
+    /// The server's metrics (`/metrics` on the admin listener).
+    public let metrics: MoxyMetrics
+    let admin: AdminAPI?
+    let adminListener = NIOLockedValueBox<(any Channel)?>(nil)
     /// Whether ``run()`` owns the shutdown (`nil`: not decided yet; `false`: stopped without running).
     private let running = NIOLockedValueBox<Bool?>(nil)
 
@@ -57,7 +61,13 @@ public final class MoxyServer: Service, Sendable {
             clock: clock
         )
         let forwarder = OriginForwarder(configuration: configuration.upstream, eventLoopGroup: group)
-        self.proxy = Proxy(configuration: configuration, signer: signer, fetcher: fetcher, forwarder: forwarder, clock: clock, logger: logger)
+        let metrics = MoxyMetrics()
+        self.metrics = metrics
+        let proxy = Proxy(
+            configuration: configuration, signer: signer, fetcher: fetcher, forwarder: forwarder, clock: clock, metrics: metrics, logger: logger)
+        self.proxy = proxy
+        self.admin = configuration.admin.map { AdminAPI(proxy: proxy, token: $0.token) }
+        if proxy.tier.disk != nil { metrics.loader.withLockedValue { $0 = (0, false) } }
     }
 
     /// Binds the listener (once).
@@ -68,6 +78,8 @@ public final class MoxyServer: Service, Sendable {
         if let bound = listener.withLockedValue({ $0 }) { return bound.localAddress?.port ?? configuration.port }
         // Before serving: a write in progress would lose its file. The loader starts with run().
         if let disk = proxy.tier.disk { await disk.removeTemporaryFiles() }
+        // Before serving too: no purged entry may be read back.
+        await proxy.tier.loadPurges()
         let proxy = self.proxy
         let connections = self.connections
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
@@ -100,6 +112,8 @@ public final class MoxyServer: Service, Sendable {
             metadata["compat"] = "\(camo.formats.names.joined(separator: ",")) profile=\(configuration.compatProfile.rawValue)"
         }
         logger.info("moxy listening", metadata: metadata)
+        try await startAdmin()
+        admin?.ready.withLockedValue { $0 = true }
         return port
     }
 
@@ -123,11 +137,18 @@ public final class MoxyServer: Service, Sendable {
                 await background.run()
                 return .backgroundEnded
             }
+            if let accessLog = proxy.accessLog {
+                tasks.addTask {
+                    await accessLog.run()
+                    return .loaderEnded
+                }
+            }
             if let disk = proxy.tier.disk {
                 let clock = proxy.clock
                 let logger = logger
+                let metrics = metrics
                 tasks.addTask {
-                    await Self.load(disk, logger: logger)
+                    await Self.load(disk, metrics: metrics, logger: logger)
                     return .loaderEnded
                 }
                 tasks.addTask {
@@ -145,6 +166,7 @@ public final class MoxyServer: Service, Sendable {
             } onGracefulShutdown: {
                 self.stop.signal()
             }
+            admin?.ready.withLockedValue { $0 = false }
             logger.info("moxy stopping: draining connections", metadata: ["timeout": "\(configuration.shutdownTimeout)s"])
             let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.shutdownTimeout * 1000))
             // Stop accepting; connections close once their requests in progress are answered.
@@ -183,8 +205,10 @@ public final class MoxyServer: Service, Sendable {
 
     /// The disk tier's loader: indexes what an earlier run left, logging progress and the end;
     /// stops when cancelled (a server stopping does not wait for it).
-    private static func load(_ disk: DiskStore, logger: Logger) async {
+    private static func load(_ disk: DiskStore, metrics: MoxyMetrics, logger: Logger) async {
+        defer { metrics.loader.withLockedValue { $0.done = true } }
         let report = await disk.load { report in
+            metrics.loader.withLockedValue { $0.entries = report.entries }
             if report.entries % 10_000 == 0 {
                 logger.info("disk cache loading", metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)"])
             }
@@ -225,6 +249,11 @@ public final class MoxyServer: Service, Sendable {
             return value
         }
         try? await bound?.close()
+        let admin = adminListener.withLockedValue { value -> (any Channel)? in
+            defer { value = nil }
+            return value
+        }
+        try? await admin?.close()
         try? await proxy.fetcher.shutdown()
         try? await proxy.forwarder.shutdown()
         try? await group.shutdownGracefully()

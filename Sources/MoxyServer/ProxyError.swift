@@ -97,6 +97,8 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// The status the upstream answered, for ``Code/upstreamStatus``.
     public var upstreamStatus: Int?
+    /// For ``Code/addressRefused``, the refused address class (`loopback`, `private`, …).
+    public var addressClass: String?
 
     /// Creates an error.
     /// - Parameters:
@@ -107,6 +109,13 @@ public struct ProxyError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.status = status ?? ProxyError.defaultStatus(code)
         self.message = message
+    }
+
+    /// A target refused because its address is in a class that is not allowed.
+    static func addressRefused(_ refused: AddressClass) -> ProxyError {
+        var error = ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+        error.addressClass = refused.rawValue
+        return error
     }
 
     /// `code (status): message`.

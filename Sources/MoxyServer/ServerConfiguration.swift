@@ -65,6 +65,10 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a graceful shutdown waits for requests in progress (a slow upstream body included)
     /// before cancelling what is left.
     public var shutdownTimeout: Double = 10
+    /// The access log (`nil`: none).
+    public var accessLog: AccessLogConfiguration?
+    /// The admin listener (`nil`: none).
+    public var admin: AdminConfiguration?
 
     /// Creates a configuration.
     /// - Parameters:

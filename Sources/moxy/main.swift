@@ -2,6 +2,6 @@
 
 import MoxyCLI
 
-// Before any thread exists, so that no SIGTERM sent while Moxy starts is lost (see ShutdownSignals).
-if ShutdownSignals.isServe(CommandLine.arguments) { ShutdownSignals.install() }
+// Before any thread exists, so that no SIGTERM sent while Moxy starts is lost (see ServeSignals).
+if ServeSignals.isServe(CommandLine.arguments) { ServeSignals.install() }
 await MoxyCommand.runFromCommandLine()

@@ -10,6 +10,8 @@ extension ConnectionHandler {
     func handleSigned(_ request: consuming Request, path: Substring, now: Int64, context: ChannelHandlerContext) {
         let query = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[path.index(after: $0)...] }
         let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
+        let settings = self.settings
+        recordSource(settings.signedSource, target: nil)
         if let answer = proxy.serviceAnswer(path) {
             return write(answer, cacheStatus: "moxy; detail=service", for: request, now: now, context: context)
         }
@@ -18,15 +20,17 @@ extension ConnectionHandler {
         }
         let target: VerifiedTarget
         do {
-            if let camo = proxy.configuration.camoSigner, let url = try camo.verify(path: path, query: query) {
+            if let camo = settings.configuration.camoSigner, let url = try camo.verify(path: path, query: query) {
                 target = VerifiedTarget(url: url, keyID: "camo", expires: nil)
-            } else if let signer = proxy.signer {
+            } else if let signer = settings.signer {
                 target = try path.utf8.withContiguousStorageIfAvailable { try signer.verify(pathBytes: $0, now: now) }
                     ?? signer.verify(path: path, now: now)
             } else {
                 return fail(notSigned(ProxyError(.notFound, "not a signed URL"), path: path, query: query), request, now, context)
             }
         } catch let error as SigningError {
+            proxy.metrics.count(
+                "moxy_signature_failures_total", [("reason", error.code.description)], help: "Signed URLs refused, by reason.")
             let refusal = Self.proxyError(for: error)
             return fail(error.code == .malformedPath ? notSigned(refusal, path: path, query: query) : refusal, request, now, context)
         } catch {
@@ -34,20 +38,22 @@ extension ConnectionHandler {
         }
         var request = request
         request.lifetimeCap = target.expires
+        record.target = target.url
         let entry = proxy.tier.store.get(target.url)
         if let entry, request.flags.isDisjoint(with: [.directives, .conditional, .range]), entry.isFresh(at: now), !entry.freshness.alwaysRevalidate {
             // The hot path: a fresh hit for a plain request.
             writeHit(entry, for: request, now: now, context: context)
             return
         }
-        let source = proxy.signedSource
+        let source = settings.signedSource
         let cacheRequest = CacheRequest(
             source: source,
             url: target.url,
             key: target.url,
             headers: [],
             directives: directives(request, source.overrides),
-            clientAddress: remoteAddress
+            clientAddress: remoteAddress,
+            trace: traced()
         )
         let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
         answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
@@ -57,7 +63,7 @@ extension ConnectionHandler {
     /// shape of a camo-family URL (a digest of the wrong length or form), as the originals answer
     /// it (go-camo: 403), else `error`.
     private func notSigned(_ error: ProxyError, path: Substring, query: Substring?) -> ProxyError {
-        guard let camo = proxy.configuration.camoSigner, camo.hasSignedShape(path: path, query: query) else { return error }
+        guard let camo = settings.configuration.camoSigner, camo.hasSignedShape(path: path, query: query) else { return error }
         return ProxyError(.badSignature, "bad signature")
     }
 
@@ -70,6 +76,8 @@ extension ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         guard let route = source.route else { return }
+        recordSource(source, target: nil)
+        record.host = route.upstream.host
         guard request.method == .GET || request.method == .HEAD else {
             if let length = request.contentLength, length > route.maxRequestBody {
                 request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
@@ -91,7 +99,8 @@ extension ConnectionHandler {
                 clientAddress: remoteAddress,
                 body: request.body,
                 contentLength: request.contentLength,
-                interim: interimSink(for: request, route: route, context: context)
+                interim: interimSink(for: request, route: route, context: context),
+                trace: traced()
             )
             let promise = context.eventLoop.makePromise(of: ProxyOutcome.self)
             let proxy = self.proxy
@@ -113,7 +122,8 @@ extension ConnectionHandler {
             headers: fields,
             directives: directives(request, route.cache),
             clientAddress: remoteAddress,
-            interim: interimSink(for: request, route: route, context: context)
+            interim: interimSink(for: request, route: route, context: context),
+            trace: traced()
         )
         let lookup = proxy.tier.lookup(key, headers: fields)
         answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
@@ -160,12 +170,12 @@ extension ConnectionHandler {
         )
         switch plan {
         case .serve(let entry, var status):
-            if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
+            if settings.configuration.cacheStatusKey { status.key = cacheRequest.key }
             if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .serveAndRefresh(let entry, var status):
             proxy.exchange.refreshInBackground(cacheRequest, lookup: lookup)
-            if proxy.configuration.cacheStatusKey { status.key = cacheRequest.key }
+            if settings.configuration.cacheStatusKey { status.key = cacheRequest.key }
             if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .fail(let error):
@@ -178,7 +188,7 @@ extension ConnectionHandler {
             request.isHead
             ? proxy.exchange.fetchHead(cacheRequest, lookup: lookup, on: context.eventLoop)
             : proxy.exchange.fetch(cacheRequest, lookup: lookup, on: context.eventLoop)
-        if proxy.configuration.cacheStatusKey {
+        if settings.configuration.cacheStatusKey {
             future = future.map { outcome in
                 var outcome = outcome
                 outcome.cacheStatus.key = cacheRequest.key
@@ -203,7 +213,8 @@ extension ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         future.assumeIsolated().whenSuccess { outcome in
-            guard !self.connection.isClosing else { return }
+            // The client left before its answer (nginx logs these as 499).
+            guard !self.connection.isClosing else { return self.finishRecord(status: 499) }
             let now = self.proxy.clock.now()
             var status = outcome.cacheStatus
             if status.hit, let response = outcome.response { status.ttl = response.freshness.lifetime - response.age(at: now) }

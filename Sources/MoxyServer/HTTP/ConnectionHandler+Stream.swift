@@ -46,6 +46,7 @@ extension ConnectionHandler {
                 for: request, now: now, context: context)
         }
         guard !request.isHead else {
+            finishRecord()
             if !request.keepAlive { closeAfterWrites(context: context) }
             return finishedAsync(context: context)
         }
@@ -79,8 +80,10 @@ extension ConnectionHandler {
         if !fields.contains(where: { $0.name == "Date" }) { dates.write(into: &buffer, now: proxy.clock.now()) }
         writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request)
         buffer.writeStaticString("\r\n")
+        recordHead(buffer, bytes: buffer.readableBytes + (bodyAllowed ? stream.prefix.readableBytes : 0), cacheStatus: cacheStatus, hit: false)
         context.write(wrapOutboundOut(buffer), promise: nil)
         guard bodyAllowed else {
+            finishRecord()
             if !request.keepAlive { closeAfterWrites(context: context) }
             finishedAsync(context: context)
             return
@@ -109,6 +112,7 @@ extension ConnectionHandler {
             eventLoop.execute {
                 let handler = handlerBox.value
                 let context = contextBox.value
+                handler.finishRecord()
                 if failed {
                     // The client cannot tell a cut body from a whole one otherwise.
                     handler.markClosing()
@@ -141,6 +145,7 @@ extension ConnectionHandler {
             while let chunk = try await next() {
                 try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
                     guard !handler.value.connection.isClosing else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+                    handler.value.record.bytes += chunk.readableBytes
                     return context.value.writeAndFlush(handler.value.wrapOutboundOut(Self.frame(chunk, chunked: chunked)))
                 }.get()
             }

@@ -156,11 +156,14 @@ extension ConnectionHandler {
         if chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, for: request)
         buffer.writeStaticString("\r\n")
+        let sentBody = request.isHead || bodyFollows ? 0 : body.readableBytes
+        recordHead(head, bytes: buffer.readableBytes + sentBody, cacheStatus: cacheStatus, hit: hitTTL != nil)
         context.write(wrapOutboundOut(buffer), promise: nil)
         if bodyFollows { return }
-        if !request.isHead && body.readableBytes > 0 {
+        if sentBody > 0 {
             context.write(wrapOutboundOut(body), promise: nil)
         }
+        finishRecord()
         if !request.keepAlive { closeAfterWrites(context: context) }
     }
 

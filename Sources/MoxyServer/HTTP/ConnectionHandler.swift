@@ -29,6 +29,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// For a signed URL with an expiry: no cache downstream may keep the answer past it (Unix
         /// seconds). Set once the signature is verified; every writer reads it from here.
         var lifetimeCap: Int64?
+        /// When its head was read.
+        var started: NIODeadline = .now()
 
         var isHead: Bool { method == .HEAD }
         var fields: [(name: String, value: String)] { headers.map { (name: $0.name, value: $0.value) } }
@@ -42,9 +44,15 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var receivingStream: RequestBodyStream?
     var dates = DateHeaderCache()
     var remoteAddress: String?
+    /// The settings the request being handled is answered under (read once per request, so a
+    /// reload never changes them halfway).
+    var settings: ProxySettings
+    /// The request being answered, for metrics and the access log.
+    var record = RequestRecord()
 
     init(proxy: Proxy) {
         self.proxy = proxy
+        self.settings = proxy.settings
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -91,7 +99,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         request.contentLength = lengthText.flatMap { Int($0) }
         let hasBody = (request.contentLength ?? 0) > 0 || request.headers.contains(name: "transfer-encoding")
         guard request.method != .GET, request.method != .HEAD,
-            case .route(let source, _) = proxy.router.resolve(Substring(request.uri), host: request.headers.first(name: "host")),
+            case .route(let source, _) = proxy.settings.router.resolve(Substring(request.uri), host: request.headers.first(name: "host")),
             let route = source.route
         else { return }
         guard hasBody else { return }
@@ -166,6 +174,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let response = proxy.renderer.error(refusal)
             let request = Request(
                 method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
+            beginRecord(request)
             write(response, cacheStatus: "moxy; detail=\(refusal.code)", for: request, now: proxy.clock.now(), context: context)
             context.flush()
         } else {
@@ -191,8 +200,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handle(_ request: consuming Request, context: ChannelHandlerContext) {
         let now = proxy.clock.now()
+        let settings = proxy.settings
+        self.settings = settings
+        beginRecord(request)
         if let error = RequestPlanner.limitRefusal(
-            uriBytes: request.uri.utf8.count, headerCount: request.headers.count, headerBytes: request.headerBytes, limits: proxy.limits
+            uriBytes: request.uri.utf8.count, headerCount: request.headers.count, headerBytes: request.headerBytes, limits: settings.limits
         ) {
             // The rest of such a request cannot be trusted: answer and close.
             var closing = request
@@ -203,7 +215,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
         }
         let host = request.headers.first(name: "host")
-        switch proxy.router.resolve(Substring(request.uri), host: host) {
+        switch settings.router.resolve(Substring(request.uri), host: host) {
         case .route(let source, let target):
             handleRoute(request, source: source, target: target, host: host, now: now, context: context)
         case .signed(let path):

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import Prometheus
 import MoxyHTTP
 import Logging
 import MoxyCache
@@ -22,6 +23,8 @@ final class CacheExchange: Sendable {
     let logger: Logger
     private let maxFetches: Int
     private let fetchesInFlight = NIOLockedValueBox(0)
+    /// The server's metrics.
+    var metrics: MoxyMetrics { upstream.metrics }
 
     init(
         tier: CacheTier,
@@ -60,6 +63,7 @@ final class CacheExchange: Sendable {
         }
         let (future, isLeader) = keys.join(lookup.storeKey, on: eventLoop, now: clock.nowMilliseconds())
         guard isLeader else {
+            metrics.count("moxy_coalesced_waits_total", [], help: "Requests that waited for another request's upstream fetch.")
             return future.flatMap { outcome in
                 // Signed-URL fetches carry no client fields and Moxy's own errors name no client, so
                 // both are shareable; a route response is shareable once it was stored, and so is a
@@ -309,7 +313,7 @@ final class CacheExchange: Sendable {
             case .recordInvalid(let failure):
                 var excerpt = body
                 if excerpt == nil, let answer, case .complete(let whole) = answer.body { excerpt = whole }
-                validationLog.record(failure, source: request.source.name, url: request.url, status: answer?.status ?? 0, body: excerpt)
+                validationLog.record(failure, source: request.source.name, url: request.url, status: answer?.status ?? 0, body: excerpt, time: clock.now())
             }
         }
     }

@@ -20,6 +20,8 @@ struct CacheRequest: Sendable {
     var clientAddress: String?
     /// Where the upstream's interim responses go (the client connection), when the route forwards them.
     var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
+    /// Where the upstream client notes its status and time, for the access log.
+    var trace: UpstreamTrace? = nil
 }
 
 /// A response streamed from the upstream to the client without being stored.

@@ -31,9 +31,12 @@ final class CacheSource: Sendable {
     let errorProfile: CompatProfile?
     /// The largest body stored (the fetcher already refuses larger signed objects).
     let maxObjectSize: Int
+    /// Its requests, counted by method, status class and cache result.
+    let counters: RequestCounters
 
     /// The source of signed URLs.
-    init(signed configuration: ServerConfiguration) {
+    init(signed configuration: ServerConfiguration, counters: RequestCounters) {
+        self.counters = counters
         self.kind = .signed
         self.name = "signed"
         self.overrides = configuration.signedCache
@@ -44,7 +47,8 @@ final class CacheSource: Sendable {
     }
 
     /// The source of one origin route.
-    init(route: RouteConfiguration) {
+    init(route: RouteConfiguration, counters: RequestCounters) {
+        self.counters = counters
         self.kind = .route(route)
         self.name = route.name
         self.overrides = route.cache

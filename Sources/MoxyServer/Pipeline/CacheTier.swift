@@ -25,6 +25,9 @@ final class CacheTier: Sendable {
     let downloads = NIOLockedValueBox<[String: Download]>([:])
     /// Large entries read from disk recently, their files open.
     let openLarge = NIOLockedValueBox(OpenLargeEntries())
+    /// The purges recorded (persisted in the disk tier's purge log), checked against every entry
+    /// read from disk.
+    let purges = NIOLockedValueBox<[PurgeRecord]>([])
 
     init(store: MemoryStore, disk: DiskStore? = nil, background: BackgroundWork? = nil) {
         self.store = store
@@ -137,14 +140,21 @@ final class CacheTier: Sendable {
     private func onDisk(_ storeKey: String) async -> CachedResponse? {
         if let known = onDiskNow(storeKey) { return known }
         let epoch = openLarge.withLockedValue { $0.epoch }
-        switch await disk?.read(storeKey, inMemoryLimit: store.maxEntrySize) {
-        case .whole(let entry): return entry.response
-        case .large(let entry, let body):
-            let response = entry.response(externalBody: body)
-            openLarge.withLockedValue { $0.insert(storeKey, response, readAt: epoch) }
-            return response
-        case nil: return nil
+        let read = await disk?.read(storeKey, inMemoryLimit: store.maxEntrySize)
+        guard let read else { return nil }
+        let verdict = purgeVerdict(read.entry)
+        if verdict == .remove {
+            await disk?.remove(storeKey)
+            return nil
         }
+        var response: CachedResponse
+        switch read {
+        case .whole(let entry): response = entry.response
+        case .large(let entry, let body): response = entry.response(externalBody: body)
+        }
+        if case .stale(let since) = verdict, response.variantGeneration == nil { response = response.staled(at: since) }
+        if response.externalBody != nil { openLarge.withLockedValue { $0.insert(storeKey, response, readAt: epoch) } }
+        return response
     }
 
     private func promoted(_ response: CachedResponse, _ promote: (CachedResponse) -> CachedResponse) -> CachedResponse {

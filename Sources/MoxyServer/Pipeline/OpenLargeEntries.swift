@@ -19,6 +19,9 @@ struct OpenLargeEntries {
     /// invalidated while its file was read) is not kept.
     private(set) var epoch: UInt64 = 0
 
+    /// The store keys of the open entries.
+    var keys: [String] { Array(entries.keys) }
+
     /// The open entry under a store key.
     func get(_ key: String) -> CachedResponse? { entries[key] }
 

@@ -14,7 +14,8 @@ struct PassThrough: Sendable {
     let forwarder: OriginForwarder
     let renderer: ResponseRenderer
     let exchange: CacheExchange
-    let router: Router
+    /// The current settings (whose router finds the route of a `Location`).
+    let settings: @Sendable () -> ProxySettings
     let clock: MoxyClock
     let logger: Logger
 
@@ -29,6 +30,8 @@ struct PassThrough: Sendable {
         var body: RequestBodyStream?
         var contentLength: Int?
         var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
+        /// Where the upstream's status and time are noted, for the access log.
+        var trace: UpstreamTrace? = nil
     }
 
     func pass(_ request: Request) async -> ProxyOutcome {
@@ -38,6 +41,7 @@ struct PassThrough: Sendable {
             request.headers, route: route, clientAddress: request.clientAddress, serverName: renderer.serverName
         ).filter { $0.name.lowercased() != "expect" }
         let response: HTTPClientResponse
+        let started = NIODeadline.now()
         do {
             response = try await forwarder.send(
                 ForwardRequest(
@@ -46,17 +50,21 @@ struct PassThrough: Sendable {
                 logger: logger
             )
         } catch {
+            exchange.metrics.upstream(.route, status: nil, error: error, started: started)
+            request.trace?.record(status: nil, nanoseconds: (NIODeadline.now() - started).nanoseconds)
             request.body?.finish(error)
             logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
             return .complete(renderer.error(error, profile: .moxy), CacheStatus(forward: .bypass, detail: "\(error.code)"), isError: true)
         }
         let status = Int(response.status.code)
+        exchange.metrics.upstream(.route, status: status, error: nil, started: started)
+        request.trace?.record(status: status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
         let fields = response.headers.map { (name: $0.name, value: $0.value) }
         if !Self.isSafe(request.method), (200..<400).contains(status) {
             exchange.invalidate(Router.routeKey(route, host: request.host, target: request.target))
             for name in ["location", "content-location"] {
                 guard let value = fields.first(named: name), let path = Router.sameOriginPath(value, host: request.host, route: route),
-                    let other = router.table.match(host: request.host, target: path[...]), other.name == route.name
+                    let other = settings().router.table.match(host: request.host, target: path[...]), other.name == route.name
                 else { continue }
                 exchange.invalidate(Router.routeKey(route, host: request.host, target: path[...]))
             }

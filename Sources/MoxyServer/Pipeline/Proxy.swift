@@ -5,15 +5,21 @@ import Logging
 import MoxyCache
 import MoxyStorage
 import MoxySigning
+import NIOConcurrencyHelpers
 
 /// The parts a connection uses, wired once at start-up. It holds them and decides nothing itself:
 /// routing is the ``Router``'s, per-key state the ``KeyStateTable``'s, upstream exchanges the
 /// ``CacheExchange``'s and ``PassThrough``'s, rendering the ``ResponseRenderer``'s.
 final class Proxy: Sendable {
+    /// The configuration the server started with (listeners, tiers, profile; see ``settings`` for
+    /// what a reload changes).
     let configuration: ServerConfiguration
-    let signer: URLSigner?
-    let router: Router
-    let signedSource: CacheSource
+    private let current: NIOLockedValueBox<ProxySettings>
+    let metrics: MoxyMetrics
+    /// The access log, when one is configured.
+    let accessLog: AccessLog?
+    /// Requests answered before routing (limits, loops, no route).
+    let unroutedCounters: RequestCounters
     let tier: CacheTier
     let keys: KeyStateTable
     let exchange: CacheExchange
@@ -26,8 +32,6 @@ final class Proxy: Sendable {
     let forwarder: OriginForwarder
     /// When the server started, for camo's `/status`.
     let startDate: String
-    /// The client limits, read per request.
-    let limits: RequestPlanner.ClientLimits
 
     init(
         configuration: ServerConfiguration,
@@ -35,19 +39,17 @@ final class Proxy: Sendable {
         fetcher: UpstreamFetcher,
         forwarder: OriginForwarder,
         clock: MoxyClock,
+        metrics: MoxyMetrics,
         logger: Logger
     ) {
         self.configuration = configuration
-        self.signer = signer
+        self.metrics = metrics
+        self.accessLog = configuration.accessLog.map { AccessLog(configuration: $0, metrics: metrics) }
+        self.current = NIOLockedValueBox(ProxySettings(configuration: configuration, signer: signer, metrics: metrics))
+        self.unroutedCounters = metrics.requestCounters(.none, route: "none")
         self.clock = clock
         self.fetcher = fetcher
         self.forwarder = forwarder
-        self.router = Router(
-            routes: configuration.routes,
-            signedPrefix: configuration.signedPrefix,
-            servesSigned: signer != nil || configuration.camoSigner != nil
-        )
-        self.signedSource = CacheSource(signed: configuration)
         let background = BackgroundWork()
         self.background = background
         self.tier = CacheTier(
@@ -79,11 +81,12 @@ final class Proxy: Sendable {
         self.keys = KeyStateTable()
         self.renderer = ResponseRenderer(
             serverName: configuration.serverName, profile: configuration.compatProfile, camoHost: configuration.camoHost, clock: clock)
-        self.validationLog = ValidationLog(logger: logger)
+        self.validationLog = ValidationLog(logger: logger, metrics: metrics)
         self.exchange = CacheExchange(
             tier: tier,
             keys: keys,
-            upstream: UpstreamClient(fetcher: fetcher, forwarder: forwarder, clock: clock, serverName: configuration.serverName, logger: logger),
+            upstream: UpstreamClient(
+                fetcher: fetcher, forwarder: forwarder, clock: clock, serverName: configuration.serverName, logger: logger, metrics: metrics),
             renderer: renderer,
             validationLog: validationLog,
             background: background,
@@ -95,12 +98,19 @@ final class Proxy: Sendable {
             forwarder: forwarder,
             renderer: renderer,
             exchange: exchange,
-            router: router,
+            settings: { [current] in current.withLockedValue { $0 } },
             clock: clock,
             logger: logger
         )
         self.startDate = HTTPDate.format(clock.now())
-        self.limits = RequestPlanner.ClientLimits(configuration)
+    }
+
+    /// The settings new requests are handled under (replaced whole by a reload).
+    var settings: ProxySettings { current.withLockedValue { $0 } }
+
+    /// Replaces the settings for the requests handled from now on.
+    func replaceSettings(_ settings: ProxySettings) {
+        current.withLockedValue { $0 = settings }
     }
 
     /// The answer of the compat profile's service paths (`/status`, `/healthcheck`, …), if `path` is one.

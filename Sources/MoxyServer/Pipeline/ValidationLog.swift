@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Logging
-import Metrics
 import MoxyValidation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -11,15 +10,25 @@ import NIOCore
 final class ValidationLog: Sendable {
     private let counts = NIOLockedValueBox<[ValidationCount: Int]>([:])
     private let logger: Logger
+    private let metrics: MoxyMetrics
+    /// The latest failures, newest last (for the status page).
+    private let recent = NIOLockedValueBox<[RecentFailure]>([])
 
-    init(logger: Logger) {
+    init(logger: Logger, metrics: MoxyMetrics) {
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Counts and logs one invalid response, with the first bytes of its body.
-    func record(_ failure: ValidationFailure, source: String, url: String, status: Int, body: ByteBuffer?) {
+    func record(_ failure: ValidationFailure, source: String, url: String, status: Int, body: ByteBuffer?, time: Int64) {
         counts.withLockedValue { $0[ValidationCount(source: source, rule: failure.rule), default: 0] += 1 }
-        Counter(label: "moxy_validation_failures_total", dimensions: [("route", source), ("rule", failure.rule)]).increment()
+        metrics.count(
+            "moxy_validation_failures_total", [("route", source), ("rule", failure.rule)],
+            help: "Upstream responses that failed validation, by route and rule.")
+        recent.withLockedValue {
+            $0.append(RecentFailure(route: source, rule: failure.rule, reason: failure.reason, status: status, time: time))
+            if $0.count > 20 { $0.removeFirst($0.count - 20) }
+        }
         logger.warning(
             "invalid upstream response",
             metadata: [
@@ -35,6 +44,18 @@ final class ValidationLog: Sendable {
 
     /// The counts so far.
     var snapshot: [ValidationCount: Int] { counts.withLockedValue { $0 } }
+
+    /// The last 20 failures, newest last.
+    var recentFailures: [RecentFailure] { recent.withLockedValue { $0 } }
+}
+
+/// One failure as the status page lists it.
+struct RecentFailure: Sendable {
+    var route: String
+    var rule: String
+    var reason: String
+    var status: Int
+    var time: Int64
 }
 
 /// The failures counted for one source (route name or `signed`) and rule.

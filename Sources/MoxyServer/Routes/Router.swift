@@ -27,12 +27,15 @@ final class Router: Sendable {
     /// Whether signed (or camo) URLs are served at all.
     let servesSigned: Bool
 
-    init(routes: [RouteConfiguration], signedPrefix: String?, servesSigned: Bool) {
+    init(routes: [RouteConfiguration], signedPrefix: String?, servesSigned: Bool, metrics: MoxyMetrics) {
         self.table = RouteTable(routes)
-        self.sources = table.routes.map { CacheSource(route: $0) }
+        self.sources = table.routes.map { CacheSource(route: $0, counters: metrics.requestCounters(.route, route: $0.name)) }
         self.signedPrefix = signedPrefix
         self.servesSigned = servesSigned
     }
+
+    /// The cache source of the route with this name.
+    func source(named name: String) -> CacheSource? { sources.first { $0.name == name } }
 
     /// The signed prefix (when set) first, then routes by `Host` and path prefix, then signed URLs.
     func resolve(_ target: Substring, host: String?) -> Resolution {

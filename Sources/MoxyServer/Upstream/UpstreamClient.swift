@@ -21,6 +21,8 @@ struct UpstreamClient: Sendable {
     let serverName: String
     /// Where to log.
     let logger: Logger
+    /// Where upstream exchanges are counted.
+    let metrics: MoxyMetrics
 
     /// Request fields a cache fetch never forwards: the cache asks for the whole representation and
     /// answers the client's own conditionals and ranges from it. `Accept-Encoding` is not forwarded
@@ -37,6 +39,25 @@ struct UpstreamClient: Sendable {
         _ request: CacheRequest,
         validators: [(name: String, value: String)],
         method: HTTPMethod = .GET
+    ) async throws(ProxyError) -> UpstreamAnswer {
+        let started = NIODeadline.now()
+        let mode: RequestMode = request.source.isSigned ? .signed : .route
+        do {
+            let answer = try await exchange(request, validators: validators, method: method)
+            metrics.upstream(mode, status: answer.status, error: nil, started: started)
+            request.trace?.record(status: answer.status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            return answer
+        } catch {
+            metrics.upstream(mode, status: error.upstreamStatus, error: error, started: started)
+            request.trace?.record(status: error.upstreamStatus, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            throw error
+        }
+    }
+
+    private func exchange(
+        _ request: CacheRequest,
+        validators: [(name: String, value: String)],
+        method: HTTPMethod
     ) async throws(ProxyError) -> UpstreamAnswer {
         switch request.source.kind {
         case .signed:

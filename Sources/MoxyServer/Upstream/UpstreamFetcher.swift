@@ -50,7 +50,7 @@ public final class UpstreamFetcher: Sendable {
             if let remote = channel.remoteAddress, let refused = policy.refusal(for: remote) {
                 channel.close(promise: nil)
                 return channel.eventLoop.makeFailedFuture(
-                    ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+                    ProxyError.addressRefused(refused)
                 )
             }
             return channel.eventLoop.makeSucceededVoidFuture()
@@ -248,7 +248,7 @@ public final class UpstreamFetcher: Sendable {
             return ProxyError(.filtered, isRedirect ? "redirect target refused by the filter rules" : "target refused by the filter rules")
         }
         if checkAddress, let refused = configuration.addressPolicy.refusal(forHost: target.host) {
-            return ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+            return ProxyError.addressRefused(refused)
         }
         return nil
     }
@@ -259,7 +259,7 @@ public final class UpstreamFetcher: Sendable {
         guard configuration.checksHostBeforeConnect else { return }
         let policy = configuration.addressPolicy
         if let refused = policy.refusal(forHost: target.host) {
-            throw ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+            throw ProxyError.addressRefused(refused)
         }
         guard IPAddress(parsing: target.host) == nil else { return }
         let addresses: [IPAddress]
@@ -270,7 +270,7 @@ public final class UpstreamFetcher: Sendable {
         }
         guard !addresses.isEmpty else { throw ProxyError(.connectFailed, "cannot resolve \(target.host)") }
         if let refused = Self.refusal(forResolved: addresses, policy: policy) {
-            throw ProxyError(.addressRefused, "target address is \(refused.rawValue), which is not allowed")
+            throw ProxyError.addressRefused(refused)
         }
     }
 

@@ -11,17 +11,19 @@ import Musl
 import Darwin
 #endif
 
-/// SIGTERM and SIGINT for `moxy serve`, never lost.
+/// The signals `moxy serve` acts on, never lost: SIGTERM and SIGINT (drain and stop), SIGHUP
+/// (reload the configuration), SIGUSR1 (reopen the access log).
 ///
 /// The handler is installed first thing in `main`, before Moxy starts, and only records the
-/// signal and wakes ``next()`` through a pipe. A signal sent while Moxy is still starting is therefore kept
+/// signal (one bit each) and wakes ``next()`` through a pipe. A signal sent while Moxy is still starting is therefore kept
 /// until the server runs, which then drains and exits 0. (Listening through a dispatch signal
 /// source installed later leaves a window: its set-up sets `SIG_IGN`, which discards a pending
 /// signal, and before it the default action kills the process.)
-public enum ShutdownSignals {
-    static let watched: [Int32] = [SIGTERM, SIGINT]
-    /// The last signal received and not yet taken (0: none). Atomic: written by the handler.
-    static let received = Atomic<Int32>(0)
+public enum ServeSignals {
+    static let watched: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGUSR1]
+    /// The signals received and not yet taken, one bit per signal number (0: none). Atomic:
+    /// written by the handler.
+    static let received = Atomic<UInt64>(0)
     /// The pipe the handler writes a byte into (`write(2)` is async-signal-safe), so a waiting
     /// thread wakes without polling: read end, write end (-1 before ``install()``).
     static let pipeRead = Atomic<Int32>(-1)
@@ -29,7 +31,7 @@ public enum ShutdownSignals {
     /// The wait was cancelled (the server stopped for another reason).
     static let stopping = Atomic<Bool>(false)
 
-    /// Installs the handler for SIGTERM and SIGINT. Call it first thing in `main`, only for `serve`.
+    /// Installs the handler for the watched signals. Call it first thing in `main`, only for `serve`.
     public static func install() {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return }
@@ -39,8 +41,8 @@ public enum ShutdownSignals {
         for watchedSignal in watched {
             // A shell starting a background job ignores SIGINT for it; a server still stops on it.
             signal(watchedSignal) { number in
-                ShutdownSignals.received.store(number, ordering: .relaxed)
-                ShutdownSignals.wake()
+                ServeSignals.received.bitwiseOr(1 << UInt64(number & 63), ordering: .relaxed)
+                ServeSignals.wake()
             }
         }
     }
@@ -57,13 +59,14 @@ public enum ShutdownSignals {
         if fd >= 0 { _ = write(fd, &byte, 1) }
     }
 
-    /// Waits for SIGTERM or SIGINT on a thread of its own, blocked in `read(2)` (no polling).
-    /// - Returns: The signal, or `nil` when the task was cancelled.
-    static func next() async -> Int32? {
+    /// Waits for watched signals on a thread of its own, blocked in `read(2)` (no polling).
+    /// - Returns: The signals received since the last call (in the order of ``watched``), or an
+    ///   empty array when the task was cancelled.
+    static func next() async -> [Int32] {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        let number = await withTaskCancellationHandler {
-            (try? await pool.runIfActive { () -> Int32 in
+        let bits = await withTaskCancellationHandler {
+            (try? await pool.runIfActive { () -> UInt64 in
                 let fd = pipeRead.load(ordering: .relaxed)
                 var byte: UInt8 = 0
                 while received.load(ordering: .relaxed) == 0, !stopping.load(ordering: .relaxed) {
@@ -78,6 +81,6 @@ public enum ShutdownSignals {
             wake()
         }
         try? await pool.shutdownGracefully()
-        return number == 0 ? nil : number
+        return watched.filter { bits & (1 << UInt64($0)) != 0 }
     }
 }

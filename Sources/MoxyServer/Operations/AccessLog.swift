@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import NIOHTTP1
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MoxyHTTP
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Where and how the access log is written.
+public struct AccessLogConfiguration: Sendable, Hashable {
+    /// The line format.
+    public enum Format: String, Sendable, Hashable, CaseIterable {
+        /// `key=value` pairs (the default; Heroku, Loki and Vector read it as is).
+        case logfmt
+        /// One JSON object per line.
+        case json
+    }
+
+    /// A file to append to (reopened on `SIGUSR1`), or `nil` for standard output.
+    public var path: String?
+    /// The line format.
+    public var format: Format
+    /// Log the full request target: a signed URL's path (the target, encoded) and query strings.
+    /// Off by default: those can carry secrets of the sites behind Moxy.
+    public var fullURLs: Bool
+
+    /// Creates settings (standard output, logfmt, no full URLs).
+    public init(path: String? = nil, format: Format = .logfmt, fullURLs: Bool = false) {
+        self.path = path
+        self.format = format
+        self.fullURLs = fullURLs
+    }
+}
+
+/// One line per answered request, written off the event loops: a request appends a small record
+/// to a queue under a lock (no formatting, no I/O on the event loop) and ``run()``, a task of the
+/// server's group, formats and writes what is queued every 100 ms on NIO's blocking-I/O pool.
+/// Past 100,000 queued lines (a stalled disk) new lines are dropped and counted
+/// (`moxy_access_log_dropped_total`), so memory stays bounded.
+final class AccessLog: Sendable {
+    struct Line: Sendable {
+        var time: Int64
+        var client: String?
+        var method: String
+        var mode: RequestMode
+        var route: String
+        var host: String?
+        var target: String?
+        var uri: String
+        var status: Int
+        var bytes: Int
+        var cache: CacheResult
+        var upstreamStatus: Int?
+        var upstreamNanoseconds: Int64?
+        var nanoseconds: Int64
+    }
+
+    let configuration: AccessLogConfiguration
+    private let metrics: MoxyMetrics
+    private let queue = NIOLockedValueBox<(lines: [Line], reopen: Bool)>(([], false))
+    private let descriptor = NIOLockedValueBox<Int32>(-1)
+    static let maxQueued = 100_000
+
+    init(configuration: AccessLogConfiguration, metrics: MoxyMetrics) {
+        self.configuration = configuration
+        self.metrics = metrics
+    }
+
+    /// Queues the line of a finished request.
+    func append(_ record: RequestRecord, result: CacheResult, client: String?, nanoseconds: Int64, now: Int64) {
+        let upstream = record.trace?.value
+        let line = Line(
+            time: now, client: client, method: record.method.rawValue, mode: record.mode, route: record.route, host: record.host, target: record.target,
+            uri: record.uri, status: record.status, bytes: record.bytes, cache: result, upstreamStatus: upstream?.status,
+            upstreamNanoseconds: upstream?.nanoseconds, nanoseconds: nanoseconds)
+        let dropped = queue.withLockedValue { queue -> Bool in
+            guard queue.lines.count < Self.maxQueued else { return true }
+            queue.lines.append(line)
+            return false
+        }
+        if dropped { metrics.count("moxy_access_log_dropped_total", [], help: "Access log lines dropped because writing fell behind.") }
+    }
+
+    /// Reopens the file before the next write (`SIGUSR1`, after logrotate moved it).
+    func reopen() {
+        queue.withLockedValue { $0.reopen = true }
+    }
+
+    /// Writes queued lines every 100 ms until cancelled, then writes what is left and closes.
+    func run() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            await flush()
+        }
+        await flush()
+        let fd = descriptor.withLockedValue { fd in
+            defer { fd = -1 }
+            return fd
+        }
+        if fd > 2 { close(fd) }
+    }
+
+    /// Formats and writes what is queued (on the blocking-I/O pool).
+    func flush() async {
+        let (lines, reopen) = queue.withLockedValue { queue in
+            defer { queue = ([], false) }
+            return queue
+        }
+        guard !lines.isEmpty || reopen else { return }
+        var formatted = ""
+        formatted.reserveCapacity(lines.count * 200)
+        for line in lines { formatted += format(line) + "\n" }
+        let text = formatted
+        let path = configuration.path
+        let descriptor = self.descriptor
+        _ = try? await NIOThreadPool.singleton.runIfActive {
+            let fd = descriptor.withLockedValue { fd -> Int32 in
+                if reopen, fd > 2 {
+                    close(fd)
+                    fd = -1
+                }
+                if fd < 0 { fd = path.map { open($0, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) } ?? 1 }
+                return fd
+            }
+            guard fd >= 0 else { return }
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return }
+                bytes = bytes.dropFirst(written)
+            }
+        }
+    }
+
+    /// One line in the configured format.
+    func format(_ line: Line) -> String {
+        let target = Self.loggedTarget(line.uri, mode: line.mode, full: configuration.fullURLs)
+        let fields: [(String, String?, Bool)] = [
+            ("time", HTTPDate.formatISO8601(milliseconds: line.time), true),
+            ("client", line.client, true),
+            ("method", line.method, true),
+            ("mode", line.mode.rawValue, true),
+            ("route", line.route, true),
+            ("host", line.host ?? line.target.flatMap { TargetURL($0)?.host }, true),
+            ("path", target, true),
+            ("status", String(line.status), false),
+            ("bytes", String(line.bytes), false),
+            ("cache", line.cache.rawValue, true),
+            ("upstream_status", line.upstreamStatus.map { String($0) }, false),
+            ("upstream_ms", line.upstreamNanoseconds.map { Self.milliseconds($0) }, false),
+            ("duration_ms", Self.milliseconds(line.nanoseconds), false),
+        ]
+        switch configuration.format {
+        case .logfmt:
+            return fields.compactMap { name, value, _ in value.map { name + "=" + Self.logfmtValue($0) } }.joined(separator: " ")
+        case .json:
+            let members = fields.compactMap { name, value, quoted in
+                value.map { "\"" + name + "\":" + (quoted ? Self.jsonString($0) : $0) }
+            }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+    }
+
+    /// The target as logged: for signed URLs none (the path is the signed target), for routes the
+    /// path without its query; everything with `fullURLs`.
+    static func loggedTarget(_ uri: String, mode: RequestMode, full: Bool) -> String? {
+        if full { return uri }
+        if mode == .signed { return nil }
+        return String(uri.prefix { $0 != "?" })
+    }
+
+    static func milliseconds(_ nanoseconds: Int64) -> String {
+        let tenths = nanoseconds / 100_000
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    static func logfmtValue(_ value: String) -> String {
+        let plain = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") }
+        return plain ? value : jsonString(value)
+    }
+
+    /// A JSON string literal (also logfmt's quoted form): quotes, backslashes and control bytes escaped.
+    static func jsonString(_ value: String) -> String {
+        var text = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return text + "\""
+    }
+}

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyCache
+import MoxyStorage
+import NIOConcurrencyHelpers
+public import Prometheus
+
+/// The server's Prometheus metrics, one registry per server (so several servers in one process,
+/// as in the tests, never mix their counts). The admin listener's `/metrics` emits it; `moxy
+/// serve` also bootstraps swift-metrics with it, so libraries reporting through swift-metrics land
+/// in the same text. Names are prefixed `moxy_`, in base units (seconds, bytes), with no per-URL
+/// label and no ratio (Prometheus computes ratios from the counters); the reference is in
+/// `docs/operations.md`.
+///
+/// Counters on the request path are concrete swift-prometheus objects found by a small integer
+/// (``RequestCounters``), not swift-metrics handles looked up by label: no string work per request.
+public final class MoxyMetrics: Sendable {
+    /// The registry `/metrics` emits.
+    public let registry: PrometheusCollectorRegistry
+    /// `moxy_request_duration_seconds{mode}`: from the request's head read to its last byte written.
+    let requestDuration: [RequestMode: DurationHistogram]
+    /// `moxy_sent_bytes_total{mode}`: response bytes written (heads and bodies).
+    let sentBytes: [RequestMode: Counter]
+    /// `moxy_upstream_duration_seconds{mode}`: from the upstream request to its response head.
+    let upstreamDuration: [RequestMode: DurationHistogram]
+    /// The disk loader's progress: entries indexed so far, and whether it finished.
+    let loader = NIOLockedValueBox<(entries: Int, done: Bool)>((0, true))
+    /// Gauges set from the tiers when scraped, by name and labels.
+    private let gauges = NIOLockedValueBox<[LabelledKey: Gauge]>([:])
+    /// Per mode and route, its request counters (kept across reloads, so counts never restart).
+    private let sources = NIOLockedValueBox<[String: RequestCounters]>([:])
+    /// Counters with labels only known when they happen (error kinds, rules, reasons), by name and labels.
+    private let labelled = NIOLockedValueBox<[LabelledKey: (counter: Counter, value: Int64)]>([:])
+
+    /// Bucket bounds of the request and upstream duration histograms: 0.5 ms to 30 s.
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+        .seconds(10), .seconds(30),
+    ]
+
+    /// Creates the metrics in a registry of their own.
+    /// - Parameters:
+    ///   - version: The version for `moxy_build_info`.
+    ///   - commit: The commit for `moxy_build_info`.
+    ///   - flavour: The build flavour (`debug`, `release`) for `moxy_build_info`.
+    public init(version: String = MoxyBuild.version, commit: String = MoxyBuild.commit, flavour: String = MoxyBuild.flavour) {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        var durations: [RequestMode: DurationHistogram] = [:]
+        var bytes: [RequestMode: Counter] = [:]
+        var upstream: [RequestMode: DurationHistogram] = [:]
+        for mode in RequestMode.allCases {
+            durations[mode] = registry.makeDurationHistogram(
+                name: "moxy_request_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
+                help: "Time from a request's head to its response's last byte.")
+            bytes[mode] = registry.makeCounter(
+                name: "moxy_sent_bytes_total", labels: [("mode", mode.rawValue)], help: "Response bytes written to clients.")
+            upstream[mode] = registry.makeDurationHistogram(
+                name: "moxy_upstream_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
+                help: "Time from an upstream request to its response head.")
+        }
+        self.requestDuration = durations
+        self.sentBytes = bytes
+        self.upstreamDuration = upstream
+        let buildInfo = registry.makeGauge(
+            name: "moxy_build_info", labels: [("version", version), ("commit", commit), ("flavour", flavour)],
+            help: "Always 1; the labels say which build runs.")
+        buildInfo.set(to: 1)
+    }
+
+    /// The request counters of a mode and route (the same object for the same names, so a reload
+    /// keeps counting where it was).
+    func requestCounters(_ mode: RequestMode, route: String) -> RequestCounters {
+        sources.withLockedValue { sources in
+            let name = mode.rawValue + " " + route
+            if let known = sources[name] { return known }
+            let counters = RequestCounters(registry: registry, mode: mode, route: route)
+            sources[name] = counters
+            return counters
+        }
+    }
+
+    /// Every source's request counters, by mode and route.
+    var allRequestCounters: [(mode: String, route: String, counters: RequestCounters)] {
+        sources.withLockedValue { sources in
+            sources.sorted { $0.key < $1.key }.map { entry in
+                let parts = entry.key.split(separator: " ", maxSplits: 1).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "", entry.value)
+            }
+        }
+    }
+
+    /// Adds `amount` to a counter whose labels are only known when it happens (not on the hit path).
+    func count(_ name: StaticString, _ labels: [(String, String)], by amount: Int64 = 1, help: StaticString = "") {
+        let key = LabelledKey(name: name.description, labels: labels.map { $0.0 + "=" + $0.1 })
+        let counter = labelled.withLockedValue { counters -> Counter in
+            if let entry = counters[key] {
+                counters[key]?.value += amount
+                return entry.counter
+            }
+            let counter = registry.makeCounter(name: key.name, labels: labels, help: help.description)
+            counters[key] = (counter, amount)
+            return counter
+        }
+        counter.increment(by: amount)
+    }
+
+    /// The current value of a labelled counter (for `/stats` and tests); 0 when never counted.
+    func value(_ name: String, _ labels: [(String, String)]) -> Int64 {
+        let key = LabelledKey(name: name, labels: labels.map { $0.0 + "=" + $0.1 })
+        return labelled.withLockedValue { $0[key]?.value } ?? 0
+    }
+
+    /// Every labelled counter of one name: its labels (`name=value`) and value.
+    func values(_ name: String) -> [(labels: [String], value: Int64)] {
+        labelled.withLockedValue { counters in
+            counters.filter { $0.key.name == name }.map { (labels: $0.key.labels, value: $0.value.value) }
+        }
+    }
+
+    /// Sets a gauge read from state when scraped.
+    func gauge(_ name: StaticString, _ labels: [(String, String)], _ value: Int, help: StaticString) {
+        let key = LabelledKey(name: name.description, labels: labels.map { $0.0 + "=" + $0.1 })
+        let gauge = gauges.withLockedValue { gauges -> Gauge in
+            if let gauge = gauges[key] { return gauge }
+            let gauge = registry.makeGauge(name: key.name, labels: labels, help: help.description)
+            gauges[key] = gauge
+            return gauge
+        }
+        gauge.set(to: Double(value))
+    }
+
+    /// Brings a counter kept elsewhere (a tier's) up to `value`: it only ever grows.
+    func counter(_ name: StaticString, _ labels: [(String, String)], reaching value: Int, help: StaticString) {
+        let current = self.value(name.description, labels)
+        if Int64(value) > current { count(name, labels, by: Int64(value) - current, help: help) }
+    }
+
+    /// The metrics read from the tiers when scraped: entries, bytes, evictions, disk health and
+    /// the loader's progress.
+    func updateTiers(memory: MemoryStore.Stats, disk: DiskStore.Stats?, validation: [ValidationCount: Int]) {
+        gauge("moxy_cache_entries", [("tier", "memory")], memory.count, help: "Entries held, per tier.")
+        gauge("moxy_cache_bytes", [("tier", "memory")], memory.bytes, help: "Bytes held, per tier.")
+        counter("moxy_cache_evictions_total", [("tier", "memory"), ("reason", "size")], reaching: memory.evictions, help: "Entries evicted, per tier and reason.")
+        guard let disk else { return }
+        gauge("moxy_cache_entries", [("tier", "disk")], disk.entries, help: "Entries held, per tier.")
+        gauge("moxy_cache_bytes", [("tier", "disk")], disk.bytes, help: "Bytes held, per tier.")
+        counter("moxy_cache_evictions_total", [("tier", "disk"), ("reason", "size")], reaching: disk.evictions, help: "Entries evicted, per tier and reason.")
+        counter("moxy_cache_evictions_total", [("tier", "disk"), ("reason", "expired")], reaching: disk.expired, help: "Entries evicted, per tier and reason.")
+        for (reason, count) in disk.corrupt {
+            counter("moxy_disk_corrupt_total", [("reason", reason.rawValue)], reaching: count, help: "Disk files refused and deleted, by reason.")
+        }
+        counter("moxy_disk_write_errors_total", [], reaching: disk.writeErrors, help: "Disk writes that failed.")
+        gauge("moxy_disk_low_space", [], disk.lowSpace ? 1 : 0, help: "1 while the disk tier's file system is below min_free.")
+        let loader = self.loader.withLockedValue { $0 }
+        gauge("moxy_disk_loader_entries", [], loader.entries, help: "Entries the start-up loader has indexed.")
+        gauge("moxy_disk_loader_done", [], loader.done ? 1 : 0, help: "1 once the start-up loader has indexed the disk tier.")
+    }
+
+    /// The Prometheus text of every metric.
+    public func emit() -> String { registry.emitToString() }
+}
+
+/// Which part of Moxy answered a request, the `mode` label.
+enum RequestMode: String, Sendable, CaseIterable {
+    /// A signed (or camo) URL.
+    case signed
+    /// An origin route.
+    case route
+    /// Neither: answered before routing (limits, no route, loop).
+    case none
+}
+
+private struct LabelledKey: Hashable, Sendable {
+    var name: String
+    var labels: [String]
+}
+
+/// What `moxy --version` and `moxy_build_info` say.
+public enum MoxyBuild {
+    /// The release version.
+    public static let version = "0.5.0"
+    /// The commit built: `scripts/stamp-build.sh` writes it into `MoxyBuildCommit.swift` before a
+    /// release build; a plain checkout says `unknown`.
+    public static let commit = MoxyBuildCommit.value
+    /// `debug` or `release`.
+    public static var flavour: String {
+        #if DEBUG
+        "debug"
+        #else
+        "release"
+        #endif
+    }
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// `moxy_requests_total{mode,route,method,status_class,cache}` for one source (a route, signed
+/// URLs, or requests answered before routing): the counters are made on first use and found by a
+/// small integer afterwards, so counting a request takes one short lock and no string work.
+final class RequestCounters: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let mode: RequestMode
+    private let route: String
+    private let slots = NIOLockedValueBox<[Counter?]>(Array(repeating: nil, count: RequestCounters.slotCount))
+    /// Per cache result, the requests counted (for `/stats`).
+    private let totals = NIOLockedValueBox<[Int64]>(Array(repeating: 0, count: CacheResult.allCases.count))
+
+    static let methods = ["GET", "HEAD", "other"]
+    static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]
+    static let slotCount = methods.count * statusClasses.count * CacheResult.allCases.count
+
+    init(registry: PrometheusCollectorRegistry, mode: RequestMode, route: String) {
+        self.registry = registry
+        self.mode = mode
+        self.route = route
+    }
+
+    /// Counts one answered request.
+    /// - Parameters:
+    ///   - method: 0 GET, 1 HEAD, 2 anything else.
+    ///   - status: The status sent.
+    ///   - result: What the cache did.
+    func count(method: Int, status: Int, result: CacheResult) {
+        let statusClass = min(4, max(0, status / 100 - 1))
+        let slot = (method * Self.statusClasses.count + statusClass) * CacheResult.allCases.count + result.index
+        let counter = slots.withLockedValue { slots -> Counter in
+            if let counter = slots[slot] { return counter }
+            let counter = registry.makeCounter(
+                name: "moxy_requests_total",
+                labels: [
+                    ("mode", mode.rawValue), ("route", route), ("method", Self.methods[method]),
+                    ("status_class", Self.statusClasses[statusClass]), ("cache", result.rawValue),
+                ],
+                help: "Requests answered, by mode, route, method, status class and cache result.")
+            slots[slot] = counter
+            return counter
+        }
+        counter.increment()
+        totals.withLockedValue { $0[result.index] += 1 }
+    }
+
+    /// Requests counted so far, per cache result.
+    var byResult: [CacheResult: Int64] {
+        let totals = totals.withLockedValue { $0 }
+        return Dictionary(uniqueKeysWithValues: CacheResult.allCases.map { ($0, totals[$0.index]) })
+    }
+}
+
+/// What the cache did for a request, the `cache` label: read from its `Cache-Status`.
+enum CacheResult: String, Sendable, CaseIterable {
+    /// Served from a stored response without going forward.
+    case hit
+    /// Served from a stale stored response (stale-while-revalidate, stale-if-error, last good).
+    case stale
+    /// Went forward and the upstream's answer was sent (stored or not).
+    case miss
+    /// Went forward with the stored response, which the upstream confirmed (304).
+    case revalidated
+    /// Not served from the cache by design (unsafe method, hit-for-miss, uncacheable).
+    case bypass
+    /// Answered by Moxy itself without a cache lookup (a refusal, an error, a service path).
+    case none
+
+    var index: Int {
+        switch self {
+        case .hit: 0
+        case .stale: 1
+        case .miss: 2
+        case .revalidated: 3
+        case .bypass: 4
+        case .none: 5
+        }
+    }
+
+    /// The result a `Cache-Status` value stands for, and whether a last good entry stood in for
+    /// an invalid or failing upstream answer. Pure; reads bytes, builds nothing.
+    static func of(cacheStatus value: String) -> (result: CacheResult, lastGood: Bool) {
+        var value = value
+        return value.withUTF8 { bytes in
+            func has(_ needle: StaticString) -> Bool {
+                let count = needle.utf8CodeUnitCount
+                guard bytes.count >= count else { return false }
+                return needle.withUTF8Buffer { needle in
+                    (0...(bytes.count - count)).contains { start in
+                        (0..<count).allSatisfy { bytes[start + $0] == needle[$0] }
+                    }
+                }
+            }
+            let forwarded = has("fwd=")
+            if has("; hit") {
+                // A hit that went forward: a stored answer stood in for the upstream's.
+                let lastGood = has("INVALID-BODY") || has("UPSTREAM-")
+                return (forwarded || has("stale") ? .stale : .hit, lastGood)
+            }
+            if has("fwd=bypass") { return (.bypass, false) }
+            if has("fwd=stale") && has("fwd-status=304") { return (.revalidated, false) }
+            return (forwarded ? .miss : .none, false)
+        }
+    }
+}
