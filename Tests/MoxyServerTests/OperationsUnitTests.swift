@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MoxyHTTP
+@testable import MoxyServer
+import Testing
+
+/// The pure parts of operating Moxy: reading `Cache-Status` into a cache result, access log
+/// lines, admin credentials and forms.
+@Suite struct OperationsUnitTests {
+    @Test func cacheResultsFromCacheStatus() {
+        let cases: [(String, CacheResult, Bool)] = [
+            ("moxy; hit; ttl=5", .hit, false),
+            ("moxy; hit; ttl=600; detail=disk", .hit, false),
+            ("moxy; hit; ttl=-3; detail=stale-while-revalidate", .stale, false),
+            ("moxy; hit; fwd=stale; fwd-status=503; detail=stale-if-error", .stale, false),
+            ("moxy; hit; fwd=uri-miss; fwd-status=200; detail=\"INVALID-BODY:no-error\"", .stale, true),
+            ("moxy; hit; fwd=stale; fwd-status=500; detail=UPSTREAM-STATUS", .stale, true),
+            ("moxy; fwd=uri-miss; fwd-status=200; stored", .miss, false),
+            ("moxy; fwd=vary-miss; fwd-status=200; stored; collapsed", .miss, false),
+            ("moxy; fwd=stale; fwd-status=304", .revalidated, false),
+            ("moxy; fwd=stale; fwd-status=200; stored", .miss, false),
+            ("moxy; fwd=bypass; fwd-status=201", .bypass, false),
+            ("moxy; detail=not-found", .none, false),
+            ("", .none, false),
+        ]
+        for (status, result, lastGood) in cases {
+            let read = CacheResult.of(cacheStatus: status)
+            #expect(read.result == result, "\(status)")
+            #expect(read.lastGood == lastGood, "\(status)")
+        }
+    }
+
+    static func line(mode: RequestMode = .route, uri: String = "/a/b?token=secret") -> AccessLog.Line {
+        AccessLog.Line(
+            time: 1_796_136_895_123, client: "127.0.0.1", method: "GET", mode: mode, route: "api", host: "origin.test",
+            target: nil, uri: uri, status: 200, bytes: 1234, cache: .hit, upstreamStatus: nil, upstreamNanoseconds: nil,
+            nanoseconds: 1_250_000)
+    }
+
+    @Test func accessLogLinesInLogfmtAndJSON() {
+        let metrics = MoxyMetrics()
+        let logfmt = AccessLog(configuration: AccessLogConfiguration(), metrics: metrics)
+        #expect(
+            logfmt.format(Self.line())
+                == "time=2026-12-01T14:54:55.123Z client=127.0.0.1 method=GET mode=route route=api host=origin.test path=/a/b status=200 bytes=1234 cache=hit duration_ms=1.2")
+        let json = AccessLog(configuration: AccessLogConfiguration(format: .json), metrics: metrics)
+        #expect(
+            json.format(Self.line(uri: "/q\"x"))
+                == #"{"time":"2026-12-01T14:54:55.123Z","client":"127.0.0.1","method":"GET","mode":"route","route":"api","host":"origin.test","path":"/q\"x","status":200,"bytes":1234,"cache":"hit","duration_ms":1.2}"#)
+    }
+
+    @Test func signedPathsAndQueriesStayOutOfTheLogUnlessAsked() {
+        #expect(AccessLog.loggedTarget("/sig/encoded-target", mode: .signed, full: false) == nil)
+        #expect(AccessLog.loggedTarget("/a?key=secret", mode: .route, full: false) == "/a")
+        #expect(AccessLog.loggedTarget("/a?key=secret", mode: .route, full: true) == "/a?key=secret")
+        #expect(AccessLog.logfmtValue("two words") == "\"two words\"")
+        #expect(AccessLog.logfmtValue("") == "\"\"")
+    }
+
+    @Test func adminCredentials() {
+        #expect(AdminAPI.offeredToken("Bearer abc") == Array("abc".utf8))
+        #expect(AdminAPI.offeredToken("bearer abc") == Array("abc".utf8))
+        // "moxy:s3cret-token" in base64.
+        #expect(AdminAPI.offeredToken("Basic bW94eTpzM2NyZXQtdG9rZW4=") == Array("s3cret-token".utf8))
+        #expect(AdminAPI.offeredToken("Basic !!!") == nil)
+        #expect(AdminAPI.offeredToken("Digest abc") == nil)
+        #expect(AdminAPI.offeredToken(nil) == nil)
+        #expect(AdminAPI.constantTimeEqual(Array("same".utf8), Array("same".utf8)))
+        #expect(!AdminAPI.constantTimeEqual(Array("same".utf8), Array("sam".utf8)))
+        #expect(Base64.decode("YQ==") == [97])
+        #expect(Base64.decode("YWI=") == [97, 98])
+        #expect(Base64.decode("YWJj") == [97, 98, 99])
+    }
+
+    @Test func formsAndURLsOfPurges() {
+        let form = AdminRequest.form("url=http%3A%2F%2Fh%2Fa%20b&soft=1&tag=a+b&empty")
+        #expect(form.map(\.name) == ["url", "soft", "tag", "empty"])
+        #expect(form.map(\.value) == ["http://h/a b", "1", "a b", ""])
+        #expect(AdminAPI.split("http://h:8080/p?q") == ("h:8080", "/p?q"))
+        #expect(AdminAPI.split("https://h") == ("h", "/"))
+        #expect(AdminAPI.split("/p") == (nil, "/p"))
+    }
+
+    @Test func iso8601Times() {
+        #expect(HTTPDate.formatISO8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(HTTPDate.formatISO8601(milliseconds: 784_111_777_005) == "1994-11-06T08:49:37.005Z")
+    }
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import MoxyServer
+import MoxyTestSupport
+import NIOHTTP1
+import Testing
+
+/// Purges through the admin API: the origin's request count proves the next request is a miss,
+/// in memory, on disk and after a restart.
+@Suite struct PurgeTests {
+    static func configure(disk: String? = nil) -> (inout ServerConfiguration) -> Void {
+        {
+            $0.admin = AdminConfiguration(host: "127.0.0.1", port: 0, token: adminToken)
+            $0.diskCachePath = disk
+        }
+    }
+
+    static let cached = [("Cache-Control", "max-age=600")]
+
+    @Test func byURLEveryVariantGoes() async throws {
+        try await MoxyHarness.run(configure: Self.configure(), routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.respond("/v") { request in
+                text("lang=" + (request.headers.first(name: "accept-language") ?? ""), [("Cache-Control", "max-age=600"), ("Vary", "Accept-Language")])
+            }
+            moxy.origin.route("/other", text("other", Self.cached))
+            for language in ["en", "fr"] { _ = try await moxy.request("/v", headers: [("Accept-Language", language)]) }
+            _ = try await moxy.request("/other")
+            #expect(moxy.origin.count("/v") == 2)
+            let purged = try await moxy.purge("url=" + "http://127.0.0.1:\(moxy.port)/v".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(purged == 2, "both variants")
+            for language in ["en", "fr"] {
+                let again = try await moxy.request("/v", headers: [("Accept-Language", language)])
+                #expect(again.text == "lang=" + language)
+            }
+            #expect(moxy.origin.count("/v") == 4)
+            _ = try await moxy.request("/other")
+            #expect(moxy.origin.count("/other") == 1, "other URLs stay")
+        }
+    }
+
+    @Test func byPrefixTagAndAll() async throws {
+        try await MoxyHarness.run(configure: Self.configure(), routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/p/1", text("1", Self.cached + [("Surrogate-Key", "one shared")]))
+            moxy.origin.route("/p/2", text("2", Self.cached + [("xkey", "shared")]))
+            moxy.origin.route("/q", text("q", Self.cached + [("Cache-Tag", "q,shared")]))
+            func fetchAll() async throws { for path in ["/p/1", "/p/2", "/q"] { _ = try await moxy.request(path) } }
+            func counts() -> [Int] { ["/p/1", "/p/2", "/q"].map { moxy.origin.count($0) } }
+            try await fetchAll()
+            #expect(counts() == [1, 1, 1])
+            #expect(try await moxy.purge("prefix=/p/") == 2)
+            try await fetchAll()
+            #expect(counts() == [2, 2, 1])
+            #expect(try await moxy.purge("tag=one") == 1)
+            try await fetchAll()
+            #expect(counts() == [3, 2, 1])
+            #expect(try await moxy.purge("tag=shared") == 3, "Surrogate-Key, xkey and Cache-Tag")
+            try await fetchAll()
+            #expect(counts() == [4, 3, 2])
+            #expect(try await moxy.purge("all=1") == 3)
+            try await fetchAll()
+            #expect(counts() == [5, 4, 3])
+            let bad = try await moxy.admin(.POST, "/purge", body: "tag=a&prefix=/p/")
+            #expect(bad.status == 400)
+            #expect(try await moxy.admin(.POST, "/purge", body: "all=1&soft=1").status == 400, "everything is hard only")
+            #expect(try await moxy.admin(.POST, "/purge").status == 400)
+        }
+    }
+
+    @Test func signedURLsByTargetOrMoxyURL() async throws {
+        try await MoxyHarness.run(configure: Self.configure()) { moxy in
+            let image = OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=600")], body: [1, 2, 3])
+            moxy.origin.route("/a.png", image)
+            moxy.origin.route("/b.png", image)
+            _ = try await moxy.get("/a.png")
+            _ = try await moxy.get("/b.png")
+            let target = moxy.origin.url("/a.png").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try await moxy.purge("url=" + target) == 1)
+            let moxyURL = try moxy.path("/b.png").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try await moxy.purge("url=" + moxyURL) == 1)
+            _ = try await moxy.get("/a.png")
+            _ = try await moxy.get("/b.png")
+            #expect(moxy.origin.count("/a.png") == 2)
+            #expect(moxy.origin.count("/b.png") == 2)
+        }
+    }
+
+    /// A soft purge makes the entry stale: the next request goes to the origin, and when the
+    /// origin fails the stale entry answers (`stale-if-error`).
+    @Test func aSoftPurgeKeepsServingWhenTheUpstreamFails() async throws {
+        try await MoxyHarness.run(configure: Self.configure(), routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/s", text("good", [("Cache-Control", "max-age=600, stale-if-error=3600")]))
+            _ = try await moxy.request("/s")
+            #expect(try await moxy.purge("url=/s&soft=1") == 1)
+            moxy.origin.route("/s", text("down", status: 500))
+            let stale = try await moxy.request("/s")
+            #expect(stale.status == 200)
+            #expect(stale.text == "good")
+            #expect(stale.header("cache-status")?.contains("stale-if-error") == true, "\(stale.header("cache-status") ?? "")")
+            #expect(moxy.origin.count("/s") == 2, "the soft-purged entry went forward")
+            // A hard purge removes it: the failure reaches the client.
+            #expect(try await moxy.purge("url=/s") == 1)
+            #expect(try await moxy.request("/s").status == 500)
+        }
+    }
+
+    /// Purges reach the disk tier and persist: after a restart on the same directory, purged
+    /// entries are misses and the others disk hits.
+    @Test func purgesPersistAcrossARestart() async throws {
+        let directory = NSTemporaryDirectory() + "moxy-purge-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let paths = ["/keep", "/url", "/pre/x", "/tagged", "/soft"]
+        func routes(_ origin: TestOrigin) throws -> [RouteConfiguration] {
+            for path in paths {
+                origin.route(path, text(path, [("Cache-Control", "max-age=600, stale-if-error=3600"), ("Surrogate-Key", path == "/tagged" ? "t" : "u")]))
+            }
+            return [try originRoute(origin)]
+        }
+        try await MoxyHarness.run(configure: Self.configure(disk: directory), realTime: true, routes: routes) { moxy in
+            for path in paths { _ = try await moxy.request(path) }
+            try await moxy.waitForUpstreamWork()
+            try await waitUntil { DiskTierTests.entryFiles(directory) == paths.count }
+            #expect(try await moxy.purge("url=/url") == 1)
+            #expect(try await moxy.purge("prefix=/pre/") == 1)
+            #expect(try await moxy.purge("tag=t") == 1)
+            #expect(try await moxy.purge("url=/soft&soft=1") == 1)
+        }
+        try await MoxyHarness.run(configure: Self.configure(disk: directory), realTime: true, routes: routes) { moxy in
+            let keep = try await moxy.request("/keep")
+            #expect(keep.header("cache-status")?.hasPrefix("moxy; hit") == true, "\(keep.header("cache-status") ?? "")")
+            for path in ["/url", "/pre/x", "/tagged"] {
+                let purged = try await moxy.request(path)
+                #expect(purged.header("cache-status")?.contains("fwd=uri-miss") == true, "\(path): \(purged.header("cache-status") ?? "")")
+            }
+            moxy.origin.route("/soft", text("down", status: 503))
+            let soft = try await moxy.request("/soft")
+            #expect(soft.text == "/soft", "a soft-purged entry is still there for stale-if-error after the restart")
+            #expect(soft.header("cache-status")?.contains("stale-if-error") == true, "\(soft.header("cache-status") ?? "")")
+            #expect(moxy.origin.count("/keep") == 0)
+            #expect(moxy.origin.count("/url") == 1)
+            #expect(moxy.origin.count("/soft") == 1, "it went forward: stale since the purge")
+        }
+    }
+
+    @Test func entriesAndStatsShowWhatIsHeld() async throws {
+        try await MoxyHarness.run(configure: Self.configure(), routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/e/1", text("one", Self.cached + [("Surrogate-Key", "k1 k2")]))
+            moxy.origin.route("/f", text("f", Self.cached))
+            _ = try await moxy.request("/e/1")
+            _ = try await moxy.request("/e/1")
+            _ = try await moxy.request("/f")
+            let entries = try await moxy.admin(.GET, "/entries?prefix=/e/&limit=10")
+            #expect(entries.status == 200)
+            #expect(entries.text.contains("\"tier\":\"memory\""))
+            #expect(entries.text.contains("\"surrogate_keys\":[\"k1\",\"k2\"]"), "\(entries.text)")
+            #expect(entries.text.contains("\"state\":\"fresh\""))
+            #expect(MoxyHarness.number("count", in: entries.text) == 1, "\(entries.text)")
+            let stats = try await moxy.admin(.GET, "/stats")
+            #expect(stats.header("content-type") == "application/json")
+            #expect(MoxyHarness.number("total", in: stats.text) == 3, "\(stats.text)")
+            #expect(MoxyHarness.number("hit", in: stats.text) == 1)
+            #expect(MoxyHarness.number("miss", in: stats.text) == 2)
+        }
+    }
+}
