@@ -79,7 +79,9 @@ enum StatusPage {
     }
     async function poll() {
       try {
-        const response = await fetch("stats", { credentials: "same-origin", cache: "no-store" });
+        // The page may have been opened with credentials in its URL; fetch() refuses URLs with them,
+        // so the origin is named alone (the browser sends the cached credentials itself).
+        const response = await fetch(location.origin + "/stats", { credentials: "same-origin", cache: "no-store" });
         if (!response.ok) throw new Error("stats answered " + response.status);
         const stats = await response.json();
         const r = stats.requests;
@@ -93,7 +95,8 @@ enum StatusPage {
         const served = r.hit + r.stale + r.miss + r.revalidated;
         text("hit-ratio", served ? ((r.hit + r.stale) / served * 100).toFixed(1) + " %" : "–");
         const last = samples[samples.length - 1];
-        let rate = 0, ratio = null;
+        // The first sample's rate is the average since start; later ones are per interval.
+        let rate = stats.uptime_seconds > 0 ? r.total / stats.uptime_seconds : 0, ratio = served ? (r.hit + r.stale) / served : null;
         if (last && stats.time > last.time) {
           rate = (r.total - last.total) / (stats.time - last.time);
           const hits = r.hit + r.stale - last.hits, all = served - last.served;
