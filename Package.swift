@@ -71,6 +71,7 @@ let package = Package(
         .target(
             name: "MoxyStorage",
             dependencies: [
+                "MoxyHTTP",
                 "MoxyCache",
                 "CMoxyCRC32C",
                 .product(name: "NIOCore", package: "swift-nio"),

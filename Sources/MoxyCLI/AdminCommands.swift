@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import AsyncHTTPClient
+import MoxyHTTP
 import MoxyValidation
 import NIOCore
 import NIOHTTP1
@@ -31,7 +32,7 @@ struct AdminOptions: ParsableArguments {
         }
         if !form.isEmpty {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.body = .bytes(ByteBuffer(string: form.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")))
+            request.body = .bytes(ByteBuffer(string: form.map { PercentEncoding.encode($0.0) + "=" + PercentEncoding.encode($0.1) }.joined(separator: "&")))
         }
         let response: HTTPClientResponse
         let body: ByteBuffer
@@ -48,23 +49,6 @@ struct AdminOptions: ParsableArguments {
         }
         if json { print(String(buffer: body), terminator: body.readableBytesView.last == 10 ? "" : "\n") }
         return value
-    }
-
-    static func encode(_ text: String) -> String {
-        var encoded = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                encoded.unicodeScalars.append("%")
-                encoded.unicodeScalars.append(hex[Int(byte >> 4)])
-                encoded.unicodeScalars.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return encoded
     }
 }
 
@@ -145,7 +129,7 @@ struct EntriesCommand: AsyncParsableCommand {
 
     func run() async throws {
         var path = "/entries?limit=\(limit)"
-        if let prefix { path += "&prefix=" + AdminOptions.encode(prefix) }
+        if let prefix { path += "&prefix=" + PercentEncoding.encode(prefix) }
         let answer = try await options.call(.GET, path)
         guard !options.json else { return }
         var rows = [["KEY", "STATUS", "SIZE", "AGE", "TTL", "TIER", "STATE", "SURROGATE KEYS"]]

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
+
 /// What a purge removes (or marks stale): entries by store key, by key prefix, by surrogate key,
 /// or everything.
 public enum PurgeSelector: Sendable, Hashable {
@@ -66,14 +68,14 @@ public struct PurgeRecord: Sendable, Hashable {
         case .prefixes(let prefixes): (kind, values) = ("prefixes", prefixes)
         case .tag(let tag): (kind, values) = ("tag", [tag])
         }
-        return ([String(time), soft ? "soft" : "hard", kind] + values.map(Self.encode)).joined(separator: " ")
+        return ([String(time), soft ? "soft" : "hard", kind] + values.map({ PercentEncoding.encode($0, keeping: "/:") })).joined(separator: " ")
     }
 
     /// A record from its line, or nil for a line that is not one (a torn last line after a crash).
     public init?(line: Substring) {
         let parts = line.split(separator: " ")
         guard parts.count >= 3, let time = Int64(parts[0]), parts[1] == "soft" || parts[1] == "hard" else { return nil }
-        let values = parts.dropFirst(3).map { Self.decode($0) }
+        let values = parts.dropFirst(3).map { PercentEncoding.decode($0) }
         switch parts[2] {
         case "all": selector = .all
         case "keys" where !values.isEmpty: selector = .keys(values)
@@ -83,39 +85,5 @@ public struct PurgeRecord: Sendable, Hashable {
         }
         self.time = time
         self.soft = parts[1] == "soft"
-    }
-
-    /// Percent-encodes everything but unreserved bytes, so a value never holds a space or newline.
-    static func encode(_ value: String) -> String {
-        var text = ""
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"), UInt8(ascii: ":"):
-                text.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                text.unicodeScalars.append("%")
-                text.unicodeScalars.append(hex[Int(byte >> 4)])
-                text.unicodeScalars.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return text
-    }
-
-    static func decode(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        let utf8 = Array(text.utf8)
-        var index = 0
-        while index < utf8.count {
-            if utf8[index] == UInt8(ascii: "%"), index + 2 < utf8.count, let value = UInt8(String(decoding: utf8[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                index += 3
-            } else {
-                bytes.append(utf8[index])
-                index += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyHTTP
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -33,31 +34,8 @@ struct AdminRequest: Sendable {
     static func form(_ text: Substring) -> [(name: String, value: String)] {
         text.split(separator: "&").map { pair in
             let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (percentDecoded(halves[0]), halves.count > 1 ? percentDecoded(halves[1]) : "")
+            return (PercentEncoding.decode(halves[0], plusIsSpace: true), halves.count > 1 ? PercentEncoding.decode(halves[1], plusIsSpace: true) : "")
         }
-    }
-
-    static func percentDecoded(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case 48...57: byte - 48
-            case 65...70: byte - 55
-            case 97...102: byte - 87
-            default: nil
-            }
-        }
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "+") {
-                bytes.append(0x20)
-            } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(), let h = hex(high), let l = hex(low) {
-                bytes.append(h << 4 | l)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
