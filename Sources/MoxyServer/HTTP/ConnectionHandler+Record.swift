@@ -82,8 +82,8 @@ extension ConnectionHandler {
         record.counters?.count(method: record.methodSlot, status: record.status, result: result)
         let metrics = proxy.metrics
         let elapsed = NIODeadline.now() - record.started
-        metrics.requestDuration[record.mode]?.recordNanoseconds(elapsed.nanoseconds)
-        metrics.sentBytes[record.mode]?.increment(by: Int64(record.bytes))
+        metrics.requestDuration[record.mode.index].recordNanoseconds(elapsed.nanoseconds)
+        metrics.sentBytes[record.mode.index].increment(by: Int64(record.bytes))
         if lastGood {
             metrics.count("moxy_last_good_served_total", [("route", record.route)], help: "Responses answered by the last good entry.")
         }

@@ -68,6 +68,8 @@ final class AdminHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
+    /// Whether an answer is being made (a long purge is not idleness).
+    private var answering = false
 
     init(api: AdminAPI) {
         self.api = api
@@ -85,10 +87,14 @@ final class AdminHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let head else { return }
             self.head = nil
             let keepAlive = head.isKeepAlive
+            let isHead = head.method == .HEAD
             if tooLarge {
-                return write(.error(.payloadTooLarge, "too-large", "admin request bodies are limited to 64 KiB"), keepAlive: false, context: context)
+                return write(
+                    .error(.payloadTooLarge, "too-large", "admin request bodies are limited to 64 KiB"), keepAlive: false, isHead: isHead,
+                    context: context)
             }
             let request = AdminRequest(method: head.method, uri: head.uri, authorization: head.headers.first(name: "authorization"), body: body)
+            answering = true
             let promise = context.eventLoop.makePromise(of: AdminResponse.self)
             let api = self.api
             api.background.submit {
@@ -99,18 +105,28 @@ final class AdminHandler: ChannelInboundHandler, RemovableChannelHandler {
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = bound.value
-                handler.write(response, keepAlive: keepAlive, context: context)
+                handler.answering = false
+                handler.write(response, keepAlive: keepAlive, isHead: isHead, context: context)
             }
         }
     }
 
-    private func write(_ response: AdminResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // An admin connection idle for a minute, with no answer being made, is closed.
+        if event is IdleStateHandler.IdleStateEvent {
+            if !answering { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func write(_ response: AdminResponse, keepAlive: Bool, isHead: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders([("Content-Type", response.contentType), ("Content-Length", String(response.body.utf8.count))])
         headers.add(name: "Cache-Control", value: "no-store")
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+        if !isHead { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil) }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
     }
@@ -122,8 +138,11 @@ enum AdminListener {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(AdminHandler(api: api))
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(60)))
+                    try sync.configureHTTPServerPipeline()
+                    try sync.addHandler(AdminHandler(api: api))
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()

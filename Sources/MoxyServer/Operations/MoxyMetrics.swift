@@ -18,11 +18,12 @@ public final class MoxyMetrics: Sendable {
     /// The registry `/metrics` emits.
     public let registry: PrometheusCollectorRegistry
     /// `moxy_request_duration_seconds{mode}`: from the request's head read to its last byte written.
-    let requestDuration: [RequestMode: DurationHistogram]
+    /// Each of these three is indexed by ``RequestMode/index`` (no hashing per request).
+    let requestDuration: [DurationHistogram]
     /// `moxy_sent_bytes_total{mode}`: response bytes written (heads and bodies).
-    let sentBytes: [RequestMode: Counter]
+    let sentBytes: [Counter]
     /// `moxy_upstream_duration_seconds{mode}`: from the upstream request to its response head.
-    let upstreamDuration: [RequestMode: DurationHistogram]
+    let upstreamDuration: [DurationHistogram]
     /// The disk loader's progress: entries indexed so far, and whether it finished.
     let loader = NIOLockedValueBox<(entries: Int, done: Bool)>((0, true))
     /// Gauges set from the tiers when scraped, by name and labels.
@@ -47,18 +48,18 @@ public final class MoxyMetrics: Sendable {
     public init(version: String = MoxyBuild.version, commit: String = MoxyBuild.commit, flavour: String = MoxyBuild.flavour) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        var durations: [RequestMode: DurationHistogram] = [:]
-        var bytes: [RequestMode: Counter] = [:]
-        var upstream: [RequestMode: DurationHistogram] = [:]
+        var durations: [DurationHistogram] = []
+        var bytes: [Counter] = []
+        var upstream: [DurationHistogram] = []
         for mode in RequestMode.allCases {
-            durations[mode] = registry.makeDurationHistogram(
+            durations.append(registry.makeDurationHistogram(
                 name: "moxy_request_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
-                help: "Time from a request's head to its response's last byte.")
-            bytes[mode] = registry.makeCounter(
-                name: "moxy_sent_bytes_total", labels: [("mode", mode.rawValue)], help: "Response bytes written to clients.")
-            upstream[mode] = registry.makeDurationHistogram(
+                help: "Time from a request's head to its response's last byte."))
+            bytes.append(registry.makeCounter(
+                name: "moxy_sent_bytes_total", labels: [("mode", mode.rawValue)], help: "Response bytes written to clients."))
+            upstream.append(registry.makeDurationHistogram(
                 name: "moxy_upstream_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
-                help: "Time from an upstream request to its response head.")
+                help: "Time from an upstream request to its response head."))
         }
         self.requestDuration = durations
         self.sentBytes = bytes
@@ -170,6 +171,15 @@ enum RequestMode: String, Sendable, CaseIterable {
     case route
     /// Neither: answered before routing (limits, no route, loop).
     case none
+
+    /// The position in ``allCases``.
+    var index: Int {
+        switch self {
+        case .signed: 0
+        case .route: 1
+        case .none: 2
+        }
+    }
 }
 
 private struct LabelledKey: Hashable, Sendable {

@@ -10,9 +10,9 @@ final class RequestCounters: Sendable {
     private let registry: PrometheusCollectorRegistry
     private let mode: RequestMode
     private let route: String
-    private let slots = NIOLockedValueBox<[Counter?]>(Array(repeating: nil, count: RequestCounters.slotCount))
-    /// Per cache result, the requests counted (for `/stats`).
-    private let totals = NIOLockedValueBox<[Int64]>(Array(repeating: 0, count: CacheResult.allCases.count))
+    /// The counters made so far, by slot, and per cache result the requests counted (for `/stats`).
+    private let state = NIOLockedValueBox<(slots: [Counter?], totals: [Int64])>(
+        (Array(repeating: nil, count: RequestCounters.slotCount), Array(repeating: 0, count: CacheResult.allCases.count)))
 
     static let methods = ["GET", "HEAD", "other"]
     static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]
@@ -32,8 +32,9 @@ final class RequestCounters: Sendable {
     func count(method: Int, status: Int, result: CacheResult) {
         let statusClass = min(4, max(0, status / 100 - 1))
         let slot = (method * Self.statusClasses.count + statusClass) * CacheResult.allCases.count + result.index
-        let counter = slots.withLockedValue { slots -> Counter in
-            if let counter = slots[slot] { return counter }
+        let counter = state.withLockedValue { state -> Counter in
+            state.totals[result.index] += 1
+            if let counter = state.slots[slot] { return counter }
             let counter = registry.makeCounter(
                 name: "moxy_requests_total",
                 labels: [
@@ -41,16 +42,15 @@ final class RequestCounters: Sendable {
                     ("status_class", Self.statusClasses[statusClass]), ("cache", result.rawValue),
                 ],
                 help: "Requests answered, by mode, route, method, status class and cache result.")
-            slots[slot] = counter
+            state.slots[slot] = counter
             return counter
         }
         counter.increment()
-        totals.withLockedValue { $0[result.index] += 1 }
     }
 
     /// Requests counted so far, per cache result.
     var byResult: [CacheResult: Int64] {
-        let totals = totals.withLockedValue { $0 }
+        let totals = state.withLockedValue { $0.totals }
         return Dictionary(uniqueKeysWithValues: CacheResult.allCases.map { ($0, totals[$0.index]) })
     }
 }
