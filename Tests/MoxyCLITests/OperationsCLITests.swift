@@ -159,24 +159,33 @@ import Testing
         try await CLITests.stop(server)
     }
 
-    /// `moxy stats`, `moxy entries` and `moxy purge` against a running server; without the token
-    /// the CLI fails with the API's reason.
+    /// `moxy stats`, `moxy entries` and `moxy purge` against a running server, `/metrics` counts
+    /// what was sent; without the token the CLI fails with the API's reason. A purge persists:
+    /// after a restart on the same disk tier the purged entry is a miss, the other a disk hit.
     @Test func theAdminCommandsTalkToARunningServer() async throws {
         let origin = try await CLITests.pixelOrigin()
         defer { Task { await origin.stop() } }
-        origin.route("/doc", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=600"), ("Surrogate-Key", "docs")], body: Array("doc".utf8)))
-        let server = try await CLITests.startServer(
-            ["--route", "/=\(origin.url(""))", "--admin-listen", "127.0.0.1:0"],
-            environment: ["MOXY_ALLOW_LOOPBACK": "true", "MOXY_ADMIN_TOKEN": adminToken])
+        let fields = [("Content-Type", "text/plain"), ("Cache-Control", "max-age=600")]
+        origin.route("/doc", OriginRoute(headers: fields + [("Surrogate-Key", "docs")], body: Array("doc".utf8)))
+        origin.route("/keep", OriginRoute(headers: fields, body: Array("keep".utf8)))
+        let directory = try Self.configDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = ["MOXY_ALLOW_LOOPBACK": "true", "MOXY_ADMIN_TOKEN": adminToken, "MOXY_CACHE_DISK_PATH": directory + "/cache"]
+        let arguments = ["--route", "/=\(origin.url(""))", "--admin-listen", "127.0.0.1:0"]
+        let server = try await CLITests.startServer(arguments, environment: environment)
         defer { Task { await CLITests.kill(server.process) } }
         let adminPort = try await Self.adminPort(server)
         let env = ["MOXY_ADMIN_TOKEN": adminToken, "MOXY_ADMIN_URL": "http://127.0.0.1:\(adminPort)"]
-        let url = "http://127.0.0.1:\(server.port)/doc"
-        _ = try await Self.get(url)
-        _ = try await Self.get(url)
+        let base = "http://127.0.0.1:\(server.port)"
+        for path in ["/doc", "/doc", "/keep", "/keep", "/keep"] { _ = try await Self.get(base + path) }
+        let metrics = try await adminCall(port: adminPort, .GET, "/metrics", token: nil).text
+        let series = "moxy_requests_total{mode=\"route\",route=\"route1\",method=\"GET\",status_class=\"2xx\",cache="
+        #expect(sample(metrics, series + "\"miss\"}") == 2, "\(metrics)")
+        #expect(sample(metrics, series + "\"hit\"}") == 3)
+        #expect(sample(metrics, "moxy_upstream_requests_total{mode=\"route\"}") == 2)
         let stats = try MoxyBinary.run(["stats"], environment: env)
         #expect(stats.status == 0, "\(stats.err)")
-        #expect(stats.out.contains("requests 2, hit ratio 50.0 %"), "\(stats.out)")
+        #expect(stats.out.contains("requests 5, hit ratio 60.0 %"), "\(stats.out)")
         #expect(stats.out.contains("route1"))
         let entries = try MoxyBinary.run(["entries", "--prefix", "/doc"], environment: env)
         #expect(entries.out.contains("route:route1  /doc"), "\(entries.out)")
@@ -186,14 +195,28 @@ import Testing
         let unauthorized = try MoxyBinary.run(["purge", "--tag", "docs"], environment: ["MOXY_ADMIN_URL": env["MOXY_ADMIN_URL"]!])
         #expect(unauthorized.status != 0)
         #expect(unauthorized.err.contains("401"), "\(unauthorized.err)")
-        #expect(try await Self.get(url).cacheStatus?.hasPrefix("moxy; hit") == true, "nothing purged")
+        #expect(try await Self.get(base + "/doc").cacheStatus?.hasPrefix("moxy; hit") == true, "nothing purged")
+        // Both entries are on disk before the purge (written in the background).
+        for _ in 0..<100 where !(try await adminCall(port: adminPort, .GET, "/stats").text.contains("\"disk\":{\"entries\":2")) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let purge = try MoxyBinary.run(["purge", "--tag", "docs"], environment: env)
         #expect(purge.status == 0, "\(purge.err)")
         #expect(purge.out.hasPrefix("purged 1 entries"), "\(purge.out)")
-        _ = try await Self.get(url)
+        _ = try await Self.get(base + "/doc")
         #expect(origin.count("/doc") == 2, "the purged entry was fetched again")
+        #expect(try MoxyBinary.run(["purge", "http://127.0.0.1:\(server.port)/doc"], environment: env).status == 0)
         let bad = try MoxyBinary.run(["purge"], environment: env)
         #expect(bad.status != 0)
         try await CLITests.stop(server)
+
+        let restarted = try await CLITests.startServer(arguments, environment: environment)
+        defer { Task { await CLITests.kill(restarted.process) } }
+        let again = "http://127.0.0.1:\(restarted.port)"
+        #expect(try await Self.get(again + "/doc").cacheStatus?.contains("fwd=uri-miss") == true, "purged before the restart")
+        #expect(try await Self.get(again + "/keep").cacheStatus?.hasPrefix("moxy; hit") == true, "kept on disk")
+        #expect(origin.count("/doc") == 3)
+        #expect(origin.count("/keep") == 1)
+        try await CLITests.stop(restarted)
     }
 }

@@ -94,4 +94,32 @@ import Testing
             #expect(signatures.allSatisfy { $0.hasSuffix(" 1") }, "\(signatures)")
         }
     }
+
+    /// Validation failures by route and rule, last good answers by route, SSRF refusals by class.
+    @Test func validationLastGoodAndRefusalsAreCounted() async throws {
+        try await MoxyHarness.run(
+            configure: {
+                Self.withAdmin()(&$0)
+                // Signed URLs may not reach loopback here: the origin's address is refused before any connection.
+                $0.upstream.addressPolicy = AddressPolicy()
+            },
+            routes: { [try originRoute($0, prefix: "/wp") { $0.validation = try? wordPressValidation() }] }
+        ) { moxy in
+            moxy.origin.route("/wp", json(goodJSON))
+            _ = try await moxy.request("/wp")
+            try await moxy.advance(seconds: 2.1)
+            moxy.origin.route("/wp", json(wpError))
+            #expect(try await moxy.request("/wp").text == goodJSON)
+            #expect(try await moxy.request("/wp").text == goodJSON, "backing off: the last good entry again")
+            let refused = try await moxy.get("/img.png")
+            #expect(refused.status == 403)
+            let text = try await moxy.admin(.GET, "/metrics", token: nil).text
+            #expect(sample(text, "moxy_validation_failures_total{route=\"origin\",rule=\"not-wp-error\"}") == 1)
+            #expect(sample(text, "moxy_last_good_served_total{route=\"origin\"}") == 2)
+            #expect(sample(text, "moxy_requests_total{mode=\"route\",route=\"origin\",method=\"GET\",status_class=\"2xx\",cache=\"stale\"}") == 2)
+            #expect(sample(text, "moxy_ssrf_refusals_total{class=\"loopback\"}") == 1)
+            #expect(sample(text, "moxy_upstream_errors_total{mode=\"signed\",kind=\"address-refused\"}") == 1)
+            #expect(moxy.origin.count("/img.png") == 0)
+        }
+    }
 }

@@ -15,6 +15,8 @@ import Testing
             ("moxy; hit; fwd=stale; fwd-status=503; detail=stale-if-error", .stale, false),
             ("moxy; hit; fwd=uri-miss; fwd-status=200; detail=\"INVALID-BODY:no-error\"", .stale, true),
             ("moxy; hit; fwd=stale; fwd-status=500; detail=UPSTREAM-STATUS", .stale, true),
+            ("moxy; hit; fwd-status=200; ttl=-4; detail=INVALID-BODY:not-wp-error", .stale, true),
+            ("moxy; hit; ttl=-9; detail=max-stale", .stale, false),
             ("moxy; fwd=uri-miss; fwd-status=200; stored", .miss, false),
             ("moxy; fwd=vary-miss; fwd-status=200; stored; collapsed", .miss, false),
             ("moxy; fwd=stale; fwd-status=304", .revalidated, false),

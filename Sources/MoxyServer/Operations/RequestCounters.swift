@@ -97,9 +97,10 @@ enum CacheResult: String, Sendable, CaseIterable {
             }
             let forwarded = has("fwd=")
             if has("; hit") {
-                // A hit that went forward: a stored answer stood in for the upstream's.
+                // A hit that went forward (a stored answer stood in for the upstream's), or with a
+                // negative ttl (served while backing off, or with max-stale), was stale.
                 let lastGood = has("INVALID-BODY") || has("UPSTREAM-")
-                return (forwarded || has("stale") ? .stale : .hit, lastGood)
+                return (forwarded || has("ttl=-") || has("stale") ? .stale : .hit, lastGood)
             }
             if has("fwd=bypass") { return (.bypass, false) }
             if has("fwd=stale") && has("fwd-status=304") { return (.revalidated, false) }
