@@ -139,6 +139,11 @@ import Testing
             #expect(moxy.origin.count("/keep") == 0)
             #expect(moxy.origin.count("/url") == 1)
             #expect(moxy.origin.count("/soft") == 1, "it went forward: stale since the purge")
+            #expect(try await moxy.purge("all=1") >= 1)
+        }
+        try await MoxyHarness.run(configure: Self.configure(disk: directory), realTime: true, routes: routes) { moxy in
+            let keep = try await moxy.request("/keep")
+            #expect(keep.header("cache-status")?.contains("fwd=uri-miss") == true, "everything was purged: \(keep.header("cache-status") ?? "")")
         }
     }
 
