@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyCache
 import MoxyHTTP
 @testable import MoxyServer
 import Testing
@@ -8,27 +9,31 @@ import Testing
 /// lines, admin credentials and forms.
 @Suite struct OperationsUnitTests {
     @Test func cacheResultsFromCacheStatus() {
-        let cases: [(String, CacheResult, Bool)] = [
-            ("moxy; hit; ttl=5", .hit, false),
-            ("moxy; hit; ttl=600; detail=disk", .hit, false),
-            ("moxy; hit; ttl=-3; detail=stale-while-revalidate", .stale, false),
-            ("moxy; hit; fwd=stale; fwd-status=503; detail=stale-if-error", .stale, false),
-            ("moxy; hit; fwd=uri-miss; fwd-status=200; detail=\"INVALID-BODY:no-error\"", .stale, true),
-            ("moxy; hit; fwd=stale; fwd-status=500; detail=UPSTREAM-STATUS", .stale, true),
-            ("moxy; hit; fwd-status=200; ttl=-4; detail=INVALID-BODY:not-wp-error", .stale, true),
-            ("moxy; hit; ttl=-9; detail=max-stale", .stale, false),
-            ("moxy; fwd=uri-miss; fwd-status=200; stored", .miss, false),
-            ("moxy; fwd=vary-miss; fwd-status=200; stored; collapsed", .miss, false),
-            ("moxy; fwd=stale; fwd-status=304", .revalidated, false),
-            ("moxy; fwd=stale; fwd-status=200; stored", .miss, false),
-            ("moxy; fwd=bypass; fwd-status=201", .bypass, false),
-            ("moxy; detail=not-found", .none, false),
-            ("", .none, false),
+        let cases: [(CacheStatus, CacheResult, Bool)] = [
+            (CacheStatus(hit: true, ttl: 5), .hit, false),
+            (CacheStatus(hit: true, ttl: 600, detail: "disk"), .hit, false),
+            (CacheStatus(hit: true), .hit, false),
+            (CacheStatus(hit: true, ttl: -3, detail: "stale-while-revalidate"), .stale, false),
+            (CacheStatus(hit: true, ttl: 0, detail: "max-stale"), .stale, false),
+            (CacheStatus(hit: true, forward: .stale, forwardStatus: 503, detail: "stale-if-error"), .stale, false),
+            (CacheStatus(hit: true, forward: .uriMiss, forwardStatus: 200, detail: "\"INVALID-BODY:no-error\""), .stale, true),
+            (CacheStatus(hit: true, forward: .stale, forwardStatus: 500, detail: "UPSTREAM-STATUS"), .stale, true),
+            (CacheStatus(hit: true, forwardStatus: 200, ttl: -4, detail: "INVALID-BODY:not-wp-error"), .stale, true),
+            (CacheStatus(hit: true, forwardStatus: nil, ttl: -4, detail: "UPSTREAM-ERROR:timeout"), .stale, true),
+            (CacheStatus(forward: .uriMiss, forwardStatus: 200, stored: true), .miss, false),
+            (CacheStatus(forward: .varyMiss, forwardStatus: 200, stored: true, collapsed: true), .miss, false),
+            (CacheStatus(forward: .stale, forwardStatus: 304), .revalidated, false),
+            (CacheStatus(forward: .request, forwardStatus: 304), .revalidated, false),
+            (CacheStatus(forward: .stale, forwardStatus: 200, stored: true), .miss, false),
+            (CacheStatus(forward: .uriMiss, detail: "timeout"), .miss, false),
+            (CacheStatus(forward: .bypass, forwardStatus: 201), .bypass, false),
+            (CacheStatus(forward: .bypass, forwardStatus: 304), .bypass, false),
+            (CacheStatus(detail: "not-found"), .none, false),
         ]
         for (status, result, lastGood) in cases {
-            let read = CacheResult.of(cacheStatus: status)
-            #expect(read.result == result, "\(status)")
-            #expect(read.lastGood == lastGood, "\(status)")
+            let read = CacheResult.of(status)
+            #expect(read.result == result, "\(status.value())")
+            #expect(read.lastGood == lastGood, "\(status.value())")
         }
     }
 

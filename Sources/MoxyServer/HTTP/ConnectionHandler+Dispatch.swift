@@ -172,11 +172,13 @@ extension ConnectionHandler {
         case .serve(let entry, var status):
             if settings.configuration.cacheStatusKey { status.key = cacheRequest.key }
             if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
+            recordCacheStatus(status)
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .serveAndRefresh(let entry, var status):
             proxy.exchange.refreshInBackground(cacheRequest, lookup: lookup)
             if settings.configuration.cacheStatusKey { status.key = cacheRequest.key }
             if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
+            recordCacheStatus(status)
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .fail(let error):
             return fail(error, request, now, context)
@@ -218,6 +220,7 @@ extension ConnectionHandler {
             let now = self.proxy.clock.now()
             var status = outcome.cacheStatus
             if status.hit, let response = outcome.response { status.ttl = response.freshness.lifetime - response.age(at: now) }
+            self.recordCacheStatus(status)
             if let response = outcome.response {
                 // Moxy's own errors are never capped: they carry no-store.
                 var request = request

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Prometheus
+import MoxyCache
 import NIOCore
 import NIOHTTP1
 
@@ -24,9 +25,10 @@ struct RequestRecord {
     var host: String?
     var status = 0
     var bytes = 0
-    /// The `Cache-Status` sent (empty for a fresh hit written by the hit writer).
-    var cacheStatus = ""
-    var isHit = false
+    /// What the cache did (``CacheResult/none`` until a writer says otherwise).
+    var result = CacheResult.none
+    /// Whether a last good entry answered for an invalid or failing upstream.
+    var lastGood = false
     var trace: UpstreamTrace?
     /// Whether the record waits for its response to finish.
     var open = false
@@ -64,13 +66,16 @@ extension ConnectionHandler {
         return trace
     }
 
+    /// Notes what the cache did, from the `Cache-Status` about to be sent.
+    func recordCacheStatus(_ status: CacheStatus) {
+        (record.result, record.lastGood) = CacheResult.of(status)
+    }
+
     /// Notes the head written (its status read from the encoded status line) and the bytes so far.
-    func recordHead(_ head: ByteBuffer, bytes: Int, cacheStatus: String, hit: Bool) {
+    func recordHead(_ head: ByteBuffer, bytes: Int) {
         guard record.open else { return }
         record.status = Self.status(ofHead: head)
         record.bytes += bytes
-        record.cacheStatus = cacheStatus
-        record.isHit = hit
     }
 
     /// Completes the record: counts the request and hands its line to the access log.
@@ -78,13 +83,13 @@ extension ConnectionHandler {
         guard record.open else { return }
         record.open = false
         if let status { record.status = status }
-        let (result, lastGood) = record.isHit ? (CacheResult.hit, false) : CacheResult.of(cacheStatus: record.cacheStatus)
+        let result = record.result
         record.counters?.count(method: record.methodSlot, status: record.status, result: result)
         let metrics = proxy.metrics
         let elapsed = NIODeadline.now() - record.started
         metrics.requestDuration[record.mode.index].recordNanoseconds(elapsed.nanoseconds)
         metrics.sentBytes[record.mode.index].increment(by: Int64(record.bytes))
-        if lastGood {
+        if record.lastGood {
             metrics.count("moxy_last_good_served_total", [("route", record.route)], help: "Responses answered by the last good entry.")
         }
         proxy.accessLog?.append(record, result: result, client: remoteAddress, nanoseconds: elapsed.nanoseconds, now: proxy.clock.nowMilliseconds())

@@ -80,7 +80,7 @@ extension ConnectionHandler {
         if !fields.contains(where: { $0.name == "Date" }) { dates.write(into: &buffer, now: proxy.clock.now()) }
         writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request)
         buffer.writeStaticString("\r\n")
-        recordHead(buffer, bytes: buffer.readableBytes + (bodyAllowed ? stream.prefix.readableBytes : 0), cacheStatus: cacheStatus, hit: false)
+        recordHead(buffer, bytes: buffer.readableBytes + (bodyAllowed ? stream.prefix.readableBytes : 0))
         context.write(wrapOutboundOut(buffer), promise: nil)
         guard bodyAllowed else {
             finishRecord()

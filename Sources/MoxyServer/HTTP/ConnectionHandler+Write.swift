@@ -157,7 +157,8 @@ extension ConnectionHandler {
         writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, for: request)
         buffer.writeStaticString("\r\n")
         let sentBody = request.isHead || bodyFollows ? 0 : body.readableBytes
-        recordHead(head, bytes: buffer.readableBytes + sentBody, cacheStatus: cacheStatus, hit: hitTTL != nil)
+        if hitTTL != nil { record.result = .hit }
+        recordHead(head, bytes: buffer.readableBytes + sentBody)
         context.write(wrapOutboundOut(buffer), promise: nil)
         if bodyFollows { return }
         if sentBody > 0 {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyCache
 import NIOConcurrencyHelpers
 import Prometheus
 
@@ -81,30 +82,27 @@ enum CacheResult: String, Sendable, CaseIterable {
         }
     }
 
-    /// The result a `Cache-Status` value stands for, and whether a last good entry stood in for
-    /// an invalid or failing upstream answer. Pure; reads bytes, builds nothing.
-    static func of(cacheStatus value: String) -> (result: CacheResult, lastGood: Bool) {
-        var value = value
-        return value.withUTF8 { bytes in
-            func has(_ needle: StaticString) -> Bool {
-                let count = needle.utf8CodeUnitCount
-                guard bytes.count >= count else { return false }
-                return needle.withUTF8Buffer { needle in
-                    (0...(bytes.count - count)).contains { start in
-                        (0..<count).allSatisfy { bytes[start + $0] == needle[$0] }
-                    }
-                }
-            }
-            let forwarded = has("fwd=")
-            if has("; hit") {
-                // A hit that went forward (a stored answer stood in for the upstream's), or with a
-                // negative ttl (served while backing off, or with max-stale), was stale.
-                let lastGood = has("INVALID-BODY") || has("UPSTREAM-")
-                return (forwarded || has("ttl=-") || has("stale") ? .stale : .hit, lastGood)
-            }
-            if has("fwd=bypass") { return (.bypass, false) }
-            if has("fwd=stale") && has("fwd-status=304") { return (.revalidated, false) }
-            return (forwarded ? .miss : .none, false)
+    /// What a `Cache-Status` says the cache did, and whether a last good entry stood in for an
+    /// invalid or failing upstream answer. Pure; reads the value's fields, builds no string (the
+    /// detail is only read for stale answers).
+    static func of(_ status: CacheStatus) -> (result: CacheResult, lastGood: Bool) {
+        if status.hit {
+            // A hit that went forward (a stored answer stood in for the upstream's), or with a
+            // negative ttl (served while backing off, with max-stale, while revalidating), was stale.
+            let stale = status.forward != nil || (status.ttl ?? 0) < 0 || status.detail.map(Self.isStaleDetail) == true
+            guard stale else { return (.hit, false) }
+            let lastGood = status.detail.map { $0.contains("INVALID-BODY") || $0.contains("UPSTREAM-") } ?? false
+            return (.stale, lastGood)
         }
+        switch status.forward {
+        case .bypass?: return (.bypass, false)
+        case nil: return (.none, false)
+        case _ where status.forwardStatus == 304: return (.revalidated, false)
+        default: return (.miss, false)
+        }
+    }
+
+    private static func isStaleDetail(_ detail: String) -> Bool {
+        detail == "stale-while-revalidate" || detail == "max-stale" || detail == "stale-if-error"
     }
 }
