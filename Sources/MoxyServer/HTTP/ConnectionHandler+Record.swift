@@ -87,7 +87,7 @@ extension ConnectionHandler {
         record.counters?.count(method: record.methodSlot, status: record.status, result: result)
         let metrics = proxy.metrics
         let elapsed = NIODeadline.now() - record.started
-        metrics.requestDuration[record.mode.index].recordNanoseconds(elapsed.nanoseconds)
+        metrics.requestDuration[record.mode.index].record(Double(elapsed.nanoseconds) / 1e9)
         metrics.sentBytes[record.mode.index].increment(by: Int64(record.bytes))
         if record.lastGood {
             metrics.count("moxy_last_good_served_total", [("route", record.route)], help: "Responses answered by the last good entry.")

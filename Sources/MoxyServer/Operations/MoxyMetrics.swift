@@ -19,11 +19,11 @@ public final class MoxyMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// `moxy_request_duration_seconds{mode}`: from the request's head read to its last byte written.
     /// Each of these three is indexed by ``RequestMode/index`` (no hashing per request).
-    let requestDuration: [DurationHistogram]
+    let requestDuration: [ValueHistogram]
     /// `moxy_sent_bytes_total{mode}`: response bytes written (heads and bodies).
     let sentBytes: [Counter]
     /// `moxy_upstream_duration_seconds{mode}`: from the upstream request to its response head.
-    let upstreamDuration: [DurationHistogram]
+    let upstreamDuration: [ValueHistogram]
     /// The disk loader's progress: entries indexed so far, and whether it finished.
     let loader = NIOLockedValueBox<(entries: Int, done: Bool)>((0, true))
     /// Gauges set from the tiers when scraped, by name and labels.
@@ -33,12 +33,10 @@ public final class MoxyMetrics: Sendable {
     /// Counters with labels only known when they happen (error kinds, rules, reasons), by name and labels.
     private let labelled = NIOLockedValueBox<[LabelledKey: (counter: Counter, value: Int64)]>([:])
 
-    /// Bucket bounds of the request and upstream duration histograms: 0.5 ms to 30 s.
-    static let durationBuckets: [Duration] = [
-        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
-        .seconds(10), .seconds(30),
-    ]
+    /// Bucket bounds (seconds) of the request and upstream duration histograms: 0.5 ms to 30 s.
+    /// Values are `Double` seconds, not `Duration`: recording one is a third of the instructions
+    /// (measured with callgrind: 128-bit `Duration` compares and sums on every bucket).
+    static let durationBuckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]
 
     /// Creates the metrics in a registry of their own.
     /// - Parameters:
@@ -48,16 +46,16 @@ public final class MoxyMetrics: Sendable {
     public init(version: String = MoxyBuild.version, commit: String = MoxyBuild.commit, flavour: String = MoxyBuild.flavour) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        var durations: [DurationHistogram] = []
+        var durations: [ValueHistogram] = []
         var bytes: [Counter] = []
-        var upstream: [DurationHistogram] = []
+        var upstream: [ValueHistogram] = []
         for mode in RequestMode.allCases {
-            durations.append(registry.makeDurationHistogram(
+            durations.append(registry.makeValueHistogram(
                 name: "moxy_request_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
                 help: "Time from a request's head to its response's last byte."))
             bytes.append(registry.makeCounter(
                 name: "moxy_sent_bytes_total", labels: [("mode", mode.rawValue)], help: "Response bytes written to clients."))
-            upstream.append(registry.makeDurationHistogram(
+            upstream.append(registry.makeValueHistogram(
                 name: "moxy_upstream_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
                 help: "Time from an upstream request to its response head."))
         }

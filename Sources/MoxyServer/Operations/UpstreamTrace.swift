@@ -26,7 +26,7 @@ extension MoxyMetrics {
     /// refused addresses also counted by class.
     func upstream(_ mode: RequestMode, status: Int?, error: ProxyError?, started: NIODeadline) {
         let elapsed = NIODeadline.now() - started
-        upstreamDuration[mode.index].recordNanoseconds(elapsed.nanoseconds)
+        upstreamDuration[mode.index].record(Double(elapsed.nanoseconds) / 1e9)
         count("moxy_upstream_requests_total", [("mode", mode.rawValue)], help: "Requests sent upstream (cache fetches and pass-through).")
         let failedStatus = status.map { $0 >= 500 } ?? false
         guard error != nil || failedStatus else { return }
