@@ -34,8 +34,8 @@ public final class MoxyMetrics: Sendable {
     private let labelled = NIOLockedValueBox<[LabelledKey: (counter: Counter, value: Int64)]>([:])
 
     /// Bucket bounds (seconds) of the request and upstream duration histograms: 0.5 ms to 30 s.
-    /// Values are `Double` seconds, not `Duration`: recording one is a third of the instructions
-    /// (measured with callgrind: 128-bit `Duration` compares and sums on every bucket).
+    /// Values are `Double` seconds, not `Duration`: recording one costs about half the
+    /// instructions (callgrind: ~375 instead of ~795; `Duration` compares and sums are 128-bit).
     static let durationBuckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]
 
     /// Creates the metrics in a registry of their own.
