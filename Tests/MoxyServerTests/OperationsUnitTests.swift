@@ -44,24 +44,46 @@ import Testing
             nanoseconds: 1_250_000)
     }
 
+    static func format(_ line: AccessLog.Line, _ configuration: AccessLogConfiguration = AccessLogConfiguration()) -> String {
+        var formatter = AccessLogFormatter(configuration: configuration)
+        var bytes: [UInt8] = []
+        formatter.append(line, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     @Test func accessLogLinesInLogfmtAndJSON() {
-        let metrics = MoxyMetrics()
-        let logfmt = AccessLog(configuration: AccessLogConfiguration(), metrics: metrics)
         #expect(
-            logfmt.format(Self.line())
-                == "time=2026-12-01T14:54:55.123Z client=127.0.0.1 method=GET mode=route route=api host=origin.test path=/a/b status=200 bytes=1234 cache=hit duration_ms=1.2")
-        let json = AccessLog(configuration: AccessLogConfiguration(format: .json), metrics: metrics)
+            Self.format(Self.line())
+                == "time=2026-12-01T14:54:55.123Z client=127.0.0.1 method=GET mode=route route=api host=origin.test path=/a/b status=200 bytes=1234 cache=hit duration_ms=1.2\n")
         #expect(
-            json.format(Self.line(uri: "/q\"x"))
-                == #"{"time":"2026-12-01T14:54:55.123Z","client":"127.0.0.1","method":"GET","mode":"route","route":"api","host":"origin.test","path":"/q\"x","status":200,"bytes":1234,"cache":"hit","duration_ms":1.2}"#)
+            Self.format(Self.line(uri: "/q\"x"), AccessLogConfiguration(format: .json))
+                == #"{"time":"2026-12-01T14:54:55.123Z","client":"127.0.0.1","method":"GET","mode":"route","route":"api","host":"origin.test","path":"/q\"x","status":200,"bytes":1234,"cache":"hit","duration_ms":1.2}"# + "\n")
+        var upstream = Self.line(mode: .signed)
+        upstream.host = nil
+        upstream.target = "https://user@[2001:db8::1]:8443/a.png?x"
+        upstream.upstreamStatus = 304
+        upstream.upstreamNanoseconds = 12_345_678
+        upstream.time = 5
+        #expect(
+            Self.format(upstream)
+                == "time=1970-01-01T00:00:00.005Z client=127.0.0.1 method=GET mode=signed route=api host=2001:db8::1 status=200 bytes=1234 cache=hit upstream_status=304 upstream_ms=12.3 duration_ms=1.2\n")
     }
 
     @Test func signedPathsAndQueriesStayOutOfTheLogUnlessAsked() {
         #expect(AccessLog.loggedTarget("/sig/encoded-target", mode: .signed, full: false) == nil)
         #expect(AccessLog.loggedTarget("/a?key=secret", mode: .route, full: false) == "/a")
         #expect(AccessLog.loggedTarget("/a?key=secret", mode: .route, full: true) == "/a?key=secret")
-        #expect(AccessLog.logfmtValue("two words") == "\"two words\"")
-        #expect(AccessLog.logfmtValue("") == "\"\"")
+        func logfmt(_ text: String) -> String {
+            var bytes: [UInt8] = []
+            AccessLogFormatter.appendText(text, json: false, to: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(logfmt("two words") == "\"two words\"")
+        #expect(logfmt("") == "\"\"")
+        #expect(logfmt("a=b") == "\"a=b\"")
+        #expect(logfmt("new\nline") == "\"new\\nline\"")
+        #expect(AccessLogFormatter.host(ofURL: "http://h.example:80/x") == "h.example")
+        #expect(AccessLogFormatter.host(ofURL: "not a url") == nil)
     }
 
     @Test func adminCredentials() {

@@ -112,10 +112,11 @@ final class AccessLog: Sendable {
             return queue
         }
         guard !lines.isEmpty || reopen else { return }
-        var formatted = ""
-        formatted.reserveCapacity(lines.count * 200)
-        for line in lines { formatted += format(line) + "\n" }
-        let text = formatted
+        var formatter = AccessLogFormatter(configuration: configuration)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.count * 256)
+        for line in lines { formatter.append(line, to: &bytes) }
+        let text = bytes
         let path = configuration.path
         let descriptor = self.descriptor
         _ = try? await NIOThreadPool.singleton.runIfActive {
@@ -128,7 +129,7 @@ final class AccessLog: Sendable {
                 return fd
             }
             guard fd >= 0 else { return }
-            var bytes = Array(text.utf8)[...]
+            var bytes = text[...]
             while !bytes.isEmpty {
                 let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                 if written < 0 && errno == EINTR { continue }
@@ -138,51 +139,12 @@ final class AccessLog: Sendable {
         }
     }
 
-    /// One line in the configured format.
-    func format(_ line: Line) -> String {
-        let target = Self.loggedTarget(line.uri, mode: line.mode, full: configuration.fullURLs)
-        let fields: [(String, String?, Bool)] = [
-            ("time", HTTPDate.formatISO8601(milliseconds: line.time), true),
-            ("client", line.client, true),
-            ("method", line.method, true),
-            ("mode", line.mode.rawValue, true),
-            ("route", line.route, true),
-            ("host", line.host ?? line.target.flatMap { TargetURL($0)?.host }, true),
-            ("path", target, true),
-            ("status", String(line.status), false),
-            ("bytes", String(line.bytes), false),
-            ("cache", line.cache.rawValue, true),
-            ("upstream_status", line.upstreamStatus.map { String($0) }, false),
-            ("upstream_ms", line.upstreamNanoseconds.map { Self.milliseconds($0) }, false),
-            ("duration_ms", Self.milliseconds(line.nanoseconds), false),
-        ]
-        switch configuration.format {
-        case .logfmt:
-            return fields.compactMap { name, value, _ in value.map { name + "=" + Self.logfmtValue($0) } }.joined(separator: " ")
-        case .json:
-            let members = fields.compactMap { name, value, quoted in
-                value.map { "\"" + name + "\":" + (quoted ? Self.jsonString($0) : $0) }
-            }
-            return "{" + members.joined(separator: ",") + "}"
-        }
-    }
-
     /// The target as logged: for signed URLs none (the path is the signed target), for routes the
     /// path without its query; everything with `fullURLs`.
     static func loggedTarget(_ uri: String, mode: RequestMode, full: Bool) -> String? {
         if full { return uri }
         if mode == .signed { return nil }
         return String(uri.prefix { $0 != "?" })
-    }
-
-    static func milliseconds(_ nanoseconds: Int64) -> String {
-        let tenths = nanoseconds / 100_000
-        return "\(tenths / 10).\(tenths % 10)"
-    }
-
-    static func logfmtValue(_ value: String) -> String {
-        let plain = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") }
-        return plain ? value : jsonString(value)
     }
 
     /// A JSON string literal (also logfmt's quoted form): quotes, backslashes and control bytes escaped.
