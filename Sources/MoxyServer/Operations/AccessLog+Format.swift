@@ -23,7 +23,8 @@ struct AccessLogFormatter {
                 out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
                 out.append(UInt8(ascii: "\""))
                 text.withUTF8Buffer { out.append(contentsOf: $0) }
-                out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+                out.append(UInt8(ascii: "\""))
+                out.append(UInt8(ascii: ":"))
             } else {
                 if !first { out.append(UInt8(ascii: " ")) }
                 text.withUTF8Buffer { out.append(contentsOf: $0) }
@@ -105,17 +106,29 @@ struct AccessLogFormatter {
         if bare { return out.append(contentsOf: value.utf8) }
         out.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
+            let escaped: UInt8
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): escaped = byte
+            case UInt8(ascii: "\n"): escaped = UInt8(ascii: "n")
+            case UInt8(ascii: "\r"): escaped = UInt8(ascii: "r")
+            case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
             case 0..<0x20, 0x7f:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
-            default: out.append(byte)
+                let hex: StaticString = "0123456789abcdef"
+                out.append(UInt8(ascii: "\\"))
+                out.append(UInt8(ascii: "u"))
+                out.append(UInt8(ascii: "0"))
+                out.append(UInt8(ascii: "0"))
+                hex.withUTF8Buffer { digits in
+                    out.append(digits[Int(byte >> 4)])
+                    out.append(digits[Int(byte & 0x0F)])
+                }
+                continue
+            default:
+                out.append(byte)
+                continue
             }
+            out.append(UInt8(ascii: "\\"))
+            out.append(escaped)
         }
         out.append(UInt8(ascii: "\""))
     }

@@ -141,10 +141,11 @@ final class AccessLog: Sendable {
 
     /// The target as logged: for signed URLs none (the path is the signed target), for routes the
     /// path without its query; everything with `fullURLs`.
-    static func loggedTarget(_ uri: String, mode: RequestMode, full: Bool) -> String? {
-        if full { return uri }
+    static func loggedTarget(_ uri: String, mode: RequestMode, full: Bool) -> Substring? {
+        if full { return uri[...] }
         if mode == .signed { return nil }
-        return String(uri.prefix { $0 != "?" })
+        let end = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
+        return uri[..<end]
     }
 
     /// A JSON string literal (also logfmt's quoted form): quotes, backslashes and control bytes escaped.
