@@ -32,7 +32,11 @@ struct AccessLogFormatter {
             }
             first = false
         }
-        func text(_ field: StaticString, _ value: some StringProtocol) {
+        func text(_ field: StaticString, _ value: String) {
+            name(field)
+            Self.appendText(value, json: json, to: &out)
+        }
+        func text(_ field: StaticString, _ value: Substring) {
             name(field)
             Self.appendText(value, json: json, to: &out)
         }
@@ -100,12 +104,27 @@ struct AccessLogFormatter {
 
     /// A value as logfmt writes it (bare when it has no space, quote, `=` or control byte; else
     /// quoted as JSON), or as a JSON string.
-    static func appendText(_ value: some StringProtocol, json: Bool, to out: inout [UInt8]) {
-        let bare = !json && !value.isEmpty
-            && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "\\") }
-        if bare { return out.append(contentsOf: value.utf8) }
+    static func appendText(_ value: String, json: Bool, to out: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { appendText(bytes: $0, json: json, to: &out) }
+    }
+
+    static func appendText(_ value: Substring, json: Bool, to out: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { appendText(bytes: $0, json: json, to: &out) }
+    }
+
+    private static func appendText(bytes: UnsafeBufferPointer<UInt8>, json: Bool, to out: inout [UInt8]) {
+        var bare = !json && !bytes.isEmpty
+        if bare {
+            for byte in bytes where byte <= 0x20 || byte >= 0x7f || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "\\") {
+                bare = false
+                break
+            }
+        }
+        if bare { return out.append(contentsOf: bytes) }
         out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
+        for byte in bytes {
             let escaped: UInt8
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"): escaped = byte
@@ -137,25 +156,31 @@ struct AccessLogFormatter {
     /// parsing the rest; nil when it is not one. A byte scan: `firstRange(of:)` cost ~27,000
     /// instructions per line (callgrind).
     static func host(ofURL url: String) -> Substring? {
-        let bytes = url.utf8
-        var index = bytes.startIndex
-        // The scheme, then "://".
-        while index != bytes.endIndex, bytes[index] != UInt8(ascii: ":") { index = bytes.index(after: index) }
-        guard bytes[index...].starts(with: "://".utf8) else { return nil }
-        index = bytes.index(index, offsetBy: 3)
-        var start = index
-        var end = index
-        while end != bytes.endIndex, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") {
-            if bytes[end] == UInt8(ascii: "@") { start = bytes.index(after: end) }
-            end = bytes.index(after: end)
+        var url = url
+        guard let (start, end) = url.withUTF8({ hostOffsets($0) }) else { return nil }
+        let utf8 = url.utf8
+        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)])
+    }
+
+    /// Where the host is in a URL's bytes.
+    private static func hostOffsets(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
+        var index = 0
+        while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
+        guard index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "/"), bytes[index + 2] == UInt8(ascii: "/") else { return nil }
+        var start = index + 3
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") {
+            if bytes[end] == UInt8(ascii: "@") { start = end + 1 }
+            end += 1
         }
-        guard start != end else { return nil }
+        guard start < end else { return nil }
         if bytes[start] == UInt8(ascii: "[") {
-            let open = bytes.index(after: start)
-            guard let close = bytes[open..<end].firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            return url[open..<close]
+            var close = start + 1
+            while close < end, bytes[close] != UInt8(ascii: "]") { close += 1 }
+            return close < end ? (start + 1, close) : nil
         }
-        let colon = bytes[start..<end].firstIndex(of: UInt8(ascii: ":")) ?? end
-        return start == colon ? nil : url[start..<colon]
+        var colon = start
+        while colon < end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+        return colon == start ? nil : (start, colon)
     }
 }
