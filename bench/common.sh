@@ -1,8 +1,8 @@
 # Shared by the bench scripts (sourced, not run): tool checks, the moxy build, a work folder that
 # is removed on exit with every process started, and waiting for ports.
 
-# The nginx peers run with `access_log off`; so does Moxy, unless the caller says otherwise
-# (ACCESS_LOG=1 compares both with their logs on: see bench/run.sh).
+# The nginx peers run with `access_log off`; so does Moxy, unless ACCESS_LOG=1 is set (Moxy's
+# log then goes to standard output, which the scripts discard: to measure its cost).
 if [ -z "${ACCESS_LOG:-}" ]; then export MOXY_ACCESS_LOG_ENABLED=false; fi
 
 # require_tools TOOL...: exit with the apt-get hint when one is missing.
