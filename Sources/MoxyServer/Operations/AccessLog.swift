@@ -148,25 +148,12 @@ final class AccessLog: Sendable {
         return uri[..<end]
     }
 
-    /// A JSON string literal (also logfmt's quoted form): quotes, backslashes and control bytes escaped.
+    /// A JSON string literal: quotes, backslashes and control bytes escaped (the access log's
+    /// own escaping, for the admin API's JSON).
     static func jsonString(_ value: String) -> String {
-        var text = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return text + "\""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.utf8.count + 2)
+        AccessLogFormatter.appendText(value, json: true, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
