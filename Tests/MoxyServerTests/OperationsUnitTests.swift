@@ -114,4 +114,17 @@ import Testing
         #expect(HTTPDate.formatISO8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
         #expect(HTTPDate.formatISO8601(milliseconds: 784_111_777_005) == "1994-11-06T08:49:37.005Z")
     }
+
+    /// The byte scan for `://` agrees with the standard library's search it replaced.
+    @Test func schemeSeparatorsAreFoundAsFirstRangeFindsThem() {
+        let texts = [
+            "http://a/b", "https://h:8/p?q=://x", "ftp:/x://y", "http:", "http:/", "http:/x", ":://", "://", "a:b:c://d", "no scheme",
+            "", "http:///", "hté://x", "x:/", "x://",
+        ]
+        for text in texts {
+            let expected = text.firstRange(of: "://")
+            let found = TargetURL.schemeSeparator(in: text[...])
+            #expect(found?.lowerBound == expected?.lowerBound && found?.upperBound == expected?.upperBound, "\(text)")
+        }
+    }
 }

@@ -24,7 +24,7 @@ public struct TargetURL: Sendable, Hashable, CustomStringConvertible {
         var text = Substring(text)
         if let hash = text.firstIndex(of: "#") { text = text[..<hash] }
         guard !text.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }) else { return nil }
-        guard let schemeEnd = text.firstRange(of: "://") else { return nil }
+        guard let schemeEnd = Self.schemeSeparator(in: text) else { return nil }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
         let afterScheme = text[schemeEnd.upperBound...]
@@ -62,11 +62,28 @@ public struct TargetURL: Sendable, Hashable, CustomStringConvertible {
         self.text = String(text)
     }
 
+    /// The first `://` in a text. A byte scan: the generic `firstRange(of:)` took about 27,000
+    /// instructions per URL (callgrind), on every signed fetch.
+    static func schemeSeparator(in text: Substring) -> Range<Substring.Index>? {
+        let bytes = text.utf8
+        var index = bytes.startIndex
+        while let colon = bytes[index...].firstIndex(of: UInt8(ascii: ":")) {
+            let first = bytes.index(after: colon)
+            guard first != bytes.endIndex else { return nil }
+            let second = bytes.index(after: first)
+            if bytes[first] == UInt8(ascii: "/"), second != bytes.endIndex, bytes[second] == UInt8(ascii: "/") {
+                return colon..<bytes.index(after: second)
+            }
+            index = first
+        }
+        return nil
+    }
+
     /// The URL without its user info (`http://user:pass@host/` → `http://host/`), or `nil` when it has none.
     /// - Parameter text: A URL.
     /// - Returns: The URL without credentials.
     public static func droppingUserInfo(_ text: String) -> String? {
-        guard let schemeEnd = text.firstRange(of: "://") else { return nil }
+        guard let schemeEnd = schemeSeparator(in: text[...]) else { return nil }
         let afterScheme = text[schemeEnd.upperBound...]
         let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
         guard let at = afterScheme[..<authorityEnd].lastIndex(of: "@") else { return nil }
