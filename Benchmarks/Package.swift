@@ -45,6 +45,16 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "purge-sweep",
+            dependencies: [
+                .product(name: "MoxyStorage", package: "moxy"),
+                .product(name: "MoxyCache", package: "moxy"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/PurgeSweep",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "disk-index-cost",
             dependencies: [.product(name: "MoxyStorage", package: "moxy")],
             path: "Sources/DiskIndexCost",

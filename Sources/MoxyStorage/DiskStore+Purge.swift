@@ -83,14 +83,22 @@ extension DiskStore {
             return (hashes.count, nil)
         }
         var selected: Set<String> = []
-        for hash in hashes {
-            guard let entry = await header(ofHash: hash),
-                record.verdict(responseTime: entry.responseTime, key: entry.key, tags: entry.surrogateKeys) != nil
-            else { continue }
-            if entry.variantGeneration == nil { selected.insert(entry.key) }
-            if !record.soft {
-                state.withLockedValue { $0.index.remove(hash) }
-                _ = try? await fileSystem.removeItem(at: path(forHash: hash), strategy: .platformDefault, recursively: false)
+        // Eight headers read at once: the reads wait on the blocking-I/O pool, not on each other.
+        await withTaskGroup(of: (UInt64, DiskEntry?).self) { group in
+            var pending = hashes.makeIterator()
+            for _ in 0..<8 {
+                guard let hash = pending.next() else { break }
+                group.addTask { (hash, await self.header(ofHash: hash)) }
+            }
+            while let (hash, entry) = await group.next() {
+                if let next = pending.next() { group.addTask { (next, await self.header(ofHash: next)) } }
+                guard let entry, record.verdict(responseTime: entry.responseTime, key: entry.key, tags: entry.surrogateKeys) != nil
+                else { continue }
+                if entry.variantGeneration == nil { selected.insert(entry.key) }
+                if !record.soft {
+                    state.withLockedValue { $0.index.remove(hash) }
+                    _ = try? await fileSystem.removeItem(at: path(forHash: hash), strategy: .platformDefault, recursively: false)
+                }
             }
         }
         return (selected.count, selected)
