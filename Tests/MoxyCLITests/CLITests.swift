@@ -18,20 +18,10 @@ struct MoxyBinary {
     }
 
     /// Runs to completion, returning exit status, stdout and stderr.
+    /// (`posix_spawn` through ``Spawn``, not Foundation's `Process`, whose `run()` crashes now and
+    /// then on Linux.)
     static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try Spawn.run(path, arguments, environment: environment)
     }
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+import MoxyTestSupport
 import Testing
 
 /// The deployment files in `examples/`.
@@ -24,16 +25,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let copy = directory + "/moxy.service"
         try unit.replacingOccurrences(of: "/usr/local/bin/moxy", with: MoxyBinary.path).write(toFile: copy, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: analyze)
-        process.arguments = ["verify", copy]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let result = try Spawn.run(analyze, ["verify", copy], environment: ProcessInfo.processInfo.environment)
+        let output = result.err
+        #expect(result.status == 0, "\(output)")
         let warnings = output.split(separator: "\n").filter { $0.contains("moxy.service") }
         #expect(warnings.isEmpty, "\(warnings)")
     }

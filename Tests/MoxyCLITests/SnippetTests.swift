@@ -18,15 +18,8 @@ import Testing
         if vector.keyID != "default" { arguments += ["--key-id", vector.keyID] }
         if let expires = vector.expires { arguments += ["--expires", String(expires)] }
         if !vector.ext.isEmpty { arguments += ["--ext", vector.ext] }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: interpreter)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try Spawn.run(interpreter, arguments, environment: ProcessInfo.processInfo.environment)
+        return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test(.enabled(if: interpreter("python3") != nil, "python3 is not installed"))

@@ -101,18 +101,6 @@ import Testing
 extension MoxyBinary {
     /// Runs another program to completion (stdout returned, stderr dropped), at most 60 s.
     static func runTool(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let timer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: timer)
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        timer.cancel()
-        return String(decoding: data, as: UTF8.self)
+        try Spawn.run(path, arguments, environment: ProcessInfo.processInfo.environment, timeout: 60).out
     }
 }

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a program to completion with `posix_spawn` directly, its output captured in files.
+///
+/// Not Foundation's `Process`: on Linux with Swift 6.3.1 its `run()` crashes now and then
+/// (a 256-byte over-read of `/proc/self/fd` entries in `findMaximumOpenFromProcSelfFD`,
+/// swift-corelibs-foundation PR #5472), which took the whole test process down in CI.
+public enum Spawn {
+    /// Runs `path` with `arguments` and exactly `environment`; kills it after `timeout` seconds.
+    /// - Returns: Its exit status (128 + signal when killed), standard output and error.
+    public static func run(
+        _ path: String, _ arguments: [String], environment: [String: String], timeout: Double = 120
+    ) throws -> (status: Int32, out: String, err: String) {
+        let base = "/tmp/moxy-spawn-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let outPath = base + ".out", errPath = base + ".err"
+        defer {
+            unlink(outPath)
+            unlink(errPath)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw SpawnError(path: path, errno: spawned) }
+        var status: Int32 = 0
+        var waited: Double = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if waited >= timeout {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                break
+            }
+            usleep(10_000)
+            waited += 0.01
+        }
+        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exit, read(outPath), read(errPath))
+    }
+
+    static func read(_ path: String) -> String {
+        guard let file = fopen(path, "r") else { return "" }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A program that could not be started.
+public struct SpawnError: Error, CustomStringConvertible {
+    public let path: String
+    public let errno: Int32
+    public var description: String { "cannot run \(path): errno \(errno)" }
+}
