@@ -2,6 +2,7 @@
 
 import MoxyCache
 import MoxyHTTP
+import NIOHTTP1
 @testable import MoxyServer
 import Testing
 
@@ -39,9 +40,8 @@ import Testing
 
     static func line(mode: RequestMode = .route, uri: String = "/a/b?token=secret") -> AccessLog.Line {
         AccessLog.Line(
-            time: 1_796_136_895_123, client: "127.0.0.1", method: "GET", mode: mode, route: "api", host: "origin.test",
-            target: nil, uri: uri, status: 200, bytes: 1234, cache: .hit, upstreamStatus: nil, upstreamNanoseconds: nil,
-            nanoseconds: 1_250_000)
+            time: 1_796_136_895_123, client: "127.0.0.1", method: .GET, mode: mode, route: "api", host: "origin.test",
+            target: nil, uri: uri, status: 200, bytes: 1234, cache: .hit, trace: nil, nanoseconds: 1_250_000)
     }
 
     static func format(_ line: AccessLog.Line, _ configuration: AccessLogConfiguration = AccessLogConfiguration()) -> String {
@@ -61,8 +61,9 @@ import Testing
         var upstream = Self.line(mode: .signed)
         upstream.host = nil
         upstream.target = "https://user@[2001:db8::1]:8443/a.png?x"
-        upstream.upstreamStatus = 304
-        upstream.upstreamNanoseconds = 12_345_678
+        let trace = UpstreamTrace()
+        trace.record(status: 304, nanoseconds: 12_345_678)
+        upstream.trace = trace
         upstream.time = 5
         #expect(
             Self.format(upstream)

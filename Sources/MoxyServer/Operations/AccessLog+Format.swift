@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyHTTP
+import NIOHTTP1
 
 /// Writes access log lines as bytes, in logfmt or JSON, without building a `String` per field:
 /// the log's writer formats thousands of lines a second, off the event loops but on the same
@@ -56,7 +57,7 @@ struct AccessLogFormatter {
         appendTime(line.time, to: &out)
         if json { out.append(UInt8(ascii: "\"")) }
         if let client = line.client { text("client", client) }
-        text("method", line.method)
+        text("method", line.method.rawValue)
         text("mode", line.mode.rawValue)
         text("route", line.route)
         if let host = line.host { text("host", host) } else if let target = line.target, let host = Self.host(ofURL: target) { text("host", host) }
@@ -64,8 +65,9 @@ struct AccessLogFormatter {
         number("status", line.status)
         number("bytes", line.bytes)
         text("cache", line.cache.rawValue)
-        if let status = line.upstreamStatus { number("upstream_status", status) }
-        if let nanoseconds = line.upstreamNanoseconds { milliseconds("upstream_ms", nanoseconds) }
+        let upstream = line.trace?.value
+        if let status = upstream?.status { number("upstream_status", status) }
+        if let nanoseconds = upstream?.nanoseconds { milliseconds("upstream_ms", nanoseconds) }
         milliseconds("duration_ms", line.nanoseconds)
         if json { out.append(UInt8(ascii: "}")) }
         out.append(UInt8(ascii: "\n"))

@@ -43,10 +43,12 @@ public struct AccessLogConfiguration: Sendable, Hashable {
 /// Past 100,000 queued lines (a stalled disk) new lines are dropped and counted
 /// (`moxy_access_log_dropped_total`), so memory stays bounded.
 final class AccessLog: Sendable {
+    /// What the event loop queues: values it has already (no string made, no lock taken for the
+    /// upstream trace); the writer turns them into text.
     struct Line: Sendable {
         var time: Int64
         var client: String?
-        var method: String
+        var method: HTTPMethod
         var mode: RequestMode
         var route: String
         var host: String?
@@ -55,8 +57,8 @@ final class AccessLog: Sendable {
         var status: Int
         var bytes: Int
         var cache: CacheResult
-        var upstreamStatus: Int?
-        var upstreamNanoseconds: Int64?
+        /// The upstream exchange's status and time, read by the writer.
+        var trace: UpstreamTrace?
         var nanoseconds: Int64
     }
 
@@ -73,11 +75,9 @@ final class AccessLog: Sendable {
 
     /// Queues the line of a finished request.
     func append(_ record: RequestRecord, result: CacheResult, client: String?, nanoseconds: Int64, now: Int64) {
-        let upstream = record.trace?.value
         let line = Line(
-            time: now, client: client, method: record.method.rawValue, mode: record.mode, route: record.route, host: record.host, target: record.target,
-            uri: record.uri, status: record.status, bytes: record.bytes, cache: result, upstreamStatus: upstream?.status,
-            upstreamNanoseconds: upstream?.nanoseconds, nanoseconds: nanoseconds)
+            time: now, client: client, method: record.method, mode: record.mode, route: record.route, host: record.host, target: record.target,
+            uri: record.uri, status: record.status, bytes: record.bytes, cache: result, trace: record.trace, nanoseconds: nanoseconds)
         let dropped = queue.withLockedValue { queue -> Bool in
             guard queue.lines.count < Self.maxQueued else { return true }
             queue.lines.append(line)
