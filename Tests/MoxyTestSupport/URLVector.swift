@@ -20,6 +20,16 @@ public struct URLVector: Sendable, CustomStringConvertible {
     /// The path.
     public var description: String { path }
 
+    /// Creates a vector (tests make their own for live targets).
+    public init(secret: String, keyID: String, url: String, options: String, ext: String, path: String) {
+        self.secret = secret
+        self.keyID = keyID
+        self.url = url
+        self.options = options
+        self.ext = ext
+        self.path = path
+    }
+
     /// The expiry option, if any.
     public var expires: Int64? {
         options.split(separator: ",").first(where: { $0.hasPrefix("e") }).flatMap { Int64($0.dropFirst()) }
@@ -30,16 +40,37 @@ public struct URLVector: Sendable, CustomStringConvertible {
 
     /// Reads the table from the document, so that the docs and the tests cannot drift apart.
     public static func load() throws -> [URLVector] {
+        try rows(columns: 6).map {
+            URLVector(secret: $0[0], keyID: $0[1], url: $0[2], options: $0[3], ext: $0[4], path: $0[5])
+        }
+    }
+
+    /// The cells of the document's table rows with `columns` cells whose first cell is code.
+    static func rows(columns: Int) throws -> [[String]] {
         let bytes = try SmallFile.read(repositoryRoot + "/docs/url-format.md", limit: 1 << 20)
-        var vectors: [URLVector] = []
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("| `") {
-            let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map {
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("| `") }.map {
+            $0.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map {
                 String($0.trimmed(" ").trimmed("`"))
             }
-            guard cells.count == 6 else { continue }
-            vectors.append(URLVector(secret: cells[0], keyID: cells[1], url: cells[2], options: cells[3], ext: cells[4], path: cells[5]))
-        }
-        return vectors
+        }.filter { $0.count == columns }
+    }
+}
+
+/// One row of the camo hex table in `docs/url-format.md`.
+public struct CamoHexVector: Sendable, CustomStringConvertible {
+    /// The camo key (its raw bytes are the HMAC-SHA1 key).
+    public var key: String
+    /// The target URL.
+    public var url: String
+    /// The expected camo path.
+    public var path: String
+
+    /// The path.
+    public var description: String { path }
+
+    /// Reads the table from the document.
+    public static func load() throws -> [CamoHexVector] {
+        try URLVector.rows(columns: 3).map { CamoHexVector(key: $0[0], url: $0[1], path: $0[2]) }
     }
 }
 
