@@ -22,6 +22,7 @@ let package = Package(
     products: [
         .library(name: "MoxyHTTP", targets: ["MoxyHTTP"]),
         .library(name: "MoxySigning", targets: ["MoxySigning"]),
+        .library(name: "MoxyRewrite", targets: ["MoxyRewrite"]),
         .library(name: "MoxyYAML", targets: ["MoxyYAML"]),
         .library(name: "MoxyCache", targets: ["MoxyCache"]),
         .library(name: "MoxySimulation", targets: ["MoxySimulation"]),
@@ -47,6 +48,11 @@ let package = Package(
         .target(
             name: "MoxySigning",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MoxyRewrite",
+            dependencies: ["MoxySigning"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -116,6 +122,7 @@ let package = Package(
                 "MoxyHTTP",
                 "MoxyYAML",
                 "MoxySigning",
+                "MoxyRewrite",
                 "MoxyCache",
                 "MoxyValidation",
                 "MoxyServer",
@@ -154,6 +161,11 @@ let package = Package(
                 "MoxyStorage", "MoxyCache", "MoxySimulation", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MoxyRewriteTests",
+            dependencies: ["MoxyRewrite", "MoxySigning"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,12 +21,22 @@ public enum Spawn {
             unlink(outPath)
             unlink(errPath)
         }
+        let result = try run(path, arguments, environment: environment, input: "/dev/null", output: outPath, error: errPath, timeout: timeout)
+        return (result.status, read(outPath), read(errPath))
+    }
+
+    /// Runs `path` with standard input, output and error connected to files.
+    /// - Returns: Its exit status (128 + signal when killed) and its peak resident set in KiB.
+    public static func run(
+        _ path: String, _ arguments: [String], environment: [String: String], input: String, output: String, error: String,
+        timeout: Double = 120
+    ) throws -> (status: Int32, maxRSSKiB: Int) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, error, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -37,18 +47,20 @@ public enum Spawn {
         let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
         guard spawned == 0 else { throw SpawnError(path: path, errno: spawned) }
         var status: Int32 = 0
+        var usage = rusage()
         var waited: Double = 0
-        while waitpid(pid, &status, WNOHANG) == 0 {
+        // wait4, not waitpid: it reports this child's own peak memory.
+        while wait4(pid, &status, WNOHANG, &usage) == 0 {
             if waited >= timeout {
                 kill(pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
+                _ = wait4(pid, &status, 0, &usage)
                 break
             }
             usleep(10_000)
             waited += 0.01
         }
         let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exit, read(outPath), read(errPath))
+        return (exit, usage.ru_maxrss)
     }
 
     static func read(_ path: String) -> String {
