@@ -3,7 +3,7 @@
 // (it builds with `-sanitize=fuzzer,address`).
 import PackageDescription
 
-let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder", "FuzzDiskEntry"]
+let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder", "FuzzDiskEntry", "FuzzHTMLRewrite"]
 
 let package = Package(
     name: "MoxyFuzz",
@@ -24,6 +24,7 @@ let package = Package(
                     "FuzzSupport",
                     .product(name: "MoxyHTTP", package: "moxy"),
                     .product(name: "MoxySigning", package: "moxy"),
+                    .product(name: "MoxyRewrite", package: "moxy"),
                     .product(name: "MoxyCache", package: "moxy"),
                     .product(name: "MoxyServer", package: "moxy"),
                     .product(name: "MoxyValidation", package: "moxy"),

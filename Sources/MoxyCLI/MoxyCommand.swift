@@ -12,7 +12,7 @@ public struct MoxyCommand: AsyncParsableCommand {
         version: "moxy \(MoxyBuild.version) (commit \(MoxyBuild.commit), \(MoxyBuild.flavour) build)",
         subcommands: [
             ServeCommand.self, SignCommand.self, VerifyCommand.self, ConfigCommand.self, ValidateCommand.self, PurgeCommand.self,
-            StatsCommand.self, EntriesCommand.self, RewriteCommand.self,
+            StatsCommand.self, EntriesCommand.self, RewriteCommand.self, WarmCommand.self,
         ]
     )
 

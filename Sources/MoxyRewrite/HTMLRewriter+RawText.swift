@@ -51,7 +51,7 @@ extension HTMLRewriter {
                 output += cssHeld[..<url.lowerBound]
                 output += Array(replacement.utf8)
                 output += cssHeld[url.upperBound...]
-                record(token.url, original, replacement)
+                record(token.url, original, replacement, inAttribute: false)
             } else {
                 output += cssHeld
             }

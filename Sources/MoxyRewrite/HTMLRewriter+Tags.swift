@@ -79,7 +79,7 @@ extension HTMLRewriter {
             output += tagBuffer
             return
         }
-        var replacements: [(Range<Int>, [UInt8])] = []
+        var replacements: [Replacement] = []
         for (attribute, slot) in slots(scanner) {
             guard let valueRange = attribute.value, !valueRange.isEmpty else { continue }
             let decoded = CharacterReferences.decode(tagBuffer[valueRange])
@@ -98,15 +98,17 @@ extension HTMLRewriter {
                 guard Self.fits(url, unquoted: attribute.quote == nil, css: slot == .css) else { continue }
                 let raw = decoded.rawRange(range)
                 let inTag = (valueRange.lowerBound + raw.lowerBound)..<(valueRange.lowerBound + raw.upperBound)
-                replacements.append((inTag, encoded))
-                record((tagStart + inTag.lowerBound)..<(tagStart + inTag.upperBound), original, url)
+                replacements.append(Replacement(range: inTag, bytes: encoded, original: original, url: url))
             }
         }
         var written = 0
-        for (range, bytes) in replacements.sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) where range.lowerBound >= written {
-            output += tagBuffer[written..<range.lowerBound]
-            output += bytes
-            written = range.upperBound
+        for replacement in replacements.sorted(by: { $0.range.lowerBound < $1.range.lowerBound })
+        where replacement.range.lowerBound >= written {
+            output += tagBuffer[written..<replacement.range.lowerBound]
+            output += replacement.bytes
+            written = replacement.range.upperBound
+            let range = replacement.range
+            record((tagStart + range.lowerBound)..<(tagStart + range.upperBound), replacement.original, replacement.url, inAttribute: true)
         }
         output += tagBuffer[written...]
     }
@@ -116,6 +118,14 @@ extension HTMLRewriter {
             return attribute.value.map { CharacterReferences.decode(tagBuffer[$0]).bytes } ?? []
         }
         return nil
+    }
+
+    /// A URL to write in place of the bytes at `range` of the tag.
+    struct Replacement {
+        var range: Range<Int>
+        var bytes: [UInt8]
+        var original: [UInt8]
+        var url: String
     }
 
     /// The range of `bytes` without leading and trailing HTML whitespace.

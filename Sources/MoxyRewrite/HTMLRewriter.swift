@@ -27,6 +27,8 @@ public struct HTMLRewriter: Sendable {
         public var original: String
         /// The URL written (before escaping for the attribute).
         public var replacement: String
+        /// Whether the value was an attribute's, with character references (not `<style>` text).
+        public var inAttribute: Bool
     }
 
     var policy: URLRewritePolicy
@@ -95,8 +97,11 @@ public struct HTMLRewriter: Sendable {
         return output
     }
 
-    mutating func record(_ range: Range<Int>, _ original: [UInt8], _ replacement: String) {
+    mutating func record(_ range: Range<Int>, _ original: [UInt8], _ replacement: String, inAttribute: Bool) {
         guard recordRewrites else { return }
-        rewrites.append(Rewrite(inputRange: range, original: String(decoding: original, as: UTF8.self), replacement: replacement))
+        rewrites.append(
+            Rewrite(
+                inputRange: range, original: String(decoding: original, as: UTF8.self), replacement: replacement,
+                inAttribute: inAttribute))
     }
 }

@@ -38,6 +38,7 @@ struct URLRewritePolicy: Sendable {
         let text = Self.cleaned(value)
         guard !text.isEmpty else { return nil }
         if !options.base.isEmpty, text.hasPrefix(options.base + "/") { return nil }  // already rewritten
+        if text.hasPrefix("#") { return nil }  // the document itself: an SVG gradient or filter
         var url = URLReference(text)
         if url.scheme == nil {
             if url.authority != nil && documentBase == nil {

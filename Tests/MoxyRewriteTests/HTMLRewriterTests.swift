@@ -59,7 +59,7 @@ import Testing
             .url("http://a.example/c.png", target: "http://a.example/c.png"), "\"); }\n",
             "/* url(http://a.example/commented.png) */ .c::after { content: \"url(http://a.example/string.png)\"; }\n",
             ".d { background: myurl(http://a.example/not-url.png); mask: url(data:image/png;base64,AAAA); }\n",
-            ".e { background: url(http://a.example/esc\\).png) }\n",
+            ".e { background: url(http://a.example/esc\\).png) } .f { fill: url(#gradient) }\n",
             "</style>",
             "<div style=\"background:url(&quot;", .url("http://a.example/attr.png", target: "http://a.example/attr.png"),
             "&quot;); color: red\"></div>",
