@@ -1,6 +1,6 @@
 // Moxy URLs from Go, standard library only (docs/url-format.md, docs/clients.md).
 //
-// Copy MoxyURL (and Options, the two checks) into your package:
+// Copy everything but main into your package:
 //
 //	u, err := MoxyURL("https://img.example.com", "https://example.org/cat.png", os.Getenv("MOXY_KEY"), Options{})
 //	// u == "https://img.example.com/<signature>/aHR0cHM6Ly9leGFtcGxlLm9yZy9jYXQucG5n"
