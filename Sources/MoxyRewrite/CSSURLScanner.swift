@@ -36,6 +36,8 @@ struct CSSURLScanner: Sendable {
 
     init(maxLength: Int) { self.maxLength = maxLength }
 
+    static let keyword = Array("url(".utf8)
+
     /// Feeds one byte; returns a token when this byte closes one.
     mutating func feed(_ byte: UInt8, at offset: Int) -> Token? {
         switch state {
@@ -58,7 +60,7 @@ struct CSSURLScanner: Sendable {
                 state = .normal
             }
         case .matching(let count):
-            let expected = Array("url(".utf8)[count]
+            let expected = Self.keyword[count]
             if byte.asciiLowercased == expected {
                 state = count == 3 ? .beforeURL : .matching(count: count + 1)
             } else {

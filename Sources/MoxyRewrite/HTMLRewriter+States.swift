@@ -69,6 +69,8 @@ extension HTMLRewriter {
         }
     }
 
+    static let cdataOpen = Array("[CDATA[".utf8)
+
     /// The end of the run of bytes from `start` that holds no `<`.
     static func run(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var end = start
@@ -108,7 +110,7 @@ extension HTMLRewriter {
             state = byte == UInt8(ascii: "-") ? .comment(.start) : (byte == UInt8(ascii: ">") ? .data : .bogusComment)
         case .declarationCDATA(let matched):
             output.append(byte)
-            if byte == Array("[CDATA[".utf8)[matched] {
+            if byte == Self.cdataOpen[matched] {
                 state = matched == 6 ? .cdata(brackets: 0) : .declarationCDATA(matched: matched + 1)
             } else {
                 state = byte == UInt8(ascii: ">") ? .data : .bogusComment
@@ -155,7 +157,9 @@ extension HTMLRewriter {
     }
 
     private mutating func tagByte(_ byte: UInt8, into output: inout [UInt8]) {
+        // Taken out while it changes, so that its arrays are not copied for every byte.
         guard var scanner = tag else { return }
+        tag = nil
         let done: Bool
         if scanner.recording && !scanner.isEndTag {
             tagBuffer.append(byte)

@@ -8,39 +8,41 @@ extension HTMLRewriter {
         case css  // `url(…)` in a `style` attribute
     }
 
-    /// Elements whose contents are raw text: nothing in them is markup (`textarea` and `title`
-    /// are RCDATA, which differs only in character references, never rewritten there).
-    static let rawTextElements: [[UInt8]] = ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"]
-        .map { Array($0.utf8) }
-
     /// A tag's closing `>` was read: write it (rewritten) and switch state as its element demands.
     mutating func finishTag(_ scanner: TagScanner, into output: inout [UInt8]) {
         tag = nil
         state = .data
-        let name = scanner.name
+        let element = Element(scanner.name)
         if scanner.isEndTag {
-            if name == Array("template".utf8) { templateDepth = max(0, templateDepth - 1) }
-            if name == Array("svg".utf8) || name == Array("math".utf8) { foreignDepth = max(0, foreignDepth - 1) }
+            if element == .template { templateDepth = max(0, templateDepth - 1) }
+            if element == .foreign { foreignDepth = max(0, foreignDepth - 1) }
             return
         }
         if scanner.recording {
-            writeRewritten(scanner, into: &output)
+            writeRewritten(scanner, element, into: &output)
         }
         tagBuffer = []
-        if name == Array("template".utf8) {
+        switch element {
+        case .template:
             templateDepth += 1
-        } else if name == Array("svg".utf8) || name == Array("math".utf8) {
+        case .foreign:
             if !scanner.selfClosing { foreignDepth += 1 }
-        } else if name == Array("plaintext".utf8) {
+        case .plaintext:
             state = .plaintext
-        } else if Self.rawTextElements.contains(name), !(foreignDepth > 0 && scanner.selfClosing) {
-            state = .rawText(RawText(name: name, isStyle: name == Array("style".utf8)))
+        case .style, .rawText:
+            // In SVG and MathML a self-closed `<style/>` has no contents.
+            guard !(foreignDepth > 0 && scanner.selfClosing) else { break }
+            state = .rawText(RawText(name: scanner.name, isStyle: element == .style))
             css = CSSURLScanner(maxLength: options.maxURLBytes)
+        default:
+            break
         }
     }
 
+    static let icon = Array("icon".utf8), href = Array("href".utf8)
+
     /// The URL-bearing attributes of a start tag: the first of each name, as browsers read them.
-    func slots(_ scanner: TagScanner) -> [(TagScanner.Attribute, URLSlot)] {
+    func slots(_ scanner: TagScanner, _ element: Element) -> [(TagScanner.Attribute, URLSlot)] {
         var first: [[UInt8]: TagScanner.Attribute] = [:]
         for attribute in scanner.attributes {
             let name = tagBuffer[attribute.name].map(\.asciiLowercased)
@@ -48,18 +50,18 @@ extension HTMLRewriter {
         }
         func named(_ name: String) -> TagScanner.Attribute? { first[Array(name.utf8)] }
         var slots: [(TagScanner.Attribute, URLSlot)] = []
-        switch String(decoding: scanner.name, as: UTF8.self) {
-        case "img":
+        switch element {
+        case .img:
             if let src = named("src") { slots.append((src, .single)) }
             if let srcset = named("srcset") { slots.append((srcset, .srcset)) }
-        case "source":
+        case .source:
             if let srcset = named("srcset") { slots.append((srcset, .srcset)) }
-        case "video":
+        case .video:
             if let poster = named("poster") { slots.append((poster, .single)) }
-        case "link":
+        case .link:
             if let rel = named("rel")?.value, let href = named("href"),
                 CharacterReferences.decode(tagBuffer[rel]).bytes.split(whereSeparator: \.isHTMLSpace)
-                    .contains(where: { $0.map(\.asciiLowercased) == Array("icon".utf8) })
+                    .contains(where: { $0.map(\.asciiLowercased) == Self.icon })
             {
                 slots.append((href, .single))
             }
@@ -71,8 +73,8 @@ extension HTMLRewriter {
     }
 
     /// Writes the held start tag with its URLs replaced.
-    private mutating func writeRewritten(_ scanner: TagScanner, into output: inout [UInt8]) {
-        if scanner.name == Array("base".utf8), let href = slotsBase(scanner) {
+    private mutating func writeRewritten(_ scanner: TagScanner, _ element: Element, into output: inout [UInt8]) {
+        if element == .base, let href = slotsBase(scanner) {
             policy.setBase(href)
         }
         guard templateDepth == 0 else {
@@ -80,7 +82,7 @@ extension HTMLRewriter {
             return
         }
         var replacements: [Replacement] = []
-        for (attribute, slot) in slots(scanner) {
+        for (attribute, slot) in slots(scanner, element) {
             guard let valueRange = attribute.value, !valueRange.isEmpty else { continue }
             let decoded = CharacterReferences.decode(tagBuffer[valueRange])
             guard !decoded.hasUnknownName else { continue }  // a value this decoder may misread
@@ -114,7 +116,7 @@ extension HTMLRewriter {
     }
 
     private func slotsBase(_ scanner: TagScanner) -> [UInt8]? {
-        for attribute in scanner.attributes where tagBuffer[attribute.name].map(\.asciiLowercased) == Array("href".utf8) {
+        for attribute in scanner.attributes where tagBuffer[attribute.name].map(\.asciiLowercased) == Self.href {
             return attribute.value.map { CharacterReferences.decode(tagBuffer[$0]).bytes } ?? []
         }
         return nil
@@ -139,9 +141,13 @@ extension HTMLRewriter {
     /// Whether a new URL can stand where the old one was without quoting it: an unquoted
     /// attribute value ends at a space or `>`, and a CSS URL at a quote, parenthesis or space.
     static func fits(_ url: String, unquoted: Bool, css: Bool) -> Bool {
-        !url.utf8.contains {
-            $0.isHTMLSpace || (unquoted && ($0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "`")))
-                || (css && Array("()\\\"'".utf8).contains($0))
+        !url.utf8.contains { byte in
+            switch byte {
+            case 0x09, 0x0A, 0x0C, 0x0D, 0x20: return true
+            case UInt8(ascii: "="), UInt8(ascii: "`"): return unquoted
+            case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "'"): return css
+            default: return false
+            }
         }
     }
 }

@@ -20,37 +20,37 @@ struct MoxyBinary {
     /// Runs to completion, returning exit status, stdout and stderr.
     /// (`posix_spawn` through ``Spawn``, not Foundation's `Process`, whose `run()` crashes now and
     /// then on Linux.)
-    static func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
-        try Spawn.run(path, arguments, environment: environment)
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, out: String, err: String) {
+        try await Spawn.run(path, arguments, environment: environment)
     }
 }
 
 @Suite(.serialized) struct CLITests {
-    @Test func signThenVerify() throws {
+    @Test func signThenVerify() async throws {
         let env = ["MOXY_KEY": "cli-secret"]
-        let signed = try MoxyBinary.run(["sign", "https://example.com/a.png", "--expires", "1h"], environment: env)
+        let signed = try await MoxyBinary.run(["sign", "https://example.com/a.png", "--expires", "1h"], environment: env)
         #expect(signed.status == 0)
         let path = signed.out.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(path.hasPrefix("/") && path.split(separator: "/").count == 3)
-        let verified = try MoxyBinary.run(["verify", "http://cdn.example/\(path.dropFirst())?x=1"], environment: env)
+        let verified = try await MoxyBinary.run(["verify", "http://cdn.example/\(path.dropFirst())?x=1"], environment: env)
         #expect(verified.status == 0)
         #expect(verified.out == "https://example.com/a.png\n")
-        let wrongKey = try MoxyBinary.run(["verify", path], environment: ["MOXY_KEY": "other"])
+        let wrongKey = try await MoxyBinary.run(["verify", path], environment: ["MOXY_KEY": "other"])
         #expect(wrongKey.status != 0)
         #expect(wrongKey.err.contains("bad-signature"))
     }
 
-    @Test func signRefusesBadInputWithOneLine() throws {
-        let noKey = try MoxyBinary.run(["sign", "https://example.com/a.png"], environment: [:])
+    @Test func signRefusesBadInputWithOneLine() async throws {
+        let noKey = try await MoxyBinary.run(["sign", "https://example.com/a.png"], environment: [:])
         #expect(noKey.status != 0 && noKey.err.contains("MOXY_KEY"))
-        let ftp = try MoxyBinary.run(["sign", "ftp://example.com/a"], environment: ["MOXY_KEY": "k"])
+        let ftp = try await MoxyBinary.run(["sign", "ftp://example.com/a"], environment: ["MOXY_KEY": "k"])
         #expect(ftp.status != 0 && ftp.err.contains("http"))
-        let badExpiry = try MoxyBinary.run(["sign", "https://example.com/a", "--expires", "soon"], environment: ["MOXY_KEY": "k"])
+        let badExpiry = try await MoxyBinary.run(["sign", "https://example.com/a", "--expires", "soon"], environment: ["MOXY_KEY": "k"])
         #expect(badExpiry.status != 0 && badExpiry.err.contains("--expires"))
     }
 
-    @Test func serveWithoutAKeyRefusesToStart() throws {
-        let result = try MoxyBinary.run(["serve", "--listen", "127.0.0.1:0"], environment: [:])
+    @Test func serveWithoutAKeyRefusesToStart() async throws {
+        let result = try await MoxyBinary.run(["serve", "--listen", "127.0.0.1:0"], environment: [:])
         #expect(result.status != 0)
         #expect(result.err.contains("no signing key"))
         #expect(result.err.split(separator: "\n").count == 1)
@@ -175,7 +175,7 @@ struct MoxyBinary {
             Self.removeWorkingDirectory(server.process)
         }
 
-        let signed = try MoxyBinary.run(["sign", origin.url("/pixel.png"), "--base", "http://127.0.0.1:\(port)"], environment: env)
+        let signed = try await MoxyBinary.run(["sign", origin.url("/pixel.png"), "--base", "http://127.0.0.1:\(port)"], environment: env)
         #expect(signed.status == 0)
         let url = signed.out.trimmingCharacters(in: .whitespacesAndNewlines)
         let statuses = try await Self.getTwice(url, expecting: "pixel")

@@ -12,7 +12,7 @@ import Testing
     /// `systemd-analyze verify` accepts the unit with no warning (an unknown or misspelt key is
     /// one), run on a copy whose `ExecStart` names the binary just built. Where the tool is
     /// missing the check says so and passes (the issue asks for it when present).
-    @Test func theSystemdUnitVerifies() throws {
+    @Test func theSystemdUnitVerifies() async throws {
         let unit = try String(contentsOf: Self.root.appendingPathComponent("examples/moxy.service"), encoding: .utf8)
         #expect(unit.contains("DynamicUser=yes") && unit.contains("ProtectSystem=strict") && unit.contains("StateDirectory=moxy"))
         #expect(unit.contains("NoNewPrivileges=yes") && unit.contains("ExecReload=/bin/kill -HUP $MAINPID"))
@@ -25,7 +25,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let copy = directory + "/moxy.service"
         try unit.replacingOccurrences(of: "/usr/local/bin/moxy", with: MoxyBinary.path).write(toFile: copy, atomically: true, encoding: .utf8)
-        let result = try Spawn.run(analyze, ["verify", copy], environment: ProcessInfo.processInfo.environment)
+        let result = try await Spawn.run(analyze, ["verify", copy], environment: ProcessInfo.processInfo.environment)
         let output = result.err
         #expect(result.status == 0, "\(output)")
         let warnings = output.split(separator: "\n").filter { $0.contains("moxy.service") }

@@ -50,8 +50,8 @@ import Testing
         #expect(server.logText.components(separatedBy: text).count - 1 >= count, "log: \(server.logText)")
     }
 
-    @Test func versionNamesTheBuild() throws {
-        let result = try MoxyBinary.run(["--version"], environment: [:])
+    @Test func versionNamesTheBuild() async throws {
+        let result = try await MoxyBinary.run(["--version"], environment: [:])
         #expect(result.status == 0)
         #expect(result.out == "moxy \(MoxyBuild.version) (commit \(MoxyBuild.commit), \(MoxyBuild.flavour) build)\n")
     }
@@ -183,16 +183,16 @@ import Testing
         #expect(sample(metrics, series + "\"miss\"}") == 2, "\(metrics)")
         #expect(sample(metrics, series + "\"hit\"}") == 3)
         #expect(sample(metrics, "moxy_upstream_requests_total{mode=\"route\"}") == 2)
-        let stats = try MoxyBinary.run(["stats"], environment: env)
+        let stats = try await MoxyBinary.run(["stats"], environment: env)
         #expect(stats.status == 0, "\(stats.err)")
         #expect(stats.out.contains("requests 5, hit ratio 60.0 %"), "\(stats.out)")
         #expect(stats.out.contains("route1"))
-        let entries = try MoxyBinary.run(["entries", "--prefix", "/doc"], environment: env)
+        let entries = try await MoxyBinary.run(["entries", "--prefix", "/doc"], environment: env)
         #expect(entries.out.contains("route:route1  /doc"), "\(entries.out)")
         #expect(entries.out.contains("docs"))
-        let json = try MoxyBinary.run(["entries", "--json"], environment: env)
+        let json = try await MoxyBinary.run(["entries", "--json"], environment: env)
         #expect(json.out.hasPrefix("{\"entries\":["), "\(json.out)")
-        let unauthorized = try MoxyBinary.run(["purge", "--tag", "docs"], environment: ["MOXY_ADMIN_URL": env["MOXY_ADMIN_URL"]!])
+        let unauthorized = try await MoxyBinary.run(["purge", "--tag", "docs"], environment: ["MOXY_ADMIN_URL": env["MOXY_ADMIN_URL"]!])
         #expect(unauthorized.status != 0)
         #expect(unauthorized.err.contains("401"), "\(unauthorized.err)")
         #expect(try await Self.get(base + "/doc").cacheStatus?.hasPrefix("moxy; hit") == true, "nothing purged")
@@ -200,13 +200,13 @@ import Testing
         for _ in 0..<100 where !(try await adminCall(port: adminPort, .GET, "/stats").text.contains("\"disk\":{\"entries\":2")) {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let purge = try MoxyBinary.run(["purge", "--tag", "docs"], environment: env)
+        let purge = try await MoxyBinary.run(["purge", "--tag", "docs"], environment: env)
         #expect(purge.status == 0, "\(purge.err)")
         #expect(purge.out.hasPrefix("purged 1 entries"), "\(purge.out)")
         _ = try await Self.get(base + "/doc")
         #expect(origin.count("/doc") == 2, "the purged entry was fetched again")
-        #expect(try MoxyBinary.run(["purge", "http://127.0.0.1:\(server.port)/doc"], environment: env).status == 0)
-        let bad = try MoxyBinary.run(["purge"], environment: env)
+        #expect(try await MoxyBinary.run(["purge", "http://127.0.0.1:\(server.port)/doc"], environment: env).status == 0)
+        let bad = try await MoxyBinary.run(["purge"], environment: env)
         #expect(bad.status != 0)
         try await CLITests.stop(server)
 

@@ -95,14 +95,14 @@ func wpJSON(_ body: String, status: Int = 200, cacheControl: String? = "max-age=
     @Test func moxyValidateTellsWhichRuleFails() async throws {
         let config = try wordPressRecipe(upstream: "http://127.0.0.1:8000")
         let saved = temporaryFile("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n\(Self.wpError)", suffix: ".txt")
-        let failed = try MoxyBinary.run(["validate", "--config", config, "--route", "wordpress", saved], environment: [:])
+        let failed = try await MoxyBinary.run(["validate", "--config", config, "--route", "wordpress", saved], environment: [:])
         #expect(failed.status == 1)
         #expect(failed.out.contains("  ok   json\n"))
         #expect(failed.out.contains("  FAIL not-wp-error: matched all(/code type string; /message type string; /data exists true)\n"))
         #expect(failed.err.contains("invalid (not-wp-error)"))
 
         let bare = temporaryFile(Self.post, suffix: ".json")
-        let passed = try MoxyBinary.run(
+        let passed = try await MoxyBinary.run(
             ["validate", "--config", config, "--route", "wordpress", "--header", "Content-Type: application/json", bare], environment: [:])
         #expect(passed.status == 0 && passed.out.hasSuffix("valid: Moxy would store this response\n"))
 
@@ -110,11 +110,11 @@ func wpJSON(_ body: String, status: Int = 200, cacheControl: String? = "max-age=
         let origin = TestOrigin()
         try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
         origin.route("/wp-json/x", wpJSON(""))
-        let fetched = try MoxyBinary.run(["validate", "--config", config, "--route", "wordpress", origin.url("/wp-json/x")], environment: [:])
+        let fetched = try await MoxyBinary.run(["validate", "--config", config, "--route", "wordpress", origin.url("/wp-json/x")], environment: [:])
         await origin.stop()
         #expect(fetched.status == 1 && fetched.out.contains("FAIL min_bytes: body has 0 bytes, fewer than 2"))
 
-        let unknown = try MoxyBinary.run(["validate", "--config", config, "--route", "nope", bare], environment: [:])
+        let unknown = try await MoxyBinary.run(["validate", "--config", config, "--route", "nope", bare], environment: [:])
         #expect(unknown.status != 0 && unknown.err.contains("no route 'nope' (routes: wordpress)"))
     }
 }

@@ -27,18 +27,18 @@ import Testing
             secret: "live-second-secret", keyID: "2", url: target, options: "k2,e\(inAnHour)", ext: "png", path: "")
         var urls: [(String, String)] = []
         for snippet in SnippetTests.Snippet.all {
-            urls.append(("\(snippet)", try SnippetTests.sign(snippet, plain, base: base)))
-            urls.append(("\(snippet) k2 expiring", try SnippetTests.sign(snippet, second, base: base)))
+            urls.append(("\(snippet)", try await SnippetTests.sign(snippet, plain, base: base)))
+            urls.append(("\(snippet) k2 expiring", try await SnippetTests.sign(snippet, second, base: base)))
             if snippet.signsCamo {
-                let camo = try SnippetTests.run(snippet, ["--base", base, "--camo", "live-camo-secret", target])
+                let camo = try await SnippetTests.run(snippet, ["--base", base, "--camo", "live-camo-secret", target])
                 urls.append(("\(snippet) camo", camo.out.trimmingCharacters(in: .whitespacesAndNewlines)))
             }
         }
         for (name, vector) in [("jinja2", plain), ("jinja2 k2", second)] {
-            let html = try SnippetTests.jinja(vector, base: base)
+            let html = try await SnippetTests.jinja(vector, base: base)
             urls.append((name, String(html.dropFirst("<img src=\"".count).dropLast("\">".count))))
         }
-        let liquid = try SnippetTests.liquid(URLVector(
+        let liquid = try await SnippetTests.liquid(URLVector(
             secret: "live-second-secret", keyID: "2", url: target, options: "", ext: "png", path: ""), base: base)
         urls.append(("liquid k2", String(liquid.dropFirst("<img src=\"".count).dropLast("\">".count))))
 

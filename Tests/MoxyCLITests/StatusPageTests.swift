@@ -19,7 +19,7 @@ import Testing
     }
 
     /// Runs headless Chromium on a URL: its DOM after the page's script ran, and a screenshot.
-    static func chromium(_ url: String, screenshot: String) throws -> String {
+    static func chromium(_ url: String, screenshot: String) async throws -> String {
         let browser = try #require(chromium, "Chromium is needed: apt-get install chromium (.ci/run installs it)")
         let profile = NSTemporaryDirectory() + "moxy-chromium-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: profile) }
@@ -27,8 +27,8 @@ import Testing
             "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)",
             "--virtual-time-budget=5000", "--window-size=1100,1500",
         ]
-        let dom = try MoxyBinary.runTool(browser, common + ["--dump-dom", url])
-        _ = try MoxyBinary.runTool(browser, common + ["--screenshot=\(screenshot)", url])
+        let dom = try await MoxyBinary.runTool(browser, common + ["--dump-dom", url])
+        _ = try await MoxyBinary.runTool(browser, common + ["--screenshot=\(screenshot)", url])
         return dom
     }
 
@@ -77,7 +77,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: Self.artifacts, withIntermediateDirectories: true)
         let screenshot = Self.artifacts + "/status-page.png"
         try? FileManager.default.removeItem(atPath: screenshot)
-        let dom = try Self.chromium("http://moxy:\(adminToken)@127.0.0.1:\(adminPort)/", screenshot: screenshot)
+        let dom = try await Self.chromium("http://moxy:\(adminToken)@127.0.0.1:\(adminPort)/", screenshot: screenshot)
         #expect(dom.contains("data-loaded=\"true\""), "the page's script loaded /stats: \(Self.element("error", in: dom) ?? dom.prefix(300).description)")
         #expect(Self.element("total-requests", in: dom) == String(MoxyHarness.number("total", in: stats) ?? -1))
         #expect(Self.element("total-requests", in: dom) == "8")
@@ -100,7 +100,7 @@ import Testing
 
 extension MoxyBinary {
     /// Runs another program to completion (stdout returned, stderr dropped), at most 60 s.
-    static func runTool(_ path: String, _ arguments: [String]) throws -> String {
-        try Spawn.run(path, arguments, environment: ProcessInfo.processInfo.environment, timeout: 60).out
+    static func runTool(_ path: String, _ arguments: [String]) async throws -> String {
+        try await Spawn.run(path, arguments, environment: ProcessInfo.processInfo.environment, timeout: 60).out
     }
 }

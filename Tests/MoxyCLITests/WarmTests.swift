@@ -77,11 +77,11 @@ import Testing
         let list = "# fresh node\n\(origin.url("/1.png"))\n\(origin.url("/2.png"))\nhttps://img.example.com\(signed)\n"
         try list.write(toFile: directory + "/urls.txt", atomically: true, encoding: .utf8)
 
-        let first = try MoxyBinary.run(["warm", "--base", base, "--concurrency", "3", directory + "/urls.txt"], environment: environment)
+        let first = try await MoxyBinary.run(["warm", "--base", base, "--concurrency", "3", directory + "/urls.txt"], environment: environment)
         #expect(first.status == 0, "\(first.err)")
         #expect(first.out.contains("warmed 3 URLs") && first.out.contains("hits      0") && first.out.contains("misses    3"), "\(first.out)")
         #expect(first.err.isEmpty || first.err.hasPrefix("warm: "), "not a terminal: plain lines only: \(first.err)")
-        let second = try MoxyBinary.run(["warm", "--base", base, directory + "/urls.txt"], environment: environment)
+        let second = try await MoxyBinary.run(["warm", "--base", base, directory + "/urls.txt"], environment: environment)
         #expect(second.status == 0 && second.out.contains("hits      3") && second.out.contains("misses    0"), "\(second.out)")
         for path in ["/1.png", "/2.png", "/3.png"] { #expect(origin.count(path) == 1, "\(path)") }
 
@@ -91,12 +91,12 @@ import Testing
             </url><url><loc>\(origin.url("/missing.png"))</loc></url></urlset>
             """
         try sitemap.write(toFile: directory + "/sitemap.xml", atomically: true, encoding: .utf8)
-        let third = try MoxyBinary.run(["warm", "--base", base + "/", directory + "/sitemap.xml"], environment: environment)
+        let third = try await MoxyBinary.run(["warm", "--base", base + "/", directory + "/sitemap.xml"], environment: environment)
         #expect(third.status == 1, "a failure makes the exit status 1")
         #expect(third.out.contains("hits      1") && third.out.contains("misses    1") && third.out.contains("404  1"), "\(third.out)")
         #expect(origin.count("/5.png?a=1&b=2") == 1 && origin.count("/1.png") == 1 && origin.count("/4.png") == 0)
 
-        let bad = try MoxyBinary.run(["warm", "--base", base, "--concurrency", "0", directory + "/urls.txt"], environment: environment)
+        let bad = try await MoxyBinary.run(["warm", "--base", base, "--concurrency", "0", directory + "/urls.txt"], environment: environment)
         #expect(bad.status != 0 && bad.err.contains("--concurrency"))
         try await CLITests.stop(server)
     }
