@@ -92,15 +92,8 @@ struct TagScanner: Sendable {
                 extendValue(to: offset + 1)
             }
         case .afterQuotedValue:
-            if byte.isHTMLSpace {
-                phase = .beforeAttributeName
-            } else if byte == UInt8(ascii: "/") {
-                phase = .selfClosing
-            } else if byte == UInt8(ascii: ">") {
-                return true
-            } else {
-                return beforeAttributeName(byte, at: offset)
-            }
+            // A byte right after the quote starts the next name, as after a space (a parse error).
+            return beforeAttributeName(byte, at: offset)
         case .selfClosing:
             if byte == UInt8(ascii: ">") {
                 selfClosing = true

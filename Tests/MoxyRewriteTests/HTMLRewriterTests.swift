@@ -21,6 +21,8 @@ import Testing
             "<IMG SRC=\"", .url("http://a.example/cat.png?w=100&amp;h=50&#38;q=1&#x26;x", target: "http://a.example/cat.png?w=100&h=50&q=1&x"), "\" ALT='A &quot;cat&quot;'>\n",
             "<img src=", .url("http://a.example/unquoted.png", target: "http://a.example/unquoted.png"), " alt=x width=10>\n",
             "<img src='", .url("http://a.example/first.png", target: "http://a.example/first.png"), "' src='http://a.example/second.png'>\n",
+            // No space after a quoted value: the next attribute starts anyway, as in browsers.
+            "<img alt=\"x\"src=\"", .url("http://a.example/glued.png", target: "http://a.example/glued.png"), "\">\n",
             // `&copy=2` is no reference inside an attribute (it is followed by `=`).
             "<img src=\"", .url("http://a.example/p?a=1&copy=2", target: "http://a.example/p?a=1&copy=2"), "\">\n",
             "<img\nclass=\"x\"\n  src = \"  ", .url("http://a.example/spaced.png", target: "http://a.example/spaced.png"), "  \"/>\n",
