@@ -74,12 +74,12 @@ extension HTMLRewriter {
 
     /// Writes the held start tag with its URLs replaced.
     private mutating func writeRewritten(_ scanner: TagScanner, _ element: Element, into output: inout [UInt8]) {
-        if element == .base, let href = slotsBase(scanner) {
-            policy.setBase(href)
-        }
         guard templateDepth == 0 else {
             output += tagBuffer
             return
+        }
+        if element == .base, let href = slotsBase(scanner) {
+            policy.setBase(href)
         }
         var replacements: [Replacement] = []
         for (attribute, slot) in slots(scanner, element) {

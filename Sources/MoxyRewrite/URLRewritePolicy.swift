@@ -40,6 +40,7 @@ struct URLRewritePolicy: Sendable {
         if !options.base.isEmpty, text.hasPrefix(options.base + "/") { return nil }  // already rewritten
         if text.hasPrefix("#") { return nil }  // the document itself: an SVG gradient or filter
         var url = URLReference(text)
+        if isSigned(url.path) { return nil }  // a Moxy URL under another base (a CDN's) or a bare path
         if url.scheme == nil {
             if url.authority != nil && documentBase == nil {
                 url.scheme = "https"  // a protocol-relative URL on an https page, where Moxy URLs are used
@@ -59,6 +60,16 @@ struct URLRewritePolicy: Sendable {
         url.fragment = nil
         guard let path = try? signer.sign(url.text, options: options.signOptions) else { return nil }
         return options.base + path + (fragment.map { "#" + $0 } ?? "")
+    }
+
+    /// Whether a path is a Moxy path this signer made (one HMAC, only for paths of that shape).
+    func isSigned(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard bytes.count > 46, bytes.first == UInt8(ascii: "/"), bytes.dropFirst(44).first == UInt8(ascii: "/") else {
+            return false
+        }
+        // Expiry is not the question here (now: 0): an expired Moxy URL is still not a target.
+        return (try? signer.verify(path: path, now: 0)) != nil
     }
 
     /// A URL as a browser reads it: leading and trailing spaces and controls dropped, tabs and
