@@ -101,6 +101,14 @@ enum CharacterReferences {
 
     /// Appends `text` escaped for an attribute value: `&`, quotes and angle brackets as references.
     static func encode(_ text: String, into output: inout [UInt8]) {
+        let special: (UInt8) -> Bool = {
+            $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "<")
+                || $0 == UInt8(ascii: ">")
+        }
+        guard text.utf8.contains(where: special) else {
+            output.append(contentsOf: text.utf8)  // a Moxy URL: base64url and the base
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "&"): output += Array("&amp;".utf8)

@@ -11,28 +11,33 @@ struct URLReference: Equatable, Sendable {
     var query: String?
     var fragment: String?
 
-    /// Splits a URL or relative reference.
+    /// Splits a URL or relative reference (by bytes: every delimiter is ASCII).
     init(_ text: String) {
-        var rest = Substring(text)
-        if let hash = rest.firstIndex(of: "#") {
-            fragment = String(rest[rest.index(after: hash)...])
-            rest = rest[..<hash]
+        let utf8 = text.utf8
+        var end = utf8.endIndex
+        if let hash = utf8.firstIndex(of: UInt8(ascii: "#")) {
+            fragment = String(text[utf8.index(after: hash)...])
+            end = hash
         }
-        if let mark = rest.firstIndex(of: "?") {
-            query = String(rest[rest.index(after: mark)...])
-            rest = rest[..<mark]
+        if let mark = utf8[..<end].firstIndex(of: UInt8(ascii: "?")) {
+            query = String(text[utf8.index(after: mark)..<end])
+            end = mark
         }
-        if let colon = rest.firstIndex(of: ":"), URLReference.isScheme(rest[..<colon]) {
-            scheme = rest[..<colon].lowercased()
-            rest = rest[rest.index(after: colon)...]
+        var start = utf8.startIndex
+        if let colon = utf8[..<end].firstIndex(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }),
+            utf8[colon] == UInt8(ascii: ":"), URLReference.isScheme(utf8[..<colon])
+        {
+            scheme = String(text[..<colon]).lowercased()
+            start = utf8.index(after: colon)
         }
-        if rest.hasPrefix("//") {
-            rest = rest.dropFirst(2)
-            let end = rest.firstIndex(of: "/") ?? rest.endIndex
-            authority = String(rest[..<end])
-            rest = rest[end...]
+        let rest = utf8[start..<end]
+        if rest.starts(with: [UInt8(ascii: "/"), UInt8(ascii: "/")]) {
+            let authorityStart = utf8.index(start, offsetBy: 2)
+            let authorityEnd = utf8[authorityStart..<end].firstIndex(of: UInt8(ascii: "/")) ?? end
+            authority = String(text[authorityStart..<authorityEnd])
+            start = authorityEnd
         }
-        path = String(rest)
+        path = String(text[start..<end])
     }
 
     init(scheme: String?, authority: String?, path: String, query: String?, fragment: String?) {
@@ -43,9 +48,9 @@ struct URLReference: Equatable, Sendable {
         self.fragment = fragment
     }
 
-    static func isScheme(_ text: Substring) -> Bool {
-        guard let first = text.utf8.first, first.isASCIILetter else { return false }
-        return text.utf8.allSatisfy {
+    static func isScheme(_ bytes: Substring.UTF8View) -> Bool {
+        guard let first = bytes.first, first.isASCIILetter else { return false }
+        return bytes.allSatisfy {
             $0.isASCIILetter || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "+")
                 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
         }
@@ -65,14 +70,14 @@ struct URLReference: Equatable, Sendable {
     /// The host of the authority, lower case, without user information or port.
     var host: String? {
         guard let authority else { return nil }
-        var host = Substring(authority)
-        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
-        if host.hasPrefix("[") {
-            if let close = host.firstIndex(of: "]") { host = host[...close] }
-        } else if let colon = host.lastIndex(of: ":") {
-            host = host[..<colon]
+        var bytes = Substring(authority).utf8[...]
+        if let at = bytes.lastIndex(of: UInt8(ascii: "@")) { bytes = bytes[bytes.index(after: at)...] }
+        if bytes.first == UInt8(ascii: "[") {
+            if let close = bytes.firstIndex(of: UInt8(ascii: "]")) { bytes = bytes[...close] }
+        } else if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+            bytes = bytes[..<colon]
         }
-        return host.lowercased()
+        return String(decoding: bytes.map(\.asciiLowercased), as: UTF8.self)
     }
 
     /// Resolves this reference against an absolute base (RFC 3986 §5.2.2, strict).

@@ -8,6 +8,8 @@ struct URLRewritePolicy: Sendable {
     let signer: URLSigner
     let options: RewriteOptions
     let globs: [HostGlob]
+    /// `base/`: URLs starting with it are already rewritten.
+    let basePrefix: String
     /// The URL relative references resolve against: `--origin`, then the first `<base href>`.
     private(set) var documentBase: URLReference?
     private var sawBase = false
@@ -16,6 +18,7 @@ struct URLRewritePolicy: Sendable {
         self.signer = signer
         self.options = options
         self.globs = options.allowHosts.map(HostGlob.init)
+        self.basePrefix = options.base + "/"
         self.documentBase = options.origin.map(URLReference.init).flatMap { Self.isHTTP($0) ? $0 : nil }
     }
 
@@ -37,8 +40,8 @@ struct URLRewritePolicy: Sendable {
     func rewrite(_ value: [UInt8]) -> String? {
         let text = Self.cleaned(value)
         guard !text.isEmpty else { return nil }
-        if !options.base.isEmpty, text.hasPrefix(options.base + "/") { return nil }  // already rewritten
-        if text.hasPrefix("#") { return nil }  // the document itself: an SVG gradient or filter
+        if !options.base.isEmpty, text.utf8.starts(with: basePrefix.utf8) { return nil }  // already rewritten
+        if text.utf8.first == UInt8(ascii: "#") { return nil }  // the document itself: an SVG gradient or filter
         var url = URLReference(text)
         if isSigned(url.path) { return nil }  // a Moxy URL under another base (a CDN's) or a bare path
         if url.scheme == nil {

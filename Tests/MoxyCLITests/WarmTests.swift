@@ -96,6 +96,13 @@ import Testing
         #expect(third.out.contains("hits      1") && third.out.contains("misses    1") && third.out.contains("404  1"), "\(third.out)")
         #expect(origin.count("/5.png?a=1&b=2") == 1 && origin.count("/1.png") == 1 && origin.count("/4.png") == 0)
 
+        // On a terminal (a pseudo-terminal from util-linux's script): the bar, redrawn in place.
+        let command = "\(MoxyBinary.path) warm --base \(base) \(directory)/urls.txt"
+        let terminal = try await Spawn.run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment)
+        #expect(terminal.status == 0, "\(terminal.out)")
+        #expect(terminal.out.contains("\r[########################] 3/3 ") && terminal.out.contains("0 failed\u{1B}[K"), "\(terminal.out)")
+        #expect(terminal.out.contains("hits      3"))
+
         let bad = try await MoxyBinary.run(["warm", "--base", base, "--concurrency", "0", directory + "/urls.txt"], environment: environment)
         #expect(bad.status != 0 && bad.err.contains("--concurrency"))
         try await CLITests.stop(server)
