@@ -46,7 +46,7 @@ struct WarmCommand: AsyncParsableCommand {
         do {
             bytes = try SmallFile.read(file == "-" ? "/dev/stdin" : file, limit: 1 << 30)
         } catch {
-            throw CLIFailure("cannot read \(file): \(error)")
+            throw CLIFailure(error.description)
         }
         let entries = try WarmList.entries(bytes)
         let base = base.hasSuffix("/") ? String(base.dropLast()) : base
@@ -118,7 +118,9 @@ struct WarmCommand: AsyncParsableCommand {
 
     static func fetch(_ url: String, client: HTTPClient, timeout: Int) async -> (WarmTally.Outcome, Int) {
         do {
-            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(Int64(timeout)))
+            var request = HTTPClientRequest(url: url)
+            request.headers.add(name: "User-Agent", value: "moxy-warm/\(MoxyBuild.version)")  // warming, not a visitor, to whatever logs see it
+            let response = try await client.execute(request, timeout: .seconds(Int64(timeout)))
             var bytes = 0
             for try await chunk in response.body { bytes += chunk.readableBytes }
             return (.of(status: Int(response.status.code), cacheStatus: response.headers.first(name: "cache-status")), bytes)

@@ -5,7 +5,9 @@
 ///
 /// It skips comments and strings (a `url(` inside either is text), requires `url` to start an
 /// identifier (not `myurl(`), and reports the URL between the optional quotes. A URL with a
-/// backslash escape, a newline in a string, or more than `maxLength` bytes is not reported.
+/// backslash escape or more than `maxLength` bytes, or a bad URL token, is read to its end like
+/// any other but not reported: how the bytes after it are read never depends on a URL's length,
+/// so a rewritten document reads the same as the original.
 struct CSSURLScanner: Sendable {
     enum State: Sendable, Equatable {
         case normal
@@ -16,9 +18,10 @@ struct CSSURLScanner: Sendable {
         case identifier  // inside an identifier that is not `url`
         case matching(count: Int)  // matched the first `count` bytes of `url(`
         case beforeURL
-        case quoted(quote: UInt8)
-        case unquoted
+        case quoted(quote: UInt8, escaped: Bool)
+        case unquoted(escaped: Bool)
         case afterURL
+        case badURL(escaped: Bool)  // CSS's bad-url token: everything up to `)`
     }
 
     /// A `url(…)` found: where the token starts and where its URL lies (input offsets).
@@ -28,7 +31,8 @@ struct CSSURLScanner: Sendable {
     }
 
     private(set) var state: State = .normal
-    /// Where the token being matched started: nothing before it can still change.
+    /// Where the token being read started, while it may still be reported: nothing before it can
+    /// still change, and without it no bytes need holding.
     private(set) var tokenStart: Int?
     private var urlStart = 0
     private var urlEnd = 0
@@ -37,6 +41,10 @@ struct CSSURLScanner: Sendable {
     init(maxLength: Int) { self.maxLength = maxLength }
 
     static let keyword = Array("url(".utf8)
+
+    /// The token being read will not be reported (the caller stops holding its bytes); it is
+    /// still read to its end.
+    mutating func forgetToken() { tokenStart = nil }
 
     /// Feeds one byte; returns a token when this byte closes one.
     mutating func feed(_ byte: UInt8, at offset: Int) -> Token? {
@@ -60,9 +68,10 @@ struct CSSURLScanner: Sendable {
                 state = .normal
             }
         case .matching(let count):
-            let expected = Self.keyword[count]
-            if byte.asciiLowercased == expected {
+            if byte.asciiLowercased == Self.keyword[count] {
                 state = count == 3 ? .beforeURL : .matching(count: count + 1)
+                urlStart = offset + 1
+                urlEnd = offset + 1
             } else {
                 tokenStart = nil
                 if byte.isCSSNameByte {
@@ -74,55 +83,77 @@ struct CSSURLScanner: Sendable {
         case .beforeURL:
             if byte.isHTMLSpace { break }
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                state = .quoted(quote: byte)
+                state = .quoted(quote: byte, escaped: false)
                 urlStart = offset + 1
             } else if byte == UInt8(ascii: ")") {
-                abandon()  // `url()`: nothing to rewrite
+                return finish(at: offset)  // `url()`: nothing to report
             } else {
-                state = .unquoted
                 urlStart = offset
-                return checkUnquoted(byte, at: offset)
+                return unquoted(byte, escaped: false, at: offset)
             }
-        case .quoted(let quote):
-            if byte == quote {
+        case .quoted(let quote, let escaped):
+            if escaped {
+                state = .quoted(quote: quote, escaped: false)
+            } else if byte == quote {
                 urlEnd = offset
                 state = .afterURL
-            } else if byte == UInt8(ascii: "\\") || byte == 0x0A || offset - urlStart >= maxLength {
-                abandon()
+            } else if byte == UInt8(ascii: "\\") {
+                tokenStart = nil
+                state = .quoted(quote: quote, escaped: true)
+            } else if byte == 0x0A {
+                tokenStart = nil
+                state = .badURL(escaped: false)
+            } else if offset - urlStart >= maxLength {
+                tokenStart = nil
             }
-        case .unquoted:
-            return checkUnquoted(byte, at: offset)
+        case .unquoted(let escaped):
+            return unquoted(byte, escaped: escaped, at: offset)
         case .afterURL:
             if byte.isHTMLSpace { break }
-            return finish(byte)
+            if byte == UInt8(ascii: ")") { return finish(at: offset) }
+            tokenStart = nil
+            state = .badURL(escaped: false)
+        case .badURL(let escaped):
+            if escaped {
+                state = .badURL(escaped: false)
+            } else if byte == UInt8(ascii: "\\") {
+                state = .badURL(escaped: true)
+            } else if byte == UInt8(ascii: ")") {
+                state = .normal
+            }
         }
         return nil
     }
 
-    private mutating func checkUnquoted(_ byte: UInt8, at offset: Int) -> Token? {
+    private mutating func unquoted(_ byte: UInt8, escaped: Bool, at offset: Int) -> Token? {
+        state = .unquoted(escaped: false)
+        if escaped { return nil }
         if byte.isHTMLSpace {
             urlEnd = offset
             state = .afterURL
         } else if byte == UInt8(ascii: ")") {
             urlEnd = offset
-            return finish(byte)
-        } else if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
-            || byte == UInt8(ascii: "(") || offset - urlStart >= maxLength
-        {
-            abandon()
+            return finish(at: offset)
+        } else if byte == UInt8(ascii: "\\") {
+            tokenStart = nil
+            state = .unquoted(escaped: true)
+        } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "(") {
+            tokenStart = nil
+            state = .badURL(escaped: false)
+        } else if offset - urlStart >= maxLength {
+            tokenStart = nil
         }
         return nil
     }
 
-    private mutating func finish(_ byte: UInt8) -> Token? {
-        defer { abandon() }
-        guard byte == UInt8(ascii: ")"), let tokenStart, urlEnd > urlStart else { return nil }
+    /// The `)` that closes a token.
+    private mutating func finish(at offset: Int) -> Token? {
+        defer {
+            state = .normal
+            tokenStart = nil
+        }
+        guard let tokenStart, urlEnd > urlStart else { return nil }
         return Token(start: tokenStart, url: urlStart..<urlEnd)
-    }
-
-    private mutating func abandon() {
-        state = .normal
-        tokenStart = nil
     }
 
     /// The `normal` state's transitions.

@@ -64,10 +64,11 @@ extension HTMLRewriter {
             }
             cssHeld.append(byte)
             if cssHeld.count > options.maxURLBytes + 256 {
-                // Only spacing can make a token this long before its URL: give it up.
+                // Only spacing can make a token this long before its URL: it is not reported
+                // (and no longer held), but still read to its end.
                 output += cssHeld
                 cssHeld = []
-                css = CSSURLScanner(maxLength: options.maxURLBytes)
+                css.forgetToken()
             }
         } else {
             output += cssHeld

@@ -45,6 +45,21 @@ import Testing
             #expect(strings(css, tokens.map(\.url)) == urls, "\(css)")
         }
         #expect(CSSURLScanner.tokens(in: Array("url(\(String(repeating: "a", count: 200)))".utf8), maxLength: 100).isEmpty)
+        // What is not reported is still read to its end, so what follows reads the same whatever
+        // the lengths (found by the fuzzer: a too-long URL once reset the scanner mid-token).
+        let long = String(repeating: "a", count: 200)
+        let afterBad: [(String, [String])] = [
+            ("url(\"\(long)\") url(x.png)", ["x.png"]),
+            ("url(\(long)\"q) \"url(y.png)\" url(z.png)", ["z.png"]),
+            ("url(a\"b) url(c.png)", ["c.png"]),
+            ("url(a b c) url(d.png)", ["d.png"]),
+            ("url(\"a\\\"b\") url(e.png)", ["e.png"]),
+            ("url(\"a\nb\") url(f.png)", ["f.png"]),
+        ]
+        for (css, urls) in afterBad {
+            let tokens = CSSURLScanner.tokens(in: Array(css.utf8), maxLength: 100)
+            #expect(strings(css, tokens.map(\.url)) == urls, "\(css)")
+        }
     }
 
     @Test func characterReferencesInAttributes() {
