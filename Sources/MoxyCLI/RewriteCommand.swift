@@ -48,7 +48,7 @@ struct RewriteCommand: ParsableCommand {
             signOptions.expires = UnixTime.now() + Int64(seconds)
         }
         for (flag, value) in [("--base", base), ("--origin", origin)] {
-            if let value, !Self.isHTTPURL(value) {
+            if let value, !URLSigner.isSignableTarget(value) {
                 throw CLIFailure("\(flag) must be an absolute http:// or https:// URL, not '\(value)'")
             }
         }
@@ -72,12 +72,6 @@ struct RewriteCommand: ParsableCommand {
         }
         rewriter.finish(into: &output)
         try Self.write(&output)
-    }
-
-    static func isHTTPURL(_ text: String) -> Bool {
-        let lower = text.lowercased()
-        return (lower.hasPrefix("http://") || lower.hasPrefix("https://")) && text.split(separator: "/").count >= 2
-            && !text.utf8.contains { $0 <= 0x20 || $0 == 0x7F }
     }
 
     /// Writes and empties `bytes` to standard output.

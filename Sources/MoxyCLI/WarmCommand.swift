@@ -38,7 +38,7 @@ struct WarmCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
-        guard RewriteCommand.isHTTPURL(base) else { throw ValidationError("--base must be an absolute http(s) URL") }
+        guard URLSigner.isSignableTarget(base) else { throw ValidationError("--base must be an absolute http(s) URL") }
     }
 
     func run() async throws {
@@ -83,30 +83,35 @@ struct WarmCommand: AsyncParsableCommand {
         let state = WarmState(total: urls.count)
         let started = ContinuousClock.now
         let terminal = isatty(2) == 1
+        // The workers and the progress reporter are children of one group: when the workers are
+        // done, the reporter is cancelled and the group ends with both.
         await withTaskGroup(of: Void.self) { tasks in
-            let reporter = Task {
+            tasks.addTask {
+                await withTaskGroup(of: Void.self) { workers in
+                    for _ in 0..<min(concurrency, max(urls.count, 1)) {
+                        workers.addTask {
+                            while let index = await state.next() {
+                                let (outcome, bytes) = await fetch(urls[index], client: client, timeout: timeout)
+                                await state.record(outcome, bytes: bytes)
+                            }
+                        }
+                    }
+                }
+            }
+            tasks.addTask {
                 // A terminal redraws one line five times a second; a log gets a line every 5 s.
                 var lastLine = 0.0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(200))
                     let now = Self.seconds(ContinuousClock.now - started)
-                    guard terminal || now - lastLine >= 5 else { continue }
+                    guard !Task.isCancelled, terminal || now - lastLine >= 5 else { continue }
                     lastLine = now
                     let line = await state.tally.progress(elapsed: now, terminal: terminal)
                     Self.stderr(terminal ? "\r" + line + "\u{1B}[K" : line + "\n")
                 }
             }
-            for _ in 0..<min(concurrency, max(urls.count, 1)) {
-                tasks.addTask {
-                    while let index = await state.next() {
-                        let (outcome, bytes) = await fetch(urls[index], client: client, timeout: timeout)
-                        await state.record(outcome, bytes: bytes)
-                    }
-                }
-            }
-            await tasks.waitForAll()
-            reporter.cancel()
-            _ = await reporter.value
+            await tasks.next()  // the workers: the reporter runs until cancelled
+            tasks.cancelAll()
         }
         let elapsed = Self.seconds(ContinuousClock.now - started)
         let counts = await state.tally

@@ -3,7 +3,14 @@
 /// Character references in attribute values (WHATWG "character reference state"): decoding with a
 /// map back to the raw bytes, so that a URL found in the decoded value can be replaced in the raw
 /// one, and encoding of the replacement.
-enum CharacterReferences {
+public enum CharacterReferences {
+    /// `text` with its character references decoded, as in an HTML attribute value (XML's five
+    /// names and numeric references read the same way). Named references this module does not
+    /// know stay as written.
+    public static func decoded(_ text: some StringProtocol) -> String {
+        String(decoding: decode(ArraySlice(text.utf8)).bytes, as: UTF8.self)
+    }
+
     /// A decoded attribute value and, for each decoded byte, the raw offset its reference starts at
     /// (plus one entry for the end), so raw ranges can be found for decoded ranges.
     struct Decoded {

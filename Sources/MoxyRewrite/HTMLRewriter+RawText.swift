@@ -2,22 +2,22 @@
 
 extension HTMLRewriter {
     /// A byte of a raw text element's contents, or of the end tag that may close it.
-    mutating func rawTextByte(_ byte: UInt8, _ raw: RawText, into output: inout [UInt8]) {
+    mutating func rawTextByte(_ byte: UInt8, isStyle: Bool, into output: inout [UInt8]) {
         guard !probe.isEmpty else {
             if byte == UInt8(ascii: "<") {
                 probe = [byte]
                 probeStart = offset
             } else {
-                content(byte, at: offset, raw, into: &output)
+                content(byte, at: offset, isStyle: isStyle, into: &output)
             }
             return
         }
         let matched = probe.count - 2  // bytes of the name matched after `</`
-        if probe.count == 1 ? byte == UInt8(ascii: "/") : (matched < raw.name.count && byte.asciiLowercased == raw.name[matched]) {
+        if probe.count == 1 ? byte == UInt8(ascii: "/") : (matched < rawTextName.count && byte.asciiLowercased == rawTextName[matched]) {
             probe.append(byte)
             return
         }
-        if matched == raw.name.count && (byte.isHTMLSpace || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ">")) {
+        if matched == rawTextName.count && (byte.isHTMLSpace || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ">")) {
             // The end tag: what CSS is held goes out unchanged, then the tag is read as any end tag.
             output += cssHeld
             cssHeld = []
@@ -33,13 +33,13 @@ extension HTMLRewriter {
         // Not the end tag: the held bytes are contents after all, and this byte is read again.
         let held = probe, heldStart = probeStart
         probe = []
-        for (index, heldByte) in held.enumerated() { content(heldByte, at: heldStart + index, raw, into: &output) }
-        rawTextByte(byte, raw, into: &output)
+        for (index, heldByte) in held.enumerated() { content(heldByte, at: heldStart + index, isStyle: isStyle, into: &output) }
+        rawTextByte(byte, isStyle: isStyle, into: &output)
     }
 
     /// A byte of contents: copied, or, in `<style>`, read for `url(…)`.
-    private mutating func content(_ byte: UInt8, at position: Int, _ raw: RawText, into output: inout [UInt8]) {
-        guard raw.isStyle && templateDepth == 0 else {
+    private mutating func content(_ byte: UInt8, at position: Int, isStyle: Bool, into output: inout [UInt8]) {
+        guard isStyle && templateDepth == 0 else {
             output.append(byte)
             return
         }

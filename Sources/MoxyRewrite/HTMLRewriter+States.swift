@@ -14,19 +14,15 @@ extension HTMLRewriter {
         case comment(CommentPhase)
         case bogusComment  // `<?…>`, `<!DOCTYPE …>`, `</ …>`: to the next `>`
         case cdata(brackets: Int)
-        case rawText(RawText)  // contents of script, style, textarea, title, xmp, iframe, noembed, noframes
+        /// Contents of script, style, textarea, title, xmp, iframe, noembed, noframes (the name is
+        /// in `rawTextName`, out of the state so that reading a byte retains nothing).
+        case rawText(isStyle: Bool)
         case plaintext
     }
 
     /// The comment states (WHATWG "comment start" to "comment end bang").
     enum CommentPhase: Sendable, Equatable {
         case start, startDash, body, endDash, end, endBang
-    }
-
-    /// A raw text element: its name (for the end tag) and whether its contents are CSS.
-    struct RawText: Sendable, Equatable {
-        var name: [UInt8]
-        var isStyle: Bool
     }
 
     mutating func feedBuffer(_ buffer: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
@@ -49,7 +45,7 @@ extension HTMLRewriter {
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index...]))
                 offset += buffer.count - index
                 return
-            case .rawText(let raw) where probe.isEmpty && (!raw.isStyle || templateDepth > 0):
+            case .rawText(let isStyle) where probe.isEmpty && (!isStyle || templateDepth > 0):
                 let run = Self.run(buffer, from: index)
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<run]))
                 offset += run - index
@@ -128,8 +124,8 @@ extension HTMLRewriter {
             } else {
                 state = byte == UInt8(ascii: ">") && brackets == 2 ? .data : .cdata(brackets: 0)
             }
-        case .rawText(let raw):
-            rawTextByte(byte, raw, into: &output)
+        case .rawText(let isStyle):
+            rawTextByte(byte, isStyle: isStyle, into: &output)
         case .plaintext:
             output.append(byte)
         }

@@ -32,7 +32,8 @@ extension HTMLRewriter {
         case .style, .rawText:
             // In SVG and MathML a self-closed `<style/>` has no contents.
             guard !(foreignDepth > 0 && scanner.selfClosing) else { break }
-            state = .rawText(RawText(name: scanner.name, isStyle: element == .style))
+            rawTextName = scanner.name
+            state = .rawText(isStyle: element == .style)
             css = CSSURLScanner(maxLength: options.maxURLBytes)
         default:
             break
@@ -41,13 +42,18 @@ extension HTMLRewriter {
 
     static let icon = Array("icon".utf8), href = Array("href".utf8)
 
-    /// The URL-bearing attributes of a start tag: the first of each name, as browsers read them.
-    func slots(_ scanner: TagScanner, _ element: Element) -> [(TagScanner.Attribute, URLSlot)] {
+    /// A start tag's attributes by lower-case name, the first of each name, as browsers read them.
+    func firstAttributes(_ scanner: TagScanner) -> [[UInt8]: TagScanner.Attribute] {
         var first: [[UInt8]: TagScanner.Attribute] = [:]
         for attribute in scanner.attributes {
             let name = tagBuffer[attribute.name].map(\.asciiLowercased)
             if first[name] == nil { first[name] = attribute }
         }
+        return first
+    }
+
+    /// The URL-bearing attributes of a start tag.
+    func slots(_ element: Element, _ first: [[UInt8]: TagScanner.Attribute]) -> [(TagScanner.Attribute, URLSlot)] {
         func named(_ name: String) -> TagScanner.Attribute? { first[Array(name.utf8)] }
         var slots: [(TagScanner.Attribute, URLSlot)] = []
         switch element {
@@ -78,11 +84,12 @@ extension HTMLRewriter {
             output += tagBuffer
             return
         }
-        if element == .base, let href = slotsBase(scanner) {
-            policy.setBase(href)
+        let first = firstAttributes(scanner)
+        if element == .base, let href = first[Self.href] {
+            policy.setBase(href.value.map { CharacterReferences.decode(tagBuffer[$0]).bytes } ?? [])
         }
         var replacements: [Replacement] = []
-        for (attribute, slot) in slots(scanner, element) {
+        for (attribute, slot) in slots(element, first) {
             guard let valueRange = attribute.value, !valueRange.isEmpty else { continue }
             let decoded = CharacterReferences.decode(tagBuffer[valueRange])
             guard !decoded.hasUnknownName else { continue }  // a value this decoder may misread
@@ -113,13 +120,6 @@ extension HTMLRewriter {
             record((tagStart + range.lowerBound)..<(tagStart + range.upperBound), replacement.original, replacement.url, inAttribute: true)
         }
         output += tagBuffer[written...]
-    }
-
-    private func slotsBase(_ scanner: TagScanner) -> [UInt8]? {
-        for attribute in scanner.attributes where tagBuffer[attribute.name].map(\.asciiLowercased) == Self.href {
-            return attribute.value.map { CharacterReferences.decode(tagBuffer[$0]).bytes } ?? []
-        }
-        return nil
     }
 
     /// A URL to write in place of the bytes at `range` of the tag.

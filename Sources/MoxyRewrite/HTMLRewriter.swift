@@ -39,6 +39,8 @@ public struct HTMLRewriter: Sendable {
     var tagStart = 0
     var tag: TagScanner?
     /// Raw text elements: the end tag being recognised (`</style`), held until it is one or is not.
+    /// The name of the raw text element being read (for its end tag).
+    var rawTextName: [UInt8] = []
     var probe: [UInt8] = []
     var probeStart = 0
     /// `<style>` contents from where a `url(` may start, held until the token ends.

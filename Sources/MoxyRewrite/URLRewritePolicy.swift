@@ -67,12 +67,8 @@ struct URLRewritePolicy: Sendable {
 
     /// Whether a path is a Moxy path this signer made (one HMAC, only for paths of that shape).
     func isSigned(_ path: String) -> Bool {
-        let bytes = path.utf8
-        guard bytes.count > 46, bytes.first == UInt8(ascii: "/"), bytes.dropFirst(44).first == UInt8(ascii: "/") else {
-            return false
-        }
         // Expiry is not the question here (now: 0): an expired Moxy URL is still not a target.
-        return (try? signer.verify(path: path, now: 0)) != nil
+        URLSigner.hasSignedShape(path) && (try? signer.verify(path: path, now: 0)) != nil
     }
 
     /// A URL as a browser reads it: leading and trailing spaces and controls dropped, tabs and

@@ -39,7 +39,7 @@ import Testing
         #expect(try WarmList.requestURL("https://site.example", base: base, signer: sign, routePaths: true) == base + "/")
         #expect(throws: CLIFailure.self) { try WarmList.requestURL("ftp://a.example/x", base: base, signer: sign, routePaths: false) }
         #expect(throws: CLIFailure.self) { try WarmList.requestURL("http://a b/x", base: base, signer: sign, routePaths: false) }
-        #expect(WarmList.isMoxyPath(Substring(signedPath)) && !WarmList.isMoxyPath("/images/cat.png"))
+        #expect(URLSigner.hasSignedShape(signedPath) && !URLSigner.hasSignedShape("/images/cat.png"))
     }
 
     @Test func outcomesAndTheirDisplay() {

@@ -32,3 +32,19 @@ import Testing
         #expect(throws: SigningError.self) { try signer.sign("javascript:alert(1)") }
     }
 }
+
+/// The shape and target checks that tools (`moxy warm`, `moxy rewrite`) use before signing.
+@Suite struct SignedShapeTests {
+    @Test func shapesAndTargets() throws {
+        let signer = try URLSigner(keys: [SigningKey(id: "default", secret: "k")])
+        let path = try signer.sign("http://example.com/a.png")
+        #expect(URLSigner.hasSignedShape(path) && URLSigner.hasSignedShape(Substring(path)))
+        #expect(!URLSigner.hasSignedShape("/images/cat.png"))
+        #expect(!URLSigner.hasSignedShape("/" + String(repeating: "a", count: 43)))  // nothing after it
+        #expect(!URLSigner.hasSignedShape("/" + String(repeating: "+", count: 43) + "/x"))
+        #expect(URLSigner.isSignableTarget("https://img.example.com") && URLSigner.isSignableTarget("HTTP://a.example/x?y"))
+        for bad in ["img.example.com", "ftp://a.example/", "http://a b/", "http://", "/relative"] {
+            #expect(!URLSigner.isSignableTarget(bad), "\(bad)")
+        }
+    }
+}
