@@ -10,14 +10,16 @@ extension RouteConfiguration {
     static let fields: Set<String> = [
         "host", "path_prefix", "upstream", "strip_prefix", "preserve_host", "max_request_body", "max_object_size",
         "forwarded_headers", "request_headers", "response_headers", "interim_responses",
+        "method_override",
     ]
 
     /// Reads a named route (`routes.NAME`): its fields, its `cache:` knobs and its `validate:` rules.
     /// - Parameters:
     ///   - name: The route's name.
     ///   - node: The route's mapping.
+    ///   - cacheDefaults: The cache knobs its `cache:` section starts from (the global ones).
     /// - Throws: ``SettingsError`` naming the key and the bad value.
-    init(name: String, node: ConfigNode) throws {
+    init(name: String, node: ConfigNode, cacheDefaults: CacheOverrides = CacheOverrides()) throws {
         let context = node.context
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw SettingsError(.invalidValue, "invalid route name '\(name)' (letters, digits, - and _)")
@@ -36,11 +38,17 @@ extension RouteConfiguration {
         if let value = try bool("preserve_host") { preserveHost = value }
         if let value = try bool("forwarded_headers") { forwardedHeaders = value }
         if let value = try bool("interim_responses") { interimResponses = value }
+        if let value = try scalar("method_override") {
+            guard let mode = MethodOverride(rawValue: value) else {
+                throw SettingsError(.invalidValue, "invalid \(context).method_override '\(value)' (bypass or strip)")
+            }
+            methodOverride = mode
+        }
         if let value = try size("max_request_body") { maxRequestBody = value }
         if let value = try size("max_object_size") { maxObjectSize = value }
         setRequestHeaders = try Self.headerList(node["request_headers"])
         setResponseHeaders = try Self.headerList(node["response_headers"])
-        cache = try CacheOverrides(node: node["cache"], defaults: cache)
+        cache = try CacheOverrides(node: node["cache"], defaults: cacheDefaults)
         validation = try ValidationConfiguration(node: node["validate"])
     }
 

@@ -44,7 +44,12 @@ extension ServerConfiguration {
             }
             if let size = try settings.parsed(.diskMinFree, ValueParsers.size) { server.diskCacheMinFree = size }
         }
-        if let ttl = try settings.parsed(.defaultTTL, ValueParsers.duration) { server.defaultTTL = Int64(ttl) }
+        // The global knob is every mode's default: signed URLs' and, when set, each route's
+        // (a route's own `cache.default_ttl` wins), so `--route … --default-ttl 5m` does what it says.
+        let globalTTL = try settings.parsed(.defaultTTL, ValueParsers.duration).map { Int64($0) }
+        if let globalTTL { server.defaultTTL = globalTTL }
+        var routeCache = CacheOverrides()
+        routeCache.defaultTTL = globalTTL
         if let value = try settings.parsed(.maxURIBytes, { ValueParsers.size($0).flatMap { (256...1 << 20).contains($0) ? $0 : nil } }) {
             server.maxURIBytes = value
         }
@@ -57,14 +62,16 @@ extension ServerConfiguration {
         let node = ConfigNode(reader: reader, file: file?.provider, path: [])
         do {
             for name in file?.routeNames ?? [] {
-                server.routes.append(try RouteConfiguration(name: name, node: node["routes"][name]))
+                server.routes.append(try RouteConfiguration(name: name, node: node["routes"][name], cacheDefaults: routeCache))
             }
             server.signedValidation = try ValidationConfiguration(node: node["signed"]["validate"])
         } catch let error as SettingsError {
             throw SettingsError(error.code, "\(file?.path ?? "config"): \(error.message)")
         }
         for (index, text) in (reader.stringArray(forKey: ConfigKey(SettingsKey.routes.path)) ?? []).enumerated() {
-            server.routes.append(try RouteConfiguration(shorthand: text, name: "route\(index + 1)"))
+            var route = try RouteConfiguration(shorthand: text, name: "route\(index + 1)")
+            route.cache = routeCache
+            server.routes.append(route)
         }
         if let prefix = settings.text(.signedPrefix) {
             guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("?") else {

@@ -14,8 +14,26 @@ public struct CacheControl: Sendable, Hashable {
     /// Parses field values.
     /// - Parameter values: Each `Cache-Control` field line's value.
     public init(_ values: some Sequence<String>) {
-        for value in values { parse(value) }
+        var quoted: Set<String> = []
+        for value in values { parse(value, quoted: &quoted) }
     }
+
+    /// Parses a targeted field (`CDN-Cache-Control`, RFC 9213), a structured dictionary whose
+    /// delta-seconds directives must be integers: one of another type (a string `"60"`, a decimal
+    /// `1.5`, a negative number) is ignored (RFC 9213 §2.1), never read as a lifetime.
+    /// - Parameter values: The field's values (already checked to be a valid dictionary).
+    public init(targeted values: some Sequence<String>) {
+        var quoted: Set<String> = []
+        for value in values { parse(value, quoted: &quoted) }
+        for name in Self.deltaSecondsDirectives {
+            guard let entry = directives[name] else { continue }
+            let isInteger = entry.map { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } } ?? false
+            if !isInteger || quoted.contains(name) { directives[name] = nil }
+        }
+    }
+
+    /// The directives whose value is a number of seconds.
+    static let deltaSecondsDirectives = ["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error"]
 
     /// Whether the directive is present.
     /// - Parameter name: A lowercase directive name.
@@ -50,7 +68,7 @@ public struct CacheControl: Sendable, Hashable {
         return list.split(separator: ",").map { $0.trimmingSpaces.lowercased() }.filter { !$0.isEmpty }
     }
 
-    private mutating func parse(_ value: String) {
+    private mutating func parse(_ value: String, quoted: inout Set<String>) {
         var chars = Substring(value)
         while !chars.isEmpty {
             chars = chars.drop(while: { $0 == " " || $0 == "\t" || $0 == "," })
@@ -69,6 +87,7 @@ public struct CacheControl: Sendable, Hashable {
                     }
                     chars = index < chars.endIndex ? chars[chars.index(after: index)...] : ""
                     argument = text
+                    quoted.insert(name.lowercased())
                 } else {
                     let token = chars.prefix(while: { $0 != "," && $0 != " " && $0 != "\t" })
                     chars = chars.dropFirst(token.count)

@@ -45,6 +45,9 @@ public final class CachedResponse: Sendable {
     /// The same response gzip-encoded, computed once when it was stored, for clients that accept
     /// gzip (`nil` when the type is not worth compressing or the encoding would not be smaller).
     public let gzipped: CachedResponse?
+    /// The keys purges by tag find it under, read from the upstream's fields (which a source
+    /// may not pass downstream: signed URLs keep an allow-list).
+    public let surrogateKeys: [String]
 
     /// Creates a response.
     /// - Parameters:
@@ -57,6 +60,7 @@ public final class CachedResponse: Sendable {
     ///   - varyNames: The names the stored response varies on, when not those of its `Vary` field
     ///     (a cache that chooses the content coding itself does not vary on `Accept-Encoding`).
     ///   - gzipped: The gzip-encoded form, if any.
+    ///   - surrogateKeys: Its surrogate keys (`nil`: read from `fields`).
     ///   - allocator: The allocator for the pre-encoded heads.
     public init(
         status: Int,
@@ -68,6 +72,7 @@ public final class CachedResponse: Sendable {
         varyNames: [String]? = nil,
         gzipped: CachedResponse? = nil,
         externalBody: (any BodySource)? = nil,
+        surrogateKeys: [String]? = nil,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) {
         self.status = status
@@ -108,6 +113,7 @@ public final class CachedResponse: Sendable {
         self.varyNames = varyNames ?? VaryKey.names(fields.values(named: "vary")) ?? ["*"]
         self.variantGeneration = nil
         self.gzipped = gzipped
+        self.surrogateKeys = surrogateKeys ?? SurrogateKeys.parse(fields)
     }
 
     private init(markerFor names: [String], generation: UInt64) {
@@ -127,6 +133,7 @@ public final class CachedResponse: Sendable {
         self.varyNames = names
         self.variantGeneration = generation
         self.gzipped = nil
+        self.surrogateKeys = []
     }
 
     /// A variant marker: stored under a URI's primary key when its responses vary on `names`.
@@ -156,7 +163,8 @@ public final class CachedResponse: Sendable {
             downstreamMaxAge: downstreamMaxAge,
             varyNames: varyNames,
             gzipped: gzipped,
-            externalBody: externalBody
+            externalBody: externalBody,
+            surrogateKeys: surrogateKeys
         )
     }
 
@@ -217,6 +225,7 @@ public final class CachedResponse: Sendable {
         freshness.immutable = false
         return CachedResponse(
             status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped?.staled(at: moment), externalBody: externalBody)
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped?.staled(at: moment), externalBody: externalBody,
+            surrogateKeys: surrogateKeys)
     }
 }

@@ -91,7 +91,7 @@ public struct StoragePolicy: Sendable, Hashable {
             withheld.append("set-cookie")
         }
         let date = headers.values(named: "date").first.flatMap { HTTPDate.parse($0) }
-        let ageValue = headers.values(named: "age").first.flatMap { DeltaSeconds.parse($0) }
+        let ageValue = headers.values(named: "age").first.flatMap { DeltaSeconds.parseAge($0) }
         let initialAge = Freshness.initialAge(ageHeader: ageValue, dateHeader: date, requestTime: requestTime, responseTime: responseTime)
 
         var lifetime: Int64
@@ -164,7 +164,7 @@ public struct StoragePolicy: Sendable, Hashable {
     public static func targetedControl(_ headers: [(name: String, value: String)], field: String) -> CacheControl? {
         for name in field == "cdn-cache-control" ? [field] : [field, "cdn-cache-control"] {
             let values = headers.values(named: name)
-            if !values.isEmpty, StructuredFieldDictionary.isValid(values) { return CacheControl(values) }
+            if !values.isEmpty, StructuredFieldDictionary.isValid(values) { return CacheControl(targeted: values) }
         }
         return nil
     }

@@ -17,6 +17,14 @@ public enum DeltaSeconds {
         if digits.utf8.count > 10 { return 2_147_483_648 }
         return min(Int64(digits) ?? 0, 2_147_483_648)
     }
+
+    /// Parses an `Age` value: a list-based one by its first member (RFC 9111 §5.1), so that
+    /// `Age: 7200, 0` is 7200 seconds old rather than invalid (and read as fresh).
+    /// - Parameter text: The field value.
+    /// - Returns: Seconds, or `nil` when the first member is not a valid delta-seconds.
+    public static func parseAge(_ text: some StringProtocol) -> Int64? {
+        parse(text.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
 }
 
 extension Array where Element == (name: String, value: String) {

@@ -16,7 +16,7 @@ public enum CompatProfile: String, Sendable, Hashable, CaseIterable {
 
     /// Security fields added to every response, errors included.
     var securityFields: [(name: String, value: String)] {
-        let csp = ("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+        let csp = ("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox")
         switch self {
         case .moxy:
             return [("X-Content-Type-Options", "nosniff"), csp, ("X-Frame-Options", "deny")]

@@ -49,7 +49,7 @@ public struct DiskEntry: Sendable {
         self.init(
             key: key, status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,
             freshness: response.freshness, downstreamMaxAge: response.downstreamMaxAge, varyNames: response.varyNames,
-            variantGeneration: response.variantGeneration, surrogateKeys: Self.surrogateKeys(response.fields),
+            variantGeneration: response.variantGeneration, surrogateKeys: response.surrogateKeys,
             lastGoodUntil: lastGoodUntil)
     }
 
@@ -98,29 +98,19 @@ public struct DiskEntry: Sendable {
         if let generation = variantGeneration { return .variantMarker(names: varyNames, generation: generation) }
         return CachedResponse(
             status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames)
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, surrogateKeys: surrogateKeys)
     }
 
     /// The response again with a body read from disk as it is sent (a large entry's).
     public func response(externalBody: DiskBody) -> CachedResponse {
         CachedResponse(
             status: status, fields: fields, body: ByteBuffer(), responseTime: responseTime, freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, externalBody: externalBody)
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, externalBody: externalBody,
+            surrogateKeys: surrogateKeys)
     }
 
-    /// The keys a purge by tag finds this entry under: `Surrogate-Key` (Fastly, space-separated),
-    /// `xkey` (Varnish) and `Cache-Tag` (Cloudflare, comma-separated), deduplicated in order.
-    public static func surrogateKeys(_ fields: [(name: String, value: String)]) -> [String] {
-        var keys: [String] = []
-        for field in fields {
-            let name = field.name.lowercased()
-            guard name == "surrogate-key" || name == "xkey" || name == "cache-tag" else { continue }
-            for key in field.value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) where !keys.contains(String(key)) {
-                keys.append(String(key))
-            }
-        }
-        return keys
-    }
+    /// The keys a purge by tag finds this entry under (see ``SurrogateKeys/parse(_:)``).
+    public static func surrogateKeys(_ fields: [(name: String, value: String)]) -> [String] { SurrogateKeys.parse(fields) }
 }
 
 /// Why a file is not a usable entry. Each one is counted and the file deleted.

@@ -217,6 +217,37 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") -> String {
         #expect(flags.server.signedCache.staleIfError == 600)
     }
 
+    /// The global `cache.default_ttl` is every route's default (issue 21: it was silently
+    /// ignored by routes), in the file and as a flag; a route's own knob wins.
+    @Test func theGlobalDefaultTTLIsEveryRoutesDefault() throws {
+        let file = temporaryFile("""
+            cache: {default_ttl: 5m}
+            routes:
+              plain:
+                upstream: http://127.0.0.1:8000
+              own:
+                path_prefix: /own
+                upstream: http://127.0.0.1:8000
+                method_override: strip
+                cache:
+                  default_ttl: 1m
+            """)
+        let settings = try MoxySettings.load(environment: ["MOXY_ROUTES": "/x=http://127.0.0.1:9000"], configFile: file)
+        #expect(settings.server.routes.map(\.name) == ["own", "plain", "route1"])
+        #expect(settings.server.routes.map(\.cache.defaultTTL) == [60, 300, 300])
+        #expect(settings.server.routes.map(\.methodOverride) == [.strip, .bypass, .bypass])
+        #expect(settings.server.signedCache.defaultTTL == 300)
+        let flags = try MoxySettings.load(
+            flags: ["routes": .stringArray(["/=http://127.0.0.1:1"]), "cache.default_ttl": .string("5m")], environment: [:], configFile: nil)
+        #expect(flags.server.routes.first?.cache.defaultTTL == 300)
+        // Unset, routes stay plain RFC 9111 while signed URLs keep their hour.
+        let unset = try MoxySettings.load(flags: ["routes": .stringArray(["/=http://127.0.0.1:1"])], environment: [:], configFile: nil)
+        #expect(unset.server.routes.first?.cache.defaultTTL == nil && unset.server.signedCache.defaultTTL == 3600)
+        #expect(throws: SettingsError.self) {
+            _ = try MoxySettings.load(environment: [:], configFile: temporaryFile("routes:\n  a:\n    upstream: http://x\n    method_override: sometimes\n"))
+        }
+    }
+
     @Test(arguments: [
         ("routes:\n  a:\n    path_prefix: /x\n", "routes.a has no upstream"),
         ("routes:\n  a:\n    upstream: ftp://x\n", "upstream must be an http(s) URL"),

@@ -88,6 +88,11 @@ import Testing
         #expect(freshness(decide([("Cache-Control", "max-age=100"), ("Date", HTTPDate.format(now - 40))]))?.initialAge == 40)
         #expect(freshness(decide([("Cache-Control", "max-age=100"), ("Age", "junk")]))?.initialAge == 0)
         #expect(freshness(decide([("Cache-Control", "max-age=100"), ("Age", "99999999999999")])) == nil)
+        // §5.1: a list-based Age counts by its first member (the suite's age-parse-suffix): stale on arrival.
+        #expect(reason(decide([("Cache-Control", "max-age=3600"), ("Age", "7200, 0")])) == "stale")
+        #expect(freshness(decide([("Cache-Control", "max-age=3600"), ("Age", "30,0")]))?.initialAge == 30)
+        #expect(DeltaSeconds.parseAge(" 12 , 99") == 12)
+        #expect(DeltaSeconds.parseAge("x, 12") == nil)
     }
 
     @Test func sec5_2_2_5_noStoreIsNeverStored() {

@@ -45,4 +45,17 @@ import Testing
         #expect(lifetime([cc, ("Moxy-Cache-Control", "max-age=5"), ("Acme-Cache-Control", "max-age=7")], overrides: overrides) == 7)
         #expect(lifetime([cc, ("Moxy-Cache-Control", "max-age=5")], overrides: overrides) == nil)
     }
+
+    /// A member of the wrong type (the suite's `cdn-cc-invalid-sh-type-wrong`) is ignored: a
+    /// string, decimal or negative `max-age` gives no lifetime, so the response is not stored.
+    @Test func rfc9213_2_1_aDirectiveOfTheWrongTypeIsIgnored() {
+        for value in ["max-age=\"3600\"", "max-age=3600.5", "max-age=-1", "s-maxage=\"60\"", "max-age=?1", "max-age=tok"] {
+            #expect(StructuredFieldDictionary.isValid([value]), "\(value) is a valid dictionary")
+            #expect(lifetime([("CDN-Cache-Control", value)]) == nil, "\(value)")
+        }
+        // The other members still count, and Cache-Control's quoted form stays accepted (RFC 9111 §5.2).
+        #expect(lifetime([("CDN-Cache-Control", "s-maxage=\"60\", max-age=30")]) == 30)
+        #expect(lifetime([("Cache-Control", "max-age=\"40\"")]) == 40)
+        #expect(lifetime([("Cache-Control", "max-age=600"), ("CDN-Cache-Control", "max-age=\"5\", no-store")]) == nil)
+    }
 }

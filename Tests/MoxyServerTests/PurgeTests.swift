@@ -85,6 +85,42 @@ import Testing
         }
     }
 
+    /// Signed URLs keep their upstream's surrogate keys although `Surrogate-Key` is not sent
+    /// downstream (issue 21: tags were read after the allow-list dropped them), in memory and on
+    /// disk after a restart.
+    @Test func signedURLsKeepTheirSurrogateKeys() async throws {
+        let directory = NSTemporaryDirectory() + "moxy-tags-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tagged = OriginRoute(
+            headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=600"), ("Surrogate-Key", "tagA tagB")], body: [1, 2, 3])
+        let other = OriginRoute(headers: [("Content-Type", "image/png"), ("Cache-Control", "max-age=600"), ("xkey", "tagC")], body: [4])
+        try await MoxyHarness.run(configure: Self.configure(disk: directory), realTime: true) { moxy in
+            moxy.origin.route("/t.png", tagged)
+            moxy.origin.route("/u.png", other)
+            let first = try await moxy.get("/t.png")
+            #expect(first.header("surrogate-key") == nil, "not sent downstream")
+            _ = try await moxy.get("/u.png")
+            let entries = try await moxy.admin(.GET, "/entries?limit=10")
+            #expect(entries.text.contains("\"surrogate_keys\":[\"tagA\",\"tagB\"]"), "\(entries.text)")
+            #expect(try await moxy.purge("tag=tagB") == 1)
+            _ = try await moxy.get("/t.png")
+            #expect(moxy.origin.count("/t.png") == 2)
+            try await moxy.waitForUpstreamWork()
+            try await waitUntil { DiskTierTests.entryFiles(directory) == 2 }
+        }
+        try await MoxyHarness.run(configure: Self.configure(disk: directory), realTime: true) { moxy in
+            moxy.origin.route("/t.png", tagged)
+            moxy.origin.route("/u.png", other)
+            // Read back from disk once the loader has indexed the files: the tags are in the file.
+            for _ in 0..<200 where try await !moxy.admin(.GET, "/stats").text.contains("\"loading\":false") {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await moxy.purge("tag=tagC") == 1)
+            let again = try await moxy.get("/u.png")
+            #expect(again.header("cache-status")?.contains("fwd=uri-miss") == true, "\(again.header("cache-status") ?? "")")
+        }
+    }
+
     /// A soft purge makes the entry stale: the next request goes to the origin, and when the
     /// origin fails the stale entry answers (`stale-if-error`).
     @Test func aSoftPurgeKeepsServingWhenTheUpstreamFails() async throws {

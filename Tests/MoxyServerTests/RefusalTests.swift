@@ -80,7 +80,7 @@ import Testing
             #expect(response.headers["server"] == ["moxy"])
             #expect(response.header("etag") == "\"v1\"")
             #expect(response.header("x-content-type-options") == "nosniff")
-            #expect(response.header("content-security-policy") == "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+            #expect(response.header("content-security-policy") == "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox")
             let sent = try #require(moxy.origin.headers("/h.png"))
             #expect(sent["user-agent"] == ["Moxy/0.1"])
             #expect(sent["via"] == ["1.1 moxy"])

@@ -140,7 +140,7 @@ import Testing
             moxy.origin.route("/page", OriginRoute(headers: [("Content-Type", "text/html")], body: Array("<p>".utf8)))
             let page = try await moxy.get("/page")
             #expect(page.status == 200)
-            #expect(page.header("content-security-policy") == "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+            #expect(page.header("content-security-policy") == "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox")
         }
     }
 

@@ -78,6 +78,15 @@ extension ConnectionHandler {
         guard let route = source.route else { return }
         recordSource(source, target: nil)
         record.host = route.upstream.host
+        var fields = request.fields
+        if request.method == .GET || request.method == .HEAD, request.flags.contains(.methodOverride) {
+            switch route.methodOverride.plan(fields) {
+            case .cache: break
+            case .strip: fields = MethodOverride.stripped(fields)
+            case .bypass(let method):
+                return pass(request, source: source, route: route, target: target, host: host, context: context, override: true, invalidatingAs: method)
+            }
+        }
         guard request.method == .GET || request.method == .HEAD else {
             if let length = request.contentLength, length > route.maxRequestBody {
                 request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
@@ -89,31 +98,8 @@ extension ConnectionHandler {
             if request.body != nil, request.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
-            connection.startWaiting()
-            let passing = PassThrough.Request(
-                method: request.method,
-                source: source,
-                target: target,
-                host: host,
-                headers: request.fields,
-                clientAddress: remoteAddress,
-                body: request.body,
-                contentLength: request.contentLength,
-                interim: interimSink(for: request, route: route, context: context),
-                trace: traced()
-            )
-            let promise = context.eventLoop.makePromise(of: ProxyOutcome.self)
-            let proxy = self.proxy
-            proxy.background.submit {
-                promise.succeed(await proxy.passThrough.pass(passing))
-            } refused: {
-                passing.body?.finish(ResponseRenderer.stopped)
-                promise.succeed(proxy.renderer.stoppedOutcome(profile: .moxy))
-            }
-            deliver(promise.futureResult, for: request, context: context)
-            return
+            return pass(request, source: source, route: route, target: target, host: host, context: context)
         }
-        let fields = request.fields
         let key = Router.routeKey(route, host: host, target: target)
         let cacheRequest = CacheRequest(
             source: source,
@@ -127,6 +113,44 @@ extension ConnectionHandler {
         )
         let lookup = proxy.tier.lookup(key, headers: fields)
         answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
+    }
+
+    /// Forwards a request that bypasses the cache (other methods, or a method override), with
+    /// both bodies streamed.
+    private func pass(
+        _ request: Request,
+        source: CacheSource,
+        route: RouteConfiguration,
+        target: Substring,
+        host: String?,
+        context: ChannelHandlerContext,
+        override: Bool = false,
+        invalidatingAs: HTTPMethod? = nil
+    ) {
+        connection.startWaiting()
+        let passing = PassThrough.Request(
+            method: request.method,
+            source: source,
+            target: target,
+            host: host,
+            headers: request.fields,
+            clientAddress: remoteAddress,
+            body: request.body,
+            contentLength: request.contentLength,
+            interim: interimSink(for: request, route: route, context: context),
+            overriddenAs: invalidatingAs,
+            isOverride: override,
+            trace: traced()
+        )
+        let promise = context.eventLoop.makePromise(of: ProxyOutcome.self)
+        let proxy = self.proxy
+        proxy.background.submit {
+            promise.succeed(await proxy.passThrough.pass(passing))
+        } refused: {
+            passing.body?.finish(ResponseRenderer.stopped)
+            promise.succeed(proxy.renderer.stoppedOutcome(profile: .moxy))
+        }
+        deliver(promise.futureResult, for: request, context: context)
     }
 
     /// Where a route's interim responses go: written to this connection at once, while it still

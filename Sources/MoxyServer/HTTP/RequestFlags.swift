@@ -17,6 +17,13 @@ struct RequestFlags: OptionSet {
     static let via = RequestFlags(rawValue: 8)
     /// `Accept-Encoding` that accepts gzip.
     static let gzip = RequestFlags(rawValue: 16)
+    /// `X-HTTP-Method-Override`, `X-HTTP-Method` or `X-Method-Override`: frameworks (WordPress
+    /// before 6.3.2, Rails, Laravel, Express's method-override) may answer the request as the
+    /// method named there, so the answer to this GET is not the GET's.
+    static let methodOverride = RequestFlags(rawValue: 32)
+
+    /// The request fields that name another method (lowercase).
+    static let methodOverrideFields = ["x-http-method-override", "x-http-method", "x-method-override"]
 
     init(rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -35,6 +42,9 @@ struct RequestFlags: OptionSet {
             case 6 where name.lowercased() == "pragma": flags.insert(.directives)
             case 13 where name.lowercased() == "cache-control": flags.insert(.directives)
             case 13 where name.lowercased() == "if-none-match": flags.insert(.conditional)
+            case 13 where name.lowercased() == "x-http-method": flags.insert(.methodOverride)
+            case 22 where name.lowercased() == "x-http-method-override": flags.insert(.methodOverride)
+            case 17 where name.lowercased() == "x-method-override": flags.insert(.methodOverride)
             case 17 where name.lowercased() == "if-modified-since": flags.insert(.conditional)
             case 15 where name.lowercased() == "accept-encoding": if ResponseCompression.acceptsGzip(value) { flags.insert(.gzip) }
             default: break

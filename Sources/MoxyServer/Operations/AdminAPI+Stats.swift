@@ -111,7 +111,7 @@ extension AdminAPI {
         return .object([
             ("key", .string(key)), ("status", .int(response.status)), ("size", .int(size)), ("age", .int(age)), ("ttl", .int(ttl)),
             ("tier", .string(tier)), ("state", .string(state)),
-            ("surrogate_keys", .array(DiskEntry.surrogateKeys(response.fields).map { .string($0) })),
+            ("surrogate_keys", .array(response.surrogateKeys.map { .string($0) })),
         ])
     }
 

@@ -107,7 +107,7 @@ final class CacheExchange: Sendable {
             ResponseRenderer.stored(
                 status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,
                 freshness: response.freshness, downstreamMaxAge: response.downstreamMaxAge, isSigned: request.source.isSigned,
-                compress: request.source.overrides.compress)
+                compress: request.source.overrides.compress, surrogateKeys: response.surrogateKeys)
         }
         return found?.entry == nil ? nil : found
     }

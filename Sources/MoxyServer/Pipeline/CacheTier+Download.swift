@@ -35,7 +35,8 @@ extension CacheTier {
         guard let writer = await disk.beginWrite(entry, declaredLength: declaredLength) else { return nil }
         let response = CachedResponse(
             status: head.status, fields: head.fields, body: ByteBuffer(), responseTime: head.responseTime, freshness: head.freshness,
-            downstreamMaxAge: head.downstreamMaxAge, varyNames: head.varyNames, externalBody: writer.body)
+            downstreamMaxAge: head.downstreamMaxAge, varyNames: head.varyNames, externalBody: writer.body,
+            surrogateKeys: head.surrogateKeys)
         let download = Download(storeKey: storeKey, writer: writer, response: response)
         let replaced = downloads.withLockedValue { $0.updateValue(download, forKey: storeKey) }
         // Two downloads of one key (a request that bypassed the coalescing): the later one wins.

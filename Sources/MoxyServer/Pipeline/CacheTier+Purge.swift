@@ -65,7 +65,7 @@ extension CacheTier {
         var memoryKeys: Set<String> = []
         for key in store.keys(where: { _ in true }) {
             guard let response = store.peek(key),
-                selector.matches(key: key, tags: DiskEntry.surrogateKeys(response.fields))
+                selector.matches(key: key, tags: response.surrogateKeys)
             else { continue }
             let isMarker = response.variantGeneration != nil
             if soft {
@@ -78,11 +78,11 @@ extension CacheTier {
         count.memory = memoryKeys.count
         // Large entries: open files and bodies still arriving.
         openLarge.withLockedValue { open in
-            for key in open.keys where selector.matches(key: key, tags: DiskEntry.surrogateKeys(open.get(key)?.fields ?? [])) {
+            for key in open.keys where selector.matches(key: key, tags: open.get(key)?.surrogateKeys ?? []) {
                 open.remove(key)
             }
         }
-        let arriving = downloads.withLockedValue { $0 }.filter { selector.matches(key: $0.key, tags: DiskEntry.surrogateKeys($0.value.response.fields)) }
+        let arriving = downloads.withLockedValue { $0 }.filter { selector.matches(key: $0.key, tags: $0.value.response.surrogateKeys) }
         for (key, download) in arriving where !soft {
             downloads.withLockedValue { _ = $0.removeValue(forKey: key) }
             download.writer.withdraw()

@@ -336,7 +336,8 @@ extension ExchangeMachine {
                 responseTime: responseTime,
                 freshness: freshness,
                 downstreamMaxAge: downstreamMaxAge,
-                varyNames: entry.varyNames
+                varyNames: entry.varyNames,
+                surrogateKeys: entry.surrogateKeys
             )
         }
         let response = CachedResponse(
@@ -348,7 +349,8 @@ extension ExchangeMachine {
             downstreamMaxAge: downstreamMaxAge,
             varyNames: entry.varyNames,
             gzipped: gzipped,
-            externalBody: entry.externalBody
+            externalBody: entry.externalBody,
+            surrogateKeys: entry.surrogateKeys
         )
         return (response, decision)
     }

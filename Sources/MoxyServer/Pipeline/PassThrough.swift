@@ -30,6 +30,12 @@ struct PassThrough: Sendable {
         var body: RequestBodyStream?
         var contentLength: Int?
         var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
+        /// For a `GET` or `HEAD` that bypasses the cache because it names another method
+        /// (`X-HTTP-Method-Override`): that method when it is unsafe, so a success invalidates as
+        /// it would.
+        var overriddenAs: HTTPMethod? = nil
+        /// Whether the request bypasses the cache for a method override (said in `Cache-Status`).
+        var isOverride = false
         /// Where the upstream's status and time are noted, for the access log.
         var trace: UpstreamTrace? = nil
     }
@@ -60,7 +66,7 @@ struct PassThrough: Sendable {
         exchange.metrics.upstream(.route, status: status, error: nil, started: started)
         request.trace?.record(status: status, nanoseconds: (NIODeadline.now() - started).nanoseconds)
         let fields = response.headers.map { (name: $0.name, value: $0.value) }
-        if !Self.isSafe(request.method), (200..<400).contains(status) {
+        if !Self.isSafe(request.overriddenAs ?? request.method), (200..<400).contains(status) {
             exchange.invalidate(Router.routeKey(route, host: request.host, target: request.target))
             for name in ["location", "content-location"] {
                 guard let value = fields.first(named: name), let path = Router.sameOriginPath(value, host: request.host, route: route),
@@ -77,7 +83,8 @@ struct PassThrough: Sendable {
             requestTime: clock.now(),
             responseTime: clock.now()
         )
-        return renderer.passed(answer, read: nil, rest: nil, source: request.source, status: CacheStatus(forward: .bypass, forwardStatus: status))
+        let cacheStatus = CacheStatus(forward: .bypass, forwardStatus: status, detail: request.isOverride ? "method-override" : nil)
+        return renderer.passed(answer, read: nil, rest: nil, source: request.source, status: cacheStatus)
     }
 
     /// Safe methods (RFC 9110 §9.2.1, and those the IANA method registry marks safe: WebDAV's

@@ -31,15 +31,17 @@ struct ResponseRenderer: Sendable {
         } else {
             (fields, downstreamMaxAge) = signedFields(answer, freshness: freshness, withheld: withheld)
         }
+        // Tags come from what the upstream sent, whatever of it goes downstream.
+        let tags = SurrogateKeys.parse(answer.fields)
         // Only what is stored gets its encodings (once); the answer with withheld fields is for one client.
         guard withholding else {
             return CachedResponse(
                 status: answer.status, fields: fields, body: body, responseTime: answer.responseTime, freshness: freshness,
-                downstreamMaxAge: downstreamMaxAge)
+                downstreamMaxAge: downstreamMaxAge, surrogateKeys: tags)
         }
         return Self.stored(
             status: answer.status, fields: fields, body: body, responseTime: answer.responseTime, freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge, isSigned: source.isSigned, compress: source.overrides.compress)
+            downstreamMaxAge: downstreamMaxAge, isSigned: source.isSigned, compress: source.overrides.compress, surrogateKeys: tags)
     }
 
     /// A response about to be stored, with the names it is stored under and, when worth it, its
@@ -54,7 +56,8 @@ struct ResponseRenderer: Sendable {
         freshness: Freshness,
         downstreamMaxAge: Int64,
         isSigned: Bool,
-        compress: Bool
+        compress: Bool,
+        surrogateKeys: [String]? = nil
     ) -> CachedResponse {
         let varyNames = isSigned ? [] : (VaryKey.names(fields.values(named: "vary")) ?? ["*"]).filter { $0 != "accept-encoding" }
         var fields = fields
@@ -65,11 +68,11 @@ struct ResponseRenderer: Sendable {
             fields = ResponseCompression.varyingOnEncoding(fields)
             gzipped = CachedResponse(
                 status: status, fields: ResponseCompression.encodedFields(fields), body: encoded, responseTime: responseTime,
-                freshness: freshness, downstreamMaxAge: downstreamMaxAge, varyNames: varyNames)
+                freshness: freshness, downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, surrogateKeys: surrogateKeys)
         }
         return CachedResponse(
             status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped)
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped, surrogateKeys: surrogateKeys)
     }
 
     /// An answer passed on uncached, streamed: what was read so far, then the rest.
@@ -204,7 +207,7 @@ struct ResponseRenderer: Sendable {
         } else if let value = validDate(upstream) {
             fields.append(("Date", value))
         }
-        if let age = upstream.first(named: "age").flatMap({ DeltaSeconds.parse($0) }) { fields.append(("Age", String(age))) }
+        if let age = upstream.first(named: "age").flatMap({ DeltaSeconds.parseAge($0) }) { fields.append(("Age", String(age))) }
         return fields
     }
 

@@ -35,6 +35,9 @@ public struct RouteConfiguration: Sendable {
     /// Forward the upstream's interim responses (`103 Early Hints`, `102`) to HTTP/1.1 clients
     /// before the final response (body-less requests; off by default, as nginx's `early_hints`).
     public var interimResponses = false
+    /// What a `GET` or `HEAD` carrying `X-HTTP-Method-Override` (or `X-HTTP-Method`,
+    /// `X-Method-Override`) does: bypass the cache (default) or have the fields removed.
+    public var methodOverride = MethodOverride.bypass
     /// Rules a response must pass to be stored or to replace the stored one (`nil`: none).
     public var validation: ValidationConfiguration?
 
