@@ -120,6 +120,7 @@ let package = Package(
             name: "MoxyCLI",
             dependencies: [
                 "MoxyHTTP",
+                "MoxyStorage",
                 "MoxyYAML",
                 "MoxySigning",
                 "MoxyRewrite",

@@ -4,6 +4,7 @@ import ArgumentParser
 import Configuration
 import Logging
 import MoxyServer
+import MoxyStorage
 import Metrics
 import Prometheus
 import ServiceLifecycle
@@ -123,6 +124,8 @@ struct ServeCommand: AsyncParsableCommand {
                 try await group.run()
                 tasks.cancelAll()
             }
+        } catch let error as DiskLockError {
+            throw CLIFailure(error.description)
         } catch {
             throw CLIFailure("cannot serve on \(settings.server.host):\(settings.server.port): \(error)")
         }

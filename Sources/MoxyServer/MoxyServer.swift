@@ -76,8 +76,12 @@ public final class MoxyServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let bound = listener.withLockedValue({ $0 }) { return bound.localAddress?.port ?? configuration.port }
-        // Before serving: a write in progress would lose its file. The loader starts with run().
-        if let disk = proxy.tier.disk { await disk.removeTemporaryFiles() }
+        // One process per directory, before anything in it is touched; then, before serving: a
+        // write in progress would lose its file. The loader starts with run().
+        if let disk = proxy.tier.disk {
+            try disk.lock()
+            await disk.removeTemporaryFiles()
+        }
         // Before serving too: no purged entry may be read back.
         await proxy.tier.loadPurges()
         let proxy = self.proxy
@@ -257,6 +261,7 @@ public final class MoxyServer: Service, Sendable {
         try? await proxy.fetcher.shutdown()
         try? await proxy.forwarder.shutdown()
         try? await group.shutdownGracefully()
+        proxy.tier.disk?.unlock()
     }
 
     /// Memory tier counters.

@@ -80,6 +80,8 @@ public final class DiskStore: Sendable {
         /// Whether the last write failed, and until when (monotonic) writes pause.
         var writesFailing = false
         var writesPauseUntil = NIODeadline.distantPast
+        /// The open lock file while this process holds the directory (`-1`: not locked).
+        var lockDescriptor: Int32 = -1
     }
 
     /// Creates a store over `directory` (created on the first write).

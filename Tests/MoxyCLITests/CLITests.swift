@@ -59,7 +59,7 @@ struct MoxyBinary {
     /// A started `moxy serve`: the process, the port it bound (it binds port 0 itself, so no other
     /// test can take the port in between) and its log.
     struct Server {
-        let process: Process
+        let process: SpawnedProcess
         let port: Int
         let log: String
 
@@ -88,14 +88,9 @@ struct MoxyBinary {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let log = directory + "/moxy.log"
         FileManager.default.createFile(atPath: log, contents: nil)
-        let server = Process()
-        server.currentDirectoryURL = URL(fileURLWithPath: directory)
-        server.executableURL = URL(fileURLWithPath: MoxyBinary.path)
-        server.arguments = ["serve", "--listen", "127.0.0.1:0", "--threads", "1"] + arguments
-        server.environment = environment
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle(forWritingAtPath: log)
-        try server.run()
+        let server = try SpawnedProcess(
+            MoxyBinary.path, ["serve", "--listen", "127.0.0.1:0", "--threads", "1"] + arguments, environment: environment,
+            directory: directory, error: log)
         return Server(process: server, port: 0, log: log)
     }
 
@@ -148,18 +143,18 @@ struct MoxyBinary {
     }
 
     /// Removes the working directory ``launch(_:environment:)`` made (log and disk cache).
-    static func removeWorkingDirectory(_ server: Process) {
-        guard let directory = server.currentDirectoryURL?.path, directory.hasPrefix("/tmp/moxy-cli-test-") else { return }
+    static func removeWorkingDirectory(_ server: SpawnedProcess) {
+        let directory = server.currentDirectory
+        guard directory.hasPrefix("/tmp/moxy-cli-test-") else { return }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Stops a server whatever its state: one SIGTERM, SIGKILL after 5 s (for cleanup only).
-    static func kill(_ server: Process) async {
-        if server.isRunning { server.terminate() }
-        for _ in 0..<50 where server.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-        if server.isRunning {
-            Glibc.kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
+    static func kill(_ server: SpawnedProcess) async {
+        server.terminate()
+        if await !server.waitForExit(seconds: 5) {
+            server.signal(SIGKILL)
+            await server.waitForExit(seconds: 60)
         }
         removeWorkingDirectory(server)
     }
@@ -244,13 +239,11 @@ struct MoxyBinary {
         let log = "/tmp/moxy-threads-\(getpid()).log"
         FileManager.default.createFile(atPath: log, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-        server.arguments = ["-c", "0", MoxyBinary.path, "serve", "--listen", "127.0.0.1:0"]
-        server.environment = ["MOXY_KEY": "threads"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle(forWritingAtPath: log)
-        try server.run()
+        let directory = "/tmp/moxy-cli-test-threads-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let server = try SpawnedProcess(
+            "/usr/bin/taskset", ["-c", "0", MoxyBinary.path, "serve", "--listen", "127.0.0.1:0"], environment: ["MOXY_KEY": "threads"],
+            directory: directory, error: log)
         var text = ""
         for _ in 0..<100 where !text.contains("moxy listening") {
             try await Task.sleep(for: .milliseconds(50))

@@ -19,7 +19,8 @@ import Testing
     static func body(_ index: Int) -> [UInt8] {
         let line = Array("object \(index) of the crash test, line ".utf8)
         var bytes: [UInt8] = []
-        let size = 1_024 + (index * 37_337) % (640 << 10)
+        // 600 and up: the slow bodies, 300 KiB (streamed to disk).
+        let size = index >= 600 ? 300 << 10 : 1_024 + (index * 37_337) % (640 << 10)
         var number = 0
         while bytes.count < size {
             bytes += line + Array("\(number)\n".utf8)
@@ -48,12 +49,21 @@ import Testing
         for index in 0..<Self.objects {
             origin.route("/o/\(index)", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=3600")], body: Self.body(index)))
         }
+        // A body that takes a second to arrive: streamed to disk (over the memory tier's object
+        // limit), so each round's kill lands while its file is being written.
+        for round in 0..<20 {
+            var slow = OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=3600")], body: Self.body(600 + round))
+            slow.chunks = 10
+            slow.chunkDelay = .milliseconds(100)
+            origin.route("/o/\(600 + round)", slow)
+        }
         let environment = ["MOXY_CACHE_DISK_ENABLED": "true", "MOXY_CACHE_DISK_PATH": directory]
         let arguments = ["--route", "/=\(origin.url(""))", "--memory-cache-size", "1MiB"]
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         var random = SystemRandomNumberGenerator()
         var served = 0
         var fromDisk = 0
+        var killedMidWrite = 0
 
         for round in 0..<20 {
             let server = try await CLITests.startServer(arguments, environment: environment)
@@ -63,17 +73,26 @@ import Testing
             let order = (0..<Self.objects).shuffled(using: &random)
             for index in order.prefix(3) { results.append(await Self.get(index, port: server.port, client: client)) }
             let killAfter = Int.random(in: 0...60, using: &random)
-            results += await withTaskGroup(of: (Int, [UInt8]?, String?).self) { group in
+            let writing = await withTaskGroup(of: (Int, [UInt8]?, String?).self) { group in
+                // The slow body's temporary file exists before the burst starts.
+                group.addTask { await Self.get(600 + round, port: server.port, client: client) }
+                var writing = false
+                for _ in 0..<200 where !writing {
+                    writing = !((try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []).isEmpty
+                    if !writing { try? await Task.sleep(for: .milliseconds(5)) }
+                }
                 for index in order.dropFirst(3).prefix(10) {
                     group.addTask { await Self.get(index, port: server.port, client: client) }
                 }
                 try? await Task.sleep(for: .milliseconds(killAfter))
+                // Still being written when the kill comes: the file has not been published.
+                let stillWriting = !((try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []).isEmpty
                 kill(server.process.processIdentifier, SIGKILL)
-                var results: [(Int, [UInt8]?, String?)] = []
                 for await result in group { results.append(result) }
-                return results
+                return writing && stillWriting
             }
-            server.process.waitUntilExit()
+            if writing { killedMidWrite += 1 }
+            await server.process.waitForExit(seconds: 60)
             CLITests.removeWorkingDirectory(server.process)
             for (index, bytes, status) in results {
                 guard let bytes else { continue }
@@ -96,5 +115,7 @@ import Testing
         try await client.shutdown()
         await origin.stop()
         #expect(served > Self.objects && fromDisk > 0, "served \(served), of which \(fromDisk) from disk after a kill")
+        // Every round's kill landed while a file was being written (its temporary file was there).
+        #expect(killedMidWrite == 20, "kills during a write: \(killedMidWrite) of 20")
     }
 }

@@ -42,6 +42,25 @@ import Testing
         await origin.stop()
     }
 
+    /// One process per cache directory (issue 21: two `moxy serve` in one working directory each
+    /// kept an index and a purge log of the same files): the second is refused, naming the
+    /// holder's pid, and starts once the first has stopped.
+    @Test func aSecondProcessOnTheSameDirectoryIsRefused() async throws {
+        let directory = NSTemporaryDirectory() + "moxy-lock-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = ["MOXY_KEY": "k", "MOXY_CACHE_DISK_PATH": directory]
+        let first = try await CLITests.startServer([], environment: environment)
+        let second = try await MoxyBinary.run(["serve", "--listen", "127.0.0.1:0"], environment: environment)
+        #expect(second.status == 1)
+        let line = second.err.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.contains("the cache directory \(directory) is in use by another moxy (pid \(first.process.processIdentifier))"), "\(second.err)")
+        #expect(!second.err.contains("moxy listening"))
+        #expect(first.process.isRunning)
+        try await CLITests.stop(first)
+        let third = try await CLITests.startServer([], environment: environment)
+        try await CLITests.stop(third)
+    }
+
     /// The disk tier is the embedded default: with no setting, entries go to `./moxy-cache` in
     /// the working directory; `cache.disk.enabled=false` keeps them in memory only.
     @Test func theDiskTierIsOnByDefault() async throws {
@@ -51,7 +70,7 @@ import Testing
         let arguments = ["--route", "/=\(origin.url(""))"]
         for enabled in [nil, "false"] {
             let server = try await CLITests.startServer(arguments, environment: enabled.map { ["MOXY_CACHE_DISK_ENABLED": $0] } ?? [:])
-            let directory = try #require(server.process.currentDirectoryURL?.path) + "/moxy-cache"
+            let directory = server.process.currentDirectory + "/moxy-cache"
             let answer = try await RawClient.exchange(port: server.port, request: Self.get("/a.json", closing: true))
             #expect(answer.contains("{\"a\":1}"))
             // A graceful stop waits for the background work, disk writes included.

@@ -23,13 +23,16 @@ import Testing
     }
 
     /// Starts a slow request, signals once its head has arrived, and returns what the client got.
-    static func signalDuringASlowBody(_ signal: Int32, arguments: [String] = []) async throws -> (body: Result<Int, any Error>, server: CLITests.Server, origin: TestOrigin) {
+    static func signalDuringASlowBody(
+        _ signal: Int32, arguments: [String] = [], whileDraining: (CLITests.Server) async throws -> Void = { _ in }
+    ) async throws -> (body: Result<Int, any Error>, server: CLITests.Server, origin: TestOrigin) {
         let origin = try await slowOrigin()
         let server = try await CLITests.startServer(["--route", "/=\(origin.url(""))"] + arguments, environment: [:])
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/slow"), timeout: .seconds(10))
         #expect(response.status.code == 200)
         kill(server.process.processIdentifier, signal)
+        try await whileDraining(server)
         let body: Result<Int, any Error>
         do {
             body = .success(try await response.body.collect(upTo: 1 << 20).readableBytes)
@@ -46,8 +49,33 @@ import Testing
         if server.process.isRunning { await CLITests.kill(server.process) }
     }
 
+    /// Whether a new connection to the port is refused (the listener is closed).
+    static func refusesConnections(_ port: Int) async throws -> Bool {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        let refused: Bool
+        do {
+            _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz-probe"), timeout: .seconds(2))
+            refused = false
+        } catch {
+            refused = true
+        }
+        try? await client.shutdown()
+        return refused
+    }
+
     @Test func sigtermLetsASlowUpstreamBodyFinishThenExitsZero() async throws {
-        let (body, server, origin) = try await Self.signalDuringASlowBody(SIGTERM)
+        // The listener closes at the signal, while the body in progress is still being sent.
+        let (body, server, origin) = try await Self.signalDuringASlowBody(SIGTERM) { server in
+            var refused = false
+            for _ in 0..<40 where !refused {
+                refused = try await Self.refusesConnections(server.port)
+                if !refused { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            #expect(refused, "the listener is closed during the drain")
+            #expect(server.process.isRunning, "the process still drains the slow body")
+        }
         defer { CLITests.removeWorkingDirectory(server.process) }
         defer { Task { await origin.stop() } }
         #expect(try body.get() == 8000, "the body in progress is sent whole")
