@@ -3,6 +3,7 @@
 import Foundation
 import MoxyServer
 import MoxyTestSupport
+import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
 
@@ -82,6 +83,33 @@ import Testing
             _ = try await moxy.get("/b.png")
             #expect(moxy.origin.count("/a.png") == 2)
             #expect(moxy.origin.count("/b.png") == 2)
+        }
+    }
+
+    /// A hard purge made while a fetch is in flight refuses what that fetch brings (issue 21: it
+    /// was stored in memory after the purge); a soft one stores it stale. The client that asked
+    /// still gets its answer. With and without a disk tier.
+    @Test(arguments: [false, true])
+    func aPurgeWinsOverAFetchInFlight(disk: Bool) async throws {
+        let directory = NSTemporaryDirectory() + "moxy-inflight-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await MoxyHarness.run(configure: Self.configure(disk: disk ? directory : nil), routes: { [try originRoute($0)] }) { moxy in
+            for path in ["/hard", "/soft"] {
+                moxy.origin.route(path, text("v1", [("Cache-Control", "max-age=600, stale-if-error=600")]))
+                let purged = NIOLockedValueBox(false)
+                moxy.origin.holdResponses(until: { purged.withLockedValue { $0 } })
+                async let answer = moxy.request(path)
+                try await waitUntil { moxy.origin.count(path) == 1 }
+                #expect(try await moxy.purge("url=\(path)" + (path == "/soft" ? "&soft=1" : "")) == 0, "nothing stored yet")
+                purged.withLockedValue { $0 = true }
+                let first = try await answer
+                #expect(first.text == "v1")
+                moxy.origin.route(path, text("v2", [("Cache-Control", "max-age=600")]))
+                let next = try await moxy.request(path)
+                #expect(next.text == "v2", "\(path): the answer fetched across the purge is not served fresh")
+                #expect(moxy.origin.count(path) == 2)
+            }
+            #expect(try await moxy.request("/hard").header("cache-status")?.contains("hit") == true, "what came after the purge is stored")
         }
     }
 

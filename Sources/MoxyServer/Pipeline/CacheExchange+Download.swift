@@ -26,9 +26,16 @@ extension CacheExchange {
         rest: ResponseBodyReader?,
         freshness: Freshness,
         status: CacheStatus,
-        limit: Int
+        limit: Int,
+        purgeMark: UInt64
     ) async -> ProxyOutcome {
-        let head = renderer.response(answer, body: ByteBuffer(), freshness: freshness, source: request.source)
+        let rendered = renderer.response(answer, body: ByteBuffer(), freshness: freshness, source: request.source)
+        guard let head = tier.unlessPurged(rendered, after: purgeMark, key: request.key) else {
+            var passed = status
+            passed.stored = false
+            passed.detail = "purged"
+            return renderer.passed(answer, read: .partial(prefix), rest: rest, source: request.source, status: passed)
+        }
         let download: Download? = await withCheckedContinuation { continuation in
             background.submit {
                 let download = await self.tier.beginDownload(

@@ -21,6 +21,7 @@ extension CacheExchange {
 
     func head(_ request: CacheRequest, lookup: CacheLookup) async -> ProxyOutcome {
         var machine = makeMachine(request, lookup: lookup, now: clock.now())
+        let purgeMark = tier.purgeMark
         let answer: UpstreamAnswer
         do {
             answer = try await upstream.fetch(request, validators: [], method: .HEAD)
@@ -36,7 +37,7 @@ extension CacheExchange {
             return .complete(entry, CacheStatus(hit: true, forward: .stale, forwardStatus: answer.status, detail: "stale-if-error"))
         case .freshen:
             guard let entry = lookup.entry else { break }
-            return perform(ExchangeMachine.Step(action: .freshen(entry, status)), request: request, lookup: lookup, answer: answer)
+            return perform(ExchangeMachine.Step(action: .freshen(entry, status)), request: request, lookup: lookup, answer: answer, purgeMark: purgeMark)
         case .markStale:
             if let entry = lookup.entry { _ = tier.replace(lookup.storeKey, ExchangeMachine.expired(entry, now: now), keepLastGood: request.source.validation?.keepLastGood) }
             status.detail = "head-changed"

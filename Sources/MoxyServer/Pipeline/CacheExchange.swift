@@ -168,6 +168,8 @@ final class CacheExchange: Sendable {
             return perform(step, request: request, lookup: lookup, answer: nil)
         }
         defer { releaseFetch() }
+        // What this fetch brings is not stored when a purge made from now on selects it.
+        let purgeMark = tier.purgeMark
         var validators: [(name: String, value: String)] = []
         if let entry {
             if let etag = entry.etag { validators.append(("If-None-Match", etag)) }
@@ -207,11 +209,11 @@ final class CacheExchange: Sendable {
                     apply(step.effects, request: request, lookup: lookup, answer: answer, body: nil)
                     return await streamToDisk(
                         request, lookup: lookup, answer: answer, prefix: read.read.bytes, rest: read.rest, freshness: freshness, status: status,
-                        limit: machine.inputs.storeLimit)
+                        limit: machine.inputs.storeLimit, purgeMark: purgeMark)
                 }
-                return perform(step, request: request, lookup: lookup, answer: answer, read: read.read, rest: read.rest)
+                return perform(step, request: request, lookup: lookup, answer: answer, read: read.read, rest: read.rest, purgeMark: purgeMark)
             default:
-                return perform(head, request: request, lookup: lookup, answer: answer)
+                return perform(head, request: request, lookup: lookup, answer: answer, purgeMark: purgeMark)
             }
         }
     }
@@ -244,7 +246,8 @@ final class CacheExchange: Sendable {
         lookup: CacheLookup,
         answer: UpstreamAnswer?,
         read: ExchangeMachine.BodyRead? = nil,
-        rest: ResponseBodyReader? = nil
+        rest: ResponseBodyReader? = nil,
+        purgeMark: UInt64? = nil
     ) -> ProxyOutcome {
         apply(step.effects, request: request, lookup: lookup, answer: answer, body: read?.bytes)
         switch step.action {
@@ -265,7 +268,12 @@ final class CacheExchange: Sendable {
                 responseTime: answer.responseTime
             )
             switch decision {
-            case .store: status.stored = tier.replace(lookup.storeKey, response, keepLastGood: request.source.validation?.keepLastGood)
+            case .store:
+                guard let response = tier.unlessPurged(response, after: purgeMark, key: lookup.storeKey) else {
+                    status.detail = "purged"
+                    return .complete(response, status)
+                }
+                status.stored = tier.replace(lookup.storeKey, response, keepLastGood: request.source.validation?.keepLastGood)
             case .doNotStore(let reason):
                 invalidate(request.key)
                 status.detail = reason
@@ -274,8 +282,12 @@ final class CacheExchange: Sendable {
         case .store(let freshness, var status):
             guard let answer, case .complete(let body) = read else { preconditionFailure("store without a body") }
             let response = renderer.response(answer, body: body, freshness: freshness, source: request.source)
-            status.stored = tier.save(request.key, response, requestHeaders: request.headers, keepLastGood: request.source.validation?.keepLastGood)
-            if !status.stored { status.detail = "too-large-for-memory" }
+            if let storable = tier.unlessPurged(response, after: purgeMark, key: request.key) {
+                status.stored = tier.save(request.key, storable, requestHeaders: request.headers, keepLastGood: request.source.validation?.keepLastGood)
+                if !status.stored { status.detail = "too-large-for-memory" }
+            } else {
+                status.detail = "purged"
+            }
             guard !freshness.withheldFields.isEmpty else { return .complete(response, status) }
             // The fields a qualified no-cache / private names are sent with the answer that came
             // from the upstream; only reuse goes without them.

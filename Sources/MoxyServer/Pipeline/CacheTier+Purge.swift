@@ -45,6 +45,37 @@ extension CacheTier {
         return verdict
     }
 
+    /// The number of purges made so far: a fetch notes it when it starts, and what it brings is
+    /// checked against the purges made after (``unlessPurged(_:after:key:)``).
+    var purgeMark: UInt64 { recentPurges.withLockedValue { $0.sequence } }
+
+    /// What the purges made since `mark` do to an answer about to be stored (Varnish bans go by
+    /// the same rule): a hard purge that selects it refuses it, a soft one makes it stale from
+    /// the purge on. Purges are counted, not timed, so a purge in the same second as a fetch
+    /// that started after it does not refuse that fetch.
+    func purgedSince(_ mark: UInt64, key: String, tags: [String]) -> PurgeRecord.Verdict? {
+        let records = recentPurges.withLockedValue { $0.records }
+        var verdict: PurgeRecord.Verdict?
+        for (sequence, record) in records.reversed() {
+            guard sequence > mark else { break }
+            guard record.selector.matches(key: key, tags: tags) else { continue }
+            if !record.soft { return .remove }
+            if verdict == nil { verdict = .stale(since: record.time) }
+        }
+        return verdict
+    }
+
+    /// The response to store for a fetch that started at purge mark `mark`: as it is, stale from
+    /// a soft purge made since, or nil when a hard purge made since selects it.
+    func unlessPurged(_ response: CachedResponse, after mark: UInt64?, key: String) -> CachedResponse? {
+        guard let mark else { return response }
+        switch purgedSince(mark, key: key, tags: response.surrogateKeys) {
+        case nil: return response
+        case .remove: return nil
+        case .stale(let since): return response.staled(at: since)
+        }
+    }
+
     /// Purges every tier: records the purge in the disk tier's log first (synced), so neither a
     /// restart nor a write in flight brings the entries back; then removes (hard) or marks stale
     /// (soft) what memory holds, withdraws downloads and forgets open large files; then sweeps
@@ -60,6 +91,12 @@ extension CacheTier {
                 throw PurgeError(reason: "\(error)")
             }
             purges.withLockedValue { $0 = Array(all.suffix(DiskStore.maxPurges)) }
+        }
+        // Before memory is purged: a fetch in flight that stores after this point is refused.
+        recentPurges.withLockedValue { state in
+            state.sequence += 1
+            state.records.append((state.sequence, record))
+            if state.records.count > 1_000 { state.records.removeFirst(state.records.count - 1_000) }
         }
         var count = PurgeCount()
         var memoryKeys: Set<String> = []

@@ -28,6 +28,9 @@ final class CacheTier: Sendable {
     /// The purges recorded (persisted in the disk tier's purge log), checked against every entry
     /// read from disk.
     let purges = NIOLockedValueBox<[PurgeRecord]>([])
+    /// The purges of this run, numbered (the last thousand), which fetches in flight are
+    /// checked against before they store.
+    let recentPurges = NIOLockedValueBox<(sequence: UInt64, records: [(sequence: UInt64, record: PurgeRecord)])>((0, []))
 
     init(store: MemoryStore, disk: DiskStore? = nil, background: BackgroundWork? = nil) {
         self.store = store
