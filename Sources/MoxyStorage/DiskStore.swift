@@ -6,9 +6,9 @@ import Glibc
 import Darwin
 #endif
 import Crypto
-public import MoxyCache
+import MoxyCache
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 import NIOPosix
 public import _NIOFileSystem
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import MoxyCache
+import MoxyCache
 import NIOConcurrencyHelpers
 public import NIOCore
 import _NIOFileSystem

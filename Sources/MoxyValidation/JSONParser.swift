@@ -102,7 +102,7 @@ public enum JSONParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
                 // Names are built only where a pointer may look them up.
                 var name = ""
-                if let keep { name = try string() } else { try skipString() }
+                if keep != nil { name = try string() } else { try skipString() }
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1

@@ -173,4 +173,33 @@ import Testing
             #expect(moxy.origin.count("/video.mp4") == 1)
         }
     }
+
+    /// Signed URLs and routes answer a large entry alike (issue 21): a fresh one whose file is
+    /// open says `detail=disk` in both modes, and a stale one is revalidated with its validators
+    /// and falls back on `stale-if-error` when the upstream fails.
+    @Test(arguments: [false, true])
+    func aLargeEntryWhoseFileIsOpenIsAnsweredAlikeInBothModes(signed: Bool) async throws {
+        try await Self.withMoxy(signed: signed) { moxy, directory in
+            func get() async throws -> TestResponse { signed ? try await moxy.get("/video.mp4") : try await moxy.request("/video.mp4") }
+            var route = Self.large()
+            route.headers = [("Content-Type", "video/mp4"), ("Cache-Control", "max-age=10, stale-if-error=600"), ("ETag", "\"v1\"")]
+            moxy.origin.route("/video.mp4", route)
+            _ = try await get()
+            try await moxy.waitForUpstreamWork()
+            for attempt in 0..<2 {
+                // The first reads the file (and keeps it open); the second finds it open.
+                let again = try await get()
+                #expect(again.body == Self.body)
+                #expect(again.header("cache-status")?.contains("hit") == true && again.header("cache-status")?.contains("detail=disk") == true,
+                    "attempt \(attempt): \(again.header("cache-status") ?? "")")
+            }
+            #expect(moxy.origin.count("/video.mp4") == 1)
+            try await moxy.advance(seconds: 20)
+            moxy.origin.route("/video.mp4", OriginRoute(status: 503, headers: [("Content-Type", "text/plain")], body: Array("down".utf8)))
+            let stale = try await get()
+            #expect(stale.status == 200 && stale.body == Self.body, "\(stale.status) \(stale.header("cache-status") ?? "") \(moxy.origin.count("/video.mp4"))")
+            #expect(stale.header("cache-status")?.contains("stale-if-error") == true, "\(stale.header("cache-status") ?? "")")
+            #expect(moxy.origin.headers("/video.mp4")?.first(name: "if-none-match") == "\"v1\"", "revalidated with its ETag")
+        }
+    }
 }

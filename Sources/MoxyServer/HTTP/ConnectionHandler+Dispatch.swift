@@ -55,7 +55,9 @@ extension ConnectionHandler {
             clientAddress: remoteAddress,
             trace: traced()
         )
-        let lookup = CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss)
+        // A memory miss looks where a route's lookup looks too: a large entry still arriving or
+        // whose file is open answers (or is revalidated) as a route's does.
+        let lookup = entry != nil ? CacheLookup(entry: entry, storeKey: target.url, forward: .uriMiss) : proxy.tier.lookup(target.url, headers: [])
         answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
     }
 

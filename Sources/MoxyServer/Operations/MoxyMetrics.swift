@@ -51,20 +51,20 @@ public final class MoxyMetrics: Sendable {
         var upstream: [ValueHistogram] = []
         for mode in RequestMode.allCases {
             durations.append(registry.makeValueHistogram(
-                name: "moxy_request_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
-                help: "Time from a request's head to its response's last byte."))
+                descriptor: Self.descriptor("moxy_request_duration_seconds", "Time from a request's head to its response's last byte."),
+                labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets))
             bytes.append(registry.makeCounter(
-                name: "moxy_sent_bytes_total", labels: [("mode", mode.rawValue)], help: "Response bytes written to clients."))
+                descriptor: Self.descriptor("moxy_sent_bytes_total", "Response bytes written to clients."), labels: [("mode", mode.rawValue)]))
             upstream.append(registry.makeValueHistogram(
-                name: "moxy_upstream_duration_seconds", labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets,
-                help: "Time from an upstream request to its response head."))
+                descriptor: Self.descriptor("moxy_upstream_duration_seconds", "Time from an upstream request to its response head."),
+                labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets))
         }
         self.requestDuration = durations
         self.sentBytes = bytes
         self.upstreamDuration = upstream
         let buildInfo = registry.makeGauge(
-            name: "moxy_build_info", labels: [("version", version), ("commit", commit), ("flavour", flavour)],
-            help: "Always 1; the labels say which build runs.")
+            descriptor: Self.descriptor("moxy_build_info", "Always 1; the labels say which build runs."),
+            labels: [("version", version), ("commit", commit), ("flavour", flavour)])
         buildInfo.set(to: 1)
     }
 
@@ -98,11 +98,17 @@ public final class MoxyMetrics: Sendable {
                 counters[key]?.value += amount
                 return entry.counter
             }
-            let counter = registry.makeCounter(name: key.name, labels: labels, help: help.description)
+            let counter = registry.makeCounter(descriptor: Self.descriptor(key.name, help.description), labels: labels)
             counters[key] = (counter, amount)
             return counter
         }
         counter.increment(by: amount)
+    }
+
+    /// A metric's full name and help as swift-prometheus describes it (the name whole: no unit
+    /// suffix is added).
+    static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The current value of a labelled counter (for `/stats` and tests); 0 when never counted.
@@ -123,7 +129,7 @@ public final class MoxyMetrics: Sendable {
         let key = LabelledKey(name: name.description, labels: labels.map { $0.0 + "=" + $0.1 })
         let gauge = gauges.withLockedValue { gauges -> Gauge in
             if let gauge = gauges[key] { return gauge }
-            let gauge = registry.makeGauge(name: key.name, labels: labels, help: help.description)
+            let gauge = registry.makeGauge(descriptor: Self.descriptor(key.name, help.description), labels: labels)
             gauges[key] = gauge
             return gauge
         }

@@ -37,12 +37,12 @@ final class RequestCounters: Sendable {
             state.totals[result.index] += 1
             if let counter = state.slots[slot] { return counter }
             let counter = registry.makeCounter(
-                name: "moxy_requests_total",
+                descriptor: MoxyMetrics.descriptor(
+                    "moxy_requests_total", "Requests answered, by mode, route, method, status class and cache result."),
                 labels: [
                     ("mode", mode.rawValue), ("route", route), ("method", Self.methods[method]),
                     ("status_class", Self.statusClasses[statusClass]), ("cache", result.rawValue),
-                ],
-                help: "Requests answered, by mode, route, method, status class and cache result.")
+                ])
             state.slots[slot] = counter
             return counter
         }

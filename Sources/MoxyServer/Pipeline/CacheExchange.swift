@@ -91,7 +91,9 @@ final class CacheExchange: Sendable {
                 // On disk (written before a restart, or too large for memory): served as any stored entry.
                 outcome = self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(hit: true, detail: "disk")) : await self.exchange(request, lookup: found)
             } else {
-                outcome = await self.exchange(request, lookup: lookup)
+                // An entry that appeared since the request's lookup (stored meanwhile, a large file
+                // opened) is the one to revalidate or fall back on.
+                outcome = await self.exchange(request, lookup: lookup.entry == nil && current.entry != nil ? current : lookup)
             }
             self.keys.complete(lookup.storeKey, with: outcome, now: self.clock.nowMilliseconds())
         } refused: {

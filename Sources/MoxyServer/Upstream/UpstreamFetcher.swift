@@ -157,7 +157,7 @@ public final class UpstreamFetcher: Sendable {
                 target = next
                 continue
             }
-            return try await finish(response, status: status, target: target, started: started, deadline: deadline)
+            return try finish(response, status: status, target: target, started: started, deadline: deadline)
         }
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyHTTP
-public import NIOCore
+import NIOCore
 
 /// A checked response from the upstream of a signed URL: its head, and its body still to read.
 public struct UpstreamResponse: Sendable {
