@@ -79,7 +79,9 @@ public final class MoxyServer: Service, Sendable {
         // One process per directory, before anything in it is touched; then, before serving: a
         // write in progress would lose its file. The loader starts with run().
         if let disk = proxy.tier.disk {
-            try disk.lock()
+            if let problem = try disk.lock() {
+                logger.warning("disk cache directory not locked", metadata: ["path": "\(disk.directory)", "reason": "\(problem)"])
+            }
             await disk.removeTemporaryFiles()
         }
         // Before serving too: no purged entry may be read back.

@@ -18,22 +18,31 @@ public struct DiskIndex: Sendable {
     private(set) var entries: [UInt64: Entry] = [:]
     /// Hashes in insertion order (the clock's ring); hashes removed since are skipped when reached.
     private var ring = CircularBuffer<UInt64>()
-    /// Bytes of all indexed files.
+    /// Bytes the indexed files take on disk: each file's size rounded up to whole blocks.
     public private(set) var bytes = 0
+    /// The file system's allocation unit: a file of 200 bytes takes a whole 4 KiB block, so the
+    /// bound counts what the disk counts (nginx's cache manager rounds the same way).
+    public let blockSize: Int
 
     /// Creates an empty index.
-    public init() {}
+    /// - Parameter blockSize: The allocation unit sizes are rounded up to (1: exact bytes).
+    public init(blockSize: Int = 1) {
+        self.blockSize = max(1, blockSize)
+    }
+
+    /// What a file of `size` bytes is charged: its size in whole blocks.
+    public func charge(_ size: Int) -> Int { (max(0, size) + blockSize - 1) / blockSize * blockSize }
 
     /// Files indexed.
     public var count: Int { entries.count }
 
-    /// Records a file (replacing what was recorded for the hash).
+    /// Records a file (replacing what was recorded for the hash), charged in whole blocks.
     /// - Parameters:
     ///   - hash: The first 64 bits of the key's SHA-256.
     ///   - size: The file's bytes.
     ///   - usableUntil: Unix seconds after which the entry is of no use (`nil`: never, or unknown).
     public mutating func insert(_ hash: UInt64, size: Int, usableUntil: Int64? = nil) {
-        let size = UInt32(clamping: size)
+        let size = UInt32(clamping: charge(size))
         let entry = Entry(size: size, usableUntil: usableUntil.map { UInt32(clamping: max(1, $0)) } ?? 0, referenced: false)
         if let previous = entries.updateValue(entry, forKey: hash) {
             bytes -= Int(previous.size)

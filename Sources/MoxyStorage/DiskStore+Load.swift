@@ -8,7 +8,7 @@ extension DiskStore {
     public struct LoadReport: Sendable {
         /// Entry files indexed.
         public var entries = 0
-        /// Their bytes.
+        /// Their bytes on disk (whole blocks).
         public var bytes = 0
         /// Seconds the scan took.
         public var seconds = 0.0
@@ -33,9 +33,12 @@ extension DiskStore {
                             let info = try? await fileSystem.info(forFileAt: entry.path)
                         else { continue }
                         let size = Int(info.size)
-                        state.withLockedValue { $0.index.insertIfAbsent(hash, size: size, usableUntil: Self.usableUntil(modificationTime: info)) }
+                        let charged = state.withLockedValue { state -> Int in
+                            state.index.insertIfAbsent(hash, size: size, usableUntil: Self.usableUntil(modificationTime: info))
+                            return state.index.charge(size)
+                        }
                         report.entries += 1
-                        report.bytes += size
+                        report.bytes += charged
                         pending += 1
                         if pending >= batch {
                             pending = 0

@@ -11,7 +11,7 @@ import _NIOFileSystem
 /// A cache directory another process holds: two processes over one directory would each keep
 /// an index and a purge log of the same files (and answer each other's entries as their own).
 public struct DiskLockError: Error, CustomStringConvertible, Sendable {
-    /// A stable code: `cache-dir-locked` (another process holds it) or `cache-dir-unusable`.
+    /// A stable code: `cache-dir-locked` (another process holds it).
     public let code: String
     /// The one-line reason.
     public let description: String
@@ -24,16 +24,17 @@ extension DiskStore {
     /// Takes the directory for this process: an exclusive `flock` on `DIR/lock`, held until
     /// ``unlock()`` or the process ends (the kernel releases it even after a crash, so a stale
     /// file never blocks a restart). Creates the directory when missing.
+    /// - Returns: nil when locked; otherwise why the lock file cannot be made (a directory that
+    ///   cannot be written: the tier then keeps serving from memory, its writes counted as failed,
+    ///   and no other process can write there either).
     /// - Throws: ``DiskLockError`` naming the holder's pid when another process has it.
-    public func lock() throws(DiskLockError) {
+    public func lock() throws(DiskLockError) -> String? {
         let directory = self.directory.string
-        guard state.withLockedValue({ $0.lockDescriptor }) < 0 else { return }
+        guard state.withLockedValue({ $0.lockDescriptor }) < 0 else { return nil }
         Self.makeDirectories(directory)
         let path = lockPath.string
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw DiskLockError(code: "cache-dir-unusable", description: "cannot use the cache directory \(directory): \(Self.errorText(errno))")
-        }
+        guard fd >= 0 else { return "cannot create \(path): \(Self.errorText(errno))" }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.readPID(fd)
             close(fd)
@@ -46,6 +47,7 @@ extension DiskStore {
         _ = ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         state.withLockedValue { $0.lockDescriptor = fd }
+        return nil
     }
 
     /// Releases the directory (at shutdown).

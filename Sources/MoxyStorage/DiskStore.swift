@@ -98,6 +98,8 @@ public final class DiskStore: Sendable {
         self.minFree = minFree
         self.onSpaceChange = onSpaceChange
         self.maxFileSize = maxFileSize
+        let blockSize = Self.blockSize(at: directory) ?? 4096
+        state.withLockedValue { $0.index = DiskIndex(blockSize: blockSize) }
         self.fileSystem = fileSystem
     }
 
@@ -241,13 +243,22 @@ public final class DiskStore: Sendable {
     /// Free bytes for unprivileged users on the file system holding `path` (nil when unknown,
     /// e.g. the directory does not exist yet: it is then its parent's).
     static func freeBytes(at path: String) -> Int? {
+        fileSystemInfo(at: path).map { Int($0.f_bavail) * Int($0.f_frsize) }
+    }
+
+    /// The allocation unit of the file system holding `path` (or the nearest existing parent).
+    static func blockSize(at path: String) -> Int? {
+        fileSystemInfo(at: path).map { Int($0.f_frsize) }.flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    private static func fileSystemInfo(at path: String) -> statvfs? {
         var info = statvfs()
-        var candidate = path
+        var candidate = path.hasPrefix("/") ? path : "./" + path
         while statvfs(candidate, &info) != 0 {
             guard let slash = candidate.lastIndex(of: "/"), slash != candidate.startIndex else { return nil }
             candidate = String(candidate[..<slash])
         }
-        return Int(info.f_bavail) * Int(info.f_frsize)
+        return info
     }
 
     func discard(_ path: FilePath, hash: UInt64, reason: DiskEntryError.Code) async {

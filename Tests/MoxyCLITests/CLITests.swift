@@ -105,7 +105,10 @@ struct MoxyBinary {
 
     /// GETs a URL twice (retrying while the server starts) and returns the two `Cache-Status` values.
     static func getTwice(_ url: String, expecting body: String) async throws -> [String] {
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        try await withHTTPClient { client in try await getTwice(url, expecting: body, client: client) }
+    }
+
+    private static func getTwice(_ url: String, expecting body: String, client: HTTPClient) async throws -> [String] {
         var statuses: [String] = []
         for attempt in 0..<100 {
             do {
@@ -120,7 +123,6 @@ struct MoxyBinary {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        try await client.shutdown()
         return statuses
     }
 

@@ -49,73 +49,73 @@ import Testing
         for index in 0..<Self.objects {
             origin.route("/o/\(index)", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=3600")], body: Self.body(index)))
         }
-        // A body that takes a second to arrive: streamed to disk (over the memory tier's object
-        // limit), so each round's kill lands while its file is being written.
+        // A body that stops halfway (its origin never resumes it): streamed to disk (over the
+        // memory tier's object limit), so each round's kill lands while its file is being written.
         for round in 0..<20 {
             var slow = OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "max-age=3600")], body: Self.body(600 + round))
             slow.chunks = 10
-            slow.chunkDelay = .milliseconds(100)
+            slow.pauseAfterPieces = 5
             origin.route("/o/\(600 + round)", slow)
         }
         let environment = ["MOXY_CACHE_DISK_ENABLED": "true", "MOXY_CACHE_DISK_PATH": directory]
         let arguments = ["--route", "/=\(origin.url(""))", "--memory-cache-size", "1MiB"]
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        var random = SystemRandomNumberGenerator()
-        var served = 0
-        var fromDisk = 0
-        var killedMidWrite = 0
+        try await withHTTPClient { client in
+            var random = SystemRandomNumberGenerator()
+            var served = 0
+            var fromDisk = 0
+            var killedMidWrite = 0
 
-        for round in 0..<20 {
+            for round in 0..<20 {
+                let server = try await CLITests.startServer(arguments, environment: environment)
+                // A few whole requests (their entries are written in the background), then a burst in
+                // flight while the kill comes: some complete, some are cut, some writes are torn.
+                var results: [(Int, [UInt8]?, String?)] = []
+                let order = (0..<Self.objects).shuffled(using: &random)
+                for index in order.prefix(3) { results.append(await Self.get(index, port: server.port, client: client)) }
+                let killAfter = Int.random(in: 0...60, using: &random)
+                let writing = await withTaskGroup(of: (Int, [UInt8]?, String?).self) { group in
+                    // The slow body's temporary file exists before the burst starts.
+                    group.addTask { await Self.get(600 + round, port: server.port, client: client) }
+                    var writing = false
+                    for _ in 0..<2_000 where !writing {
+                        writing = !((try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []).isEmpty
+                        if !writing { try? await Task.sleep(for: .milliseconds(5)) }
+                    }
+                    for index in order.dropFirst(3).prefix(10) {
+                        group.addTask { await Self.get(index, port: server.port, client: client) }
+                    }
+                    try? await Task.sleep(for: .milliseconds(killAfter))
+                    // Still being written when the kill comes: the file has not been published.
+                    let stillWriting = !((try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []).isEmpty
+                    kill(server.process.processIdentifier, SIGKILL)
+                    for await result in group { results.append(result) }
+                    return writing && stillWriting
+                }
+                if writing { killedMidWrite += 1 }
+                await server.process.waitForExit(seconds: 60)
+                CLITests.removeWorkingDirectory(server.process)
+                for (index, bytes, status) in results {
+                    guard let bytes else { continue }
+                    served += 1
+                    if status?.contains("detail=disk") == true { fromDisk += 1 }
+                    #expect(bytes == Self.body(index), "round \(round): /o/\(index) differs (\(status ?? ""))")
+                }
+            }
+            // A last start: everything on disk is whole, whatever the kills interrupted.
             let server = try await CLITests.startServer(arguments, environment: environment)
-            // A few whole requests (their entries are written in the background), then a burst in
-            // flight while the kill comes: some complete, some are cut, some writes are torn.
-            var results: [(Int, [UInt8]?, String?)] = []
-            let order = (0..<Self.objects).shuffled(using: &random)
-            for index in order.prefix(3) { results.append(await Self.get(index, port: server.port, client: client)) }
-            let killAfter = Int.random(in: 0...60, using: &random)
-            let writing = await withTaskGroup(of: (Int, [UInt8]?, String?).self) { group in
-                // The slow body's temporary file exists before the burst starts.
-                group.addTask { await Self.get(600 + round, port: server.port, client: client) }
-                var writing = false
-                for _ in 0..<200 where !writing {
-                    writing = !((try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []).isEmpty
-                    if !writing { try? await Task.sleep(for: .milliseconds(5)) }
-                }
-                for index in order.dropFirst(3).prefix(10) {
-                    group.addTask { await Self.get(index, port: server.port, client: client) }
-                }
-                try? await Task.sleep(for: .milliseconds(killAfter))
-                // Still being written when the kill comes: the file has not been published.
-                let stillWriting = !((try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []).isEmpty
-                kill(server.process.processIdentifier, SIGKILL)
-                for await result in group { results.append(result) }
-                return writing && stillWriting
-            }
-            if writing { killedMidWrite += 1 }
-            await server.process.waitForExit(seconds: 60)
-            CLITests.removeWorkingDirectory(server.process)
-            for (index, bytes, status) in results {
-                guard let bytes else { continue }
+            for index in 0..<Self.objects {
+                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/o/\(index)"), timeout: .seconds(10))
+                let bytes = try await response.body.collect(upTo: 1 << 20)
+                #expect(Array(bytes.readableBytesView) == Self.body(index), "/o/\(index) after the last restart")
                 served += 1
-                if status?.contains("detail=disk") == true { fromDisk += 1 }
-                #expect(bytes == Self.body(index), "round \(round): /o/\(index) differs (\(status ?? ""))")
             }
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []
+            #expect(leftovers.isEmpty, "interrupted writes are cleaned up at start: \(leftovers)")
+            try await CLITests.stop(server)
+            #expect(served > Self.objects && fromDisk > 0, "served \(served), of which \(fromDisk) from disk after a kill")
+            // Every round's kill landed while a file was being written (its temporary file was there).
+            #expect(killedMidWrite == 20, "kills during a write: \(killedMidWrite) of 20")
         }
-        // A last start: everything on disk is whole, whatever the kills interrupted.
-        let server = try await CLITests.startServer(arguments, environment: environment)
-        for index in 0..<Self.objects {
-            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/o/\(index)"), timeout: .seconds(10))
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            #expect(Array(bytes.readableBytesView) == Self.body(index), "/o/\(index) after the last restart")
-            served += 1
-        }
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []
-        #expect(leftovers.isEmpty, "interrupted writes are cleaned up at start: \(leftovers)")
-        try await CLITests.stop(server)
-        try await client.shutdown()
         await origin.stop()
-        #expect(served > Self.objects && fromDisk > 0, "served \(served), of which \(fromDisk) from disk after a kill")
-        // Every round's kill landed while a file was being written (its temporary file was there).
-        #expect(killedMidWrite == 20, "kills during a write: \(killedMidWrite) of 20")
     }
 }

@@ -125,19 +125,19 @@ import Testing
         defer { Task { await CLITests.kill(server.process) } }
         let url = "http://127.0.0.1:\(server.port)/pixel.png?secret=1"
         let requests = 400
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for worker in 0..<20 {
-                tasks.addTask {
-                    for _ in 0..<(requests / 20) {
-                        let response = try await client.execute(HTTPClientRequest(url: url + "&w=\(worker)"), timeout: .seconds(10))
-                        _ = try await response.body.collect(upTo: 1 << 20)
+        try await withHTTPClient { client in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for worker in 0..<20 {
+                    tasks.addTask {
+                        for _ in 0..<(requests / 20) {
+                            let response = try await client.execute(HTTPClientRequest(url: url + "&w=\(worker)"), timeout: .seconds(10))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                        }
                     }
                 }
+                try await tasks.waitForAll()
             }
-            try await tasks.waitForAll()
         }
-        try await client.shutdown()
         func lines(_ path: String) -> [Substring] {
             ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
         }

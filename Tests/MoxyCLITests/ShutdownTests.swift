@@ -11,14 +11,17 @@ import Testing
 /// SIGTERM and SIGINT through the real binary: stop accepting, let requests in progress (a slow
 /// upstream body included) finish up to `shutdown_timeout`, cancel what is left, exit 0.
 @Suite(.serialized) struct ShutdownTests {
-    /// An origin whose `/slow` body arrives in 8 pieces, 150 ms apart (about 1.2 s in all).
+    /// An origin whose `/slow` body arrives in 8 pieces, 150 ms apart (about 1.2 s in all), and
+    /// waits after the second piece until ``TestOrigin/resumeBodies()``: the drain cannot end
+    /// before the test lets it, however loaded the machine.
     static func slowOrigin() async throws -> TestOrigin {
         let origin = TestOrigin()
         try await origin.start(group: MultiThreadedEventLoopGroup.singleton)
-        origin.route(
-            "/slow",
-            OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], body: Array(repeating: UInt8(ascii: "x"), count: 8000),
-                chunks: 8, chunkDelay: .milliseconds(150)))
+        var slow = OriginRoute(
+            headers: [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], body: Array(repeating: UInt8(ascii: "x"), count: 8000),
+            chunks: 8, chunkDelay: .milliseconds(150))
+        slow.pauseAfterPieces = 2
+        origin.route("/slow", slow)
         return origin
     }
 
@@ -28,18 +31,18 @@ import Testing
     ) async throws -> (body: Result<Int, any Error>, server: CLITests.Server, origin: TestOrigin) {
         let origin = try await slowOrigin()
         let server = try await CLITests.startServer(["--route", "/=\(origin.url(""))"] + arguments, environment: [:])
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/slow"), timeout: .seconds(10))
-        #expect(response.status.code == 200)
-        kill(server.process.processIdentifier, signal)
-        try await whileDraining(server)
-        let body: Result<Int, any Error>
-        do {
-            body = .success(try await response.body.collect(upTo: 1 << 20).readableBytes)
-        } catch {
-            body = .failure(error)
+        let body: Result<Int, any Error> = try await withHTTPClient { client in
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/slow"), timeout: .seconds(30))
+            #expect(response.status.code == 200)
+            kill(server.process.processIdentifier, signal)
+            try await whileDraining(server)
+            origin.resumeBodies()
+            do {
+                return .success(try await response.body.collect(upTo: 1 << 20).readableBytes)
+            } catch {
+                return .failure(error)
+            }
         }
-        try await client.shutdown()
         return (body, server, origin)
     }
 
@@ -53,16 +56,14 @@ import Testing
     static func refusesConnections(_ port: Int) async throws -> Bool {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-        let refused: Bool
-        do {
-            _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz-probe"), timeout: .seconds(2))
-            refused = false
-        } catch {
-            refused = true
+        return try await withHTTPClient(configuration) { client in
+            do {
+                _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz-probe"), timeout: .seconds(2))
+                return false
+            } catch {
+                return true
+            }
         }
-        try? await client.shutdown()
-        return refused
     }
 
     @Test func sigtermLetsASlowUpstreamBodyFinishThenExitsZero() async throws {

@@ -41,6 +41,36 @@ import Testing
         }
     }
 
+    /// The bound counts what the disk counts (issue 21: 356,000 entries of 200 bytes took
+    /// 1,407 MiB of blocks under a 1 GiB bound): each file is charged its size in whole blocks of
+    /// the file system, so many small entries stay within the bound by allocated size.
+    @Test func manySmallEntriesStayWithinTheBoundByAllocatedSize() async throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bound = 1 << 20
+        let store = DiskStore(directory: directory, maxSize: bound)
+        let block = try #require(DiskStore.blockSize(at: directory))
+        #expect(block >= 512)
+        for index in 0..<1_000 {
+            await store.put(DiskEntry(key: "small-\(index)", response: DiskEntryTests.response(String(repeating: "x", count: 200))))
+        }
+        var files = 0
+        var allocated = 0
+        var apparent = 0
+        for path in FileManager.default.enumerator(atPath: directory)?.compactMap({ $0 as? String }) ?? []
+        where path.split(separator: "/").count == 3 {
+            var info = stat()
+            guard stat(directory + "/" + path, &info) == 0 else { continue }
+            files += 1
+            allocated += Int(info.st_blocks) * 512
+            apparent += Int(info.st_size)
+        }
+        #expect(store.stats.bytes <= bound && store.stats.entries == files)
+        #expect(store.stats.bytes == files * block, "each small file is charged one block")
+        #expect(allocated <= bound, "\(files) files take \(allocated) bytes of blocks (\(apparent) bytes of data) under a bound of \(bound)")
+        #expect(store.stats.evictions > 0 && files < 1_000)
+    }
+
     @Test func aSecondWriteReplacesTheFirstWhole() async throws {
         try await Self.withStore { store, _ in
             let key = "k"

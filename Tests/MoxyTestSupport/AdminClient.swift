@@ -60,3 +60,20 @@ public func sample(_ text: String, _ series: String) -> Double {
     }
     return 0
 }
+
+/// Runs `body` with an HTTP client that is shut down afterwards whatever happens: a client left
+/// to its deinit stops the whole test process (AsyncHTTPClient's precondition), so a test that
+/// throws half-way must not leak one.
+public func withHTTPClient<T>(
+    _ configuration: HTTPClient.Configuration = HTTPClient.Configuration(), _ body: (HTTPClient) async throws -> T
+) async throws -> T {
+    let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    do {
+        let result = try await body(client)
+        try await client.shutdown()
+        return result
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+}

@@ -64,7 +64,15 @@ public struct MoxyHarness: Sendable {
         logger.logLevel = .warning
         let clock: MoxyClock = realTime ? .system : .manual(ManualClock())
         let server = MoxyServer(configuration: configuration, signer: signer, logger: logger, clock: clock)
-        let port = try await server.start()
+        let port: Int
+        do {
+            port = try await server.start()
+        } catch {
+            // Its upstream clients must be shut down before they are released.
+            await server.shutdown()
+            await origin.stop()
+            throw error
+        }
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(20)))
         clientConfiguration.decompression = .disabled
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
