@@ -52,7 +52,7 @@ struct AdminOptions: ParsableArguments {
     }
 }
 
-/// `moxy purge URL… | --prefix P | --tag T | --all [--soft]`.
+/// `moxy purge URL… | --prefix P | --tag T | --all [--soft] [--wait]`.
 struct PurgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge", abstract: "Purge cached entries of a running Moxy (every tier, persistently).")
@@ -64,6 +64,8 @@ struct PurgeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("all"), help: "Purge everything (hard only).") var all = false
     @Flag(name: .customLong("soft"), help: "Mark stale instead of removing: still usable as last good and for stale-if-error.")
     var soft = false
+    @Flag(name: .customLong("wait"), help: "Answer after the disk tier's files are swept too, with their count (default: swept in the background).")
+    var wait = false
 
     func validate() throws {
         let given = [!urls.isEmpty, !prefixes.isEmpty, tag != nil, all].filter { $0 }.count
@@ -76,9 +78,15 @@ struct PurgeCommand: AsyncParsableCommand {
         if let tag { form.append(("tag", tag)) }
         if all { form.append(("all", "1")) }
         if soft { form.append(("soft", "1")) }
+        if wait { form.append(("wait", "1")) }
         let answer = try await options.call(.POST, "/purge", form: form)
         guard !options.json else { return }
-        print("purged \(answer.int("purged")) entries (\(soft ? "soft: marked stale" : "hard: removed"); memory \(answer.int("memory")), disk \(answer.int("disk")))")
+        let how = soft ? "soft: marked stale" : "hard: removed"
+        if answer.text("disk_sweep") == "background" {
+            print("purged \(answer.int("purged")) entries in memory (\(how)); the disk tier's files are swept in the background (--wait to count them)")
+        } else {
+            print("purged \(answer.int("purged")) entries (\(how); memory \(answer.int("memory")), disk \(answer.int("disk")))")
+        }
     }
 }
 

@@ -111,6 +111,10 @@ let wpError = #"{"code":"internal_server_error","message":"There has been a crit
             #expect(kept.header("cache-status")?.hasSuffix("detail=" + detail) == true, "\(kept.header("cache-status") ?? "")")
             #expect(moxy.origin.count("/api") == 2)
             #expect(moxy.server.validationFailures[ValidationCount(source: "origin", rule: bad.rule)] == 1)
+            // What is stored is still the good entry: read again (during the back-off, from the
+            // store), a stored bad body would answer here as a hit.
+            let again = try await moxy.request("/api")
+            #expect(again.status == 200 && again.text == goodJSON, "\(again.header("cache-status") ?? "")")
         }
     }
 

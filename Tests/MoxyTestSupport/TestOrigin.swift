@@ -71,6 +71,7 @@ public final class TestOrigin: Sendable {
     private let lastHeaders = NIOLockedValueBox<[String: HTTPHeaders]>([:])
     private let connectionCount = NIOLockedValueBox(0)
     private let reusedToDrop = NIOLockedValueBox(0)
+    private let droppedCount = NIOLockedValueBox(0)
     private let closingEverything = NIOLockedValueBox(false)
     /// Responses held back, and the number of requests in progress that releases them (`nil`:
     /// released by ``holdResponses(until:timeout:)``'s condition).
@@ -156,12 +157,17 @@ public final class TestOrigin: Sendable {
     fileprivate var closesEverything: Bool { closingEverything.withLockedValue { $0 } }
 
     fileprivate func dropsReused() -> Bool {
-        reusedToDrop.withLockedValue { count in
+        let drops = reusedToDrop.withLockedValue { count in
             guard count > 0 else { return false }
             count -= 1
             return true
         }
+        if drops { droppedCount.withLockedValue { $0 += 1 } }
+        return drops
     }
+
+    /// Requests closed unanswered by ``dropReusedRequests(_:)``.
+    public var droppedRequests: Int { droppedCount.withLockedValue { $0 } }
 
     /// Holds every response until `count` requests are in progress at once, then sends them all:
     /// a test of parallel upstream requests then depends on no timing. A response held for

@@ -6,14 +6,18 @@ import NIOCore
 import NIOHTTP1
 
 extension AdminAPI {
-    /// `POST /purge` with `url=` (repeatable), `prefix=`, `tag=` or `all=1`, and `soft=1`, as query
-    /// parameters or a form body. Answers `{"purged": N, "memory": M, "disk": D, …}`.
+    /// `POST /purge` with `url=` (repeatable), `prefix=`, `tag=` or `all=1`, `soft=1`, and
+    /// `wait=1`, as query parameters or a form body. Answers once the purge is logged and applied
+    /// to memory, `{"purged": M, "memory": M, "disk": null, "disk_sweep": "background", …}`: the
+    /// disk tier's files are swept in the background (purged files are refused when read
+    /// meanwhile). With `wait=1` it answers after the sweep, with the disk's count too.
     func purge(_ request: AdminRequest) async -> AdminResponse {
         var parameters = request.query
         if request.body.readableBytes > 0 { parameters += AdminRequest.form(Substring(String(buffer: request.body))) }
         func values(_ name: String) -> [String] { parameters.filter { $0.name == name }.map(\.value) }
         let soft = values("soft").contains { ["1", "true", "yes"].contains($0.lowercased()) }
         let all = values("all").contains { ["1", "true", "yes"].contains($0.lowercased()) }
+        let wait = values("wait").contains { ["1", "true", "yes"].contains($0.lowercased()) }
         let urls = values("url"), prefixes = values("prefix"), tags = values("tag")
         let given = [!urls.isEmpty, !prefixes.isEmpty, !tags.isEmpty, all].filter { $0 }.count
         guard given == 1, tags.count <= 1 else {
@@ -36,7 +40,7 @@ extension AdminAPI {
         }
         let count: PurgeCount
         do {
-            count = try await proxy.tier.purge(selector, soft: soft, now: proxy.clock.now())
+            count = try await proxy.tier.purge(selector, soft: soft, now: proxy.clock.now(), waitForDisk: wait)
         } catch {
             return .error(.internalServerError, "purge-not-persisted", error.description)
         }
@@ -45,7 +49,8 @@ extension AdminAPI {
         metrics.count("moxy_purged_entries_total", [("kind", kind)], by: Int64(count.entries), help: "Entries purged.")
         return .json(
             JSONWriter.object([
-                ("purged", .int(count.entries)), ("memory", .int(count.memory)), ("disk", .int(count.disk)), ("kind", .string(kind)),
+                ("purged", .int(count.entries)), ("memory", .int(count.memory)), ("disk", count.disk.map { .int($0) } ?? .null),
+                ("disk_sweep", .string(proxy.tier.disk == nil ? "none" : count.disk == nil ? "background" : "done")), ("kind", .string(kind)),
                 ("soft", .bool(soft)),
             ]))
     }

@@ -8,9 +8,10 @@ import NIOConcurrencyHelpers
 struct PurgeCount: Sendable, Hashable {
     /// Entries in the memory tier.
     var memory = 0
-    /// Files of the disk tier.
-    var disk = 0
-    /// Entries purged: those in either tier, each once (an entry in memory is also on disk).
+    /// Files of the disk tier; nil while the sweep runs in the background.
+    var disk: Int? = 0
+    /// Entries purged: those in either tier, each once (an entry in memory is also on disk);
+    /// memory's alone while the disk sweep runs in the background.
     var entries = 0
 }
 
@@ -79,9 +80,11 @@ extension CacheTier {
     /// Purges every tier: records the purge in the disk tier's log first (synced), so neither a
     /// restart nor a write in flight brings the entries back; then removes (hard) or marks stale
     /// (soft) what memory holds, withdraws downloads and forgets open large files; then sweeps
-    /// the disk tier's files.
+    /// the disk tier's files, waiting for it (`waitForDisk`) or in the background: the log
+    /// already refuses every purged file that is read, so the sweep only frees their space, and
+    /// the answer need not wait for a read of every file's header (2.8 s per 100,000 files).
     /// - Throws: ``PurgeError`` when the purge log cannot be written (nothing is purged then).
-    func purge(_ selector: PurgeSelector, soft: Bool, now: Int64) async throws(PurgeError) -> PurgeCount {
+    func purge(_ selector: PurgeSelector, soft: Bool, now: Int64, waitForDisk: Bool = true) async throws(PurgeError) -> PurgeCount {
         let record = PurgeRecord(selector: selector, soft: soft, time: now)
         if let disk {
             let all = purges.withLockedValue { $0 } + [record]
@@ -126,6 +129,14 @@ extension CacheTier {
         }
         guard let disk else {
             count.entries = count.memory
+            return count
+        }
+        if !waitForDisk, let background {
+            count.disk = nil
+            count.entries = count.memory
+            // Refused when the server stops: the log still refuses the files, and the janitor or
+            // the size bound frees them later.
+            background.submit({ _ = await disk.sweep(record) }, refused: {})
             return count
         }
         let swept = await disk.sweep(record)

@@ -17,7 +17,7 @@ final class CacheTier: Sendable {
     let store: MemoryStore
     /// The disk tier, if enabled.
     let disk: DiskStore?
-    private let background: BackgroundWork?
+    let background: BackgroundWork?
     /// Variant markers' generations start at a random point, so that a marker made after a
     /// restart never takes the generation of one whose variants are still on disk.
     private let generation = NIOLockedValueBox<UInt64>(UInt64.random(in: 1...(1 << 62)))
