@@ -149,6 +149,12 @@ public final class MoxyServer: Service, Sendable {
                     return .loaderEnded
                 }
             }
+            let sampledMetrics = metrics
+            let sampledClock = proxy.clock
+            tasks.addTask {
+                await Self.sampleHistory(sampledMetrics, clock: sampledClock)
+                return .janitorStopped
+            }
             if let disk = proxy.tier.disk {
                 let clock = proxy.clock
                 let logger = logger
@@ -225,7 +231,7 @@ public final class MoxyServer: Service, Sendable {
             metadata: ["entries": "\(report.entries)", "bytes": "\(report.bytes)", "seconds": "\(report.seconds)", "path": "\(disk.directory)"])
     }
 
-    /// The disk tier's janitor: once a minute, until cancelled when the server stops, removes the
+    /// The disk tier's janitor (and the history sampler): once a minute, until cancelled when the server stops, removes the
     /// entries whose last usable window has passed (in bounded batches; the size bound is kept by
     /// each write).
     private static func removeExpiredEntries(_ disk: DiskStore, clock: MoxyClock, logger: Logger) async {

@@ -59,6 +59,9 @@ import Testing
               images:
                 path_prefix: /
                 upstream: \(origin.url(""))
+              idle:
+                path_prefix: /idle
+                upstream: \(origin.url(""))
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let server = try await CLITests.startServer(
             ["--config", file, "--admin-listen", "127.0.0.1:0"], environment: ["MOXY_ADMIN_TOKEN": adminToken])
@@ -89,6 +92,11 @@ import Testing
         #expect(Self.element("upstream-requests", in: dom) == "3")
         #expect(dom.contains("<td>has-items</td>"), "the recent validation failure is listed")
         #expect(dom.contains("<td>api</td>"))
+        #expect(!dom.contains("<td>idle</td>"), "a route without traffic is left out")
+        // The server keeps samples (one at start, then one a minute): the chart starts from them.
+        #expect(stats.contains("\"history\":[{\"time\":"), "\(stats)")
+        let points = dom.firstRange(of: "id=\"rate-line\"").map { dom[$0.upperBound...].prefix { $0 != ">" } } ?? ""
+        #expect(points.split(separator: " ").count >= 2, "the chart has the server's sample and the page's: \(points)")
         #expect(dom.contains("<td>memory</td>") && dom.contains("<td>disk</td>"), "per-tier usage")
         let image = try #require(FileManager.default.contents(atPath: screenshot), "Chromium wrote the screenshot")
         #expect(image.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")

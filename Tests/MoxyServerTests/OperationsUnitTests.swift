@@ -129,3 +129,26 @@ import Testing
         }
     }
 }
+
+/// The status page's server-side history (issue 21: the chart was empty until the page had
+/// polled for a while).
+@Suite struct StatsHistoryTests {
+    @Test func oneSampleAMinuteForAnHour() {
+        var history = StatsHistory()
+        for second in stride(from: Int64(0), through: 7_200, by: 10) {
+            history.record(StatsHistory.Sample(time: 1_000 + second, total: second, hits: second / 2, served: second))
+        }
+        let times = history.samples.map(\.time)
+        #expect(times.count == 61, "an hour of minutes, both ends: \(times.count)")
+        #expect(times.first == 1_000 + 3_600 && times.last == 1_000 + 7_200)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 == 60 })
+        // A clock that went back starts over.
+        history.record(StatsHistory.Sample(time: 10, total: 0, hits: 0, served: 0))
+        #expect(history.samples.map(\.time) == [10])
+    }
+
+    @Test func aSampleCountsHitsAndWhatTheCacheCouldServe() {
+        let sample = StatsHistory.sample(time: 5, [.hit: 6, .stale: 1, .miss: 2, .revalidated: 1, .bypass: 3, .none: 4])
+        #expect(sample == StatsHistory.Sample(time: 5, total: 17, hits: 7, served: 10))
+    }
+}

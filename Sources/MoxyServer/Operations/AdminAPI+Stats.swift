@@ -65,6 +65,9 @@ extension AdminAPI {
             ("coalesced_waits", .int(metrics.value("moxy_coalesced_waits_total", []))),
             ("recent_validation_failures", .array(Array(recent))),
             ("purges", .int(metrics.values("moxy_purges_total").reduce(0) { $0 + $1.value })),
+            ("history", .array(metrics.history.withLockedValue { $0.samples }.map { sample in
+                .object([("time", .int(sample.time)), ("total", .int(sample.total)), ("hits", .int(sample.hits)), ("served", .int(sample.served))])
+            })),
         ])
     }
 

@@ -81,6 +81,24 @@ public final class MoxyMetrics: Sendable {
     }
 
     /// Every source's request counters, by mode and route.
+    /// The last hour of request totals, for the status page.
+    let history = NIOLockedValueBox(StatsHistory())
+
+    /// Requests by cache result over every source.
+    var requestTotals: [CacheResult: Int64] {
+        var totals: [CacheResult: Int64] = [:]
+        for (_, _, counters) in allRequestCounters {
+            for (result, count) in counters.byResult { totals[result, default: 0] += count }
+        }
+        return totals
+    }
+
+    /// Takes a history sample (at most one a minute).
+    func recordHistory(now: Int64) {
+        let sample = StatsHistory.sample(time: now, requestTotals)
+        history.withLockedValue { $0.record(sample) }
+    }
+
     var allRequestCounters: [(mode: String, route: String, counters: RequestCounters)] {
         sources.withLockedValue { sources in
             sources.sorted { $0.key < $1.key }.map { entry in

@@ -2,8 +2,9 @@
 
 /// The admin listener's status page (`GET /`): one self-contained HTML document, no external
 /// assets, no build step. Its script polls `/stats` every 5 s (the browser sends the credentials
-/// it opened the page with), keeps an hour of samples, and draws request rate and hit ratio as
-/// inline SVG. Elements carrying numbers have ids (`total-requests`, `hits`, …) so a test reads
+/// it opened the page with), starts its chart from the server's last hour of samples (`history`,
+/// one a minute), keeps adding its own, and draws request rate and hit ratio as inline SVG;
+/// routes without traffic are left out. Elements carrying numbers have ids (`total-requests`, `hits`, …) so a test reads
 /// them back.
 enum StatusPage {
     static let html = #"""
@@ -94,6 +95,16 @@ enum StatusPage {
         text("misses", r.miss);
         const served = r.hit + r.stale + r.miss + r.revalidated;
         text("hit-ratio", served ? ((r.hit + r.stale) / served * 100).toFixed(1) + " %" : "–");
+        if (!samples.length && stats.history) {
+          // The server's samples (one a minute) fill the chart at once.
+          stats.history.forEach((b, i) => {
+            const a = stats.history[i - 1], dt = a ? b.time - a.time : 0;
+            const all = a ? b.served - a.served : 0;
+            samples.push({ time: b.time, total: b.total, hits: b.hits, served: b.served,
+              rate: dt > 0 ? (b.total - a.total) / dt : 0, ratio: all > 0 ? (b.hits - a.hits) / all : null });
+          });
+          if (samples.length > 1) samples.shift();
+        }
         const last = samples[samples.length - 1];
         // The first sample's rate is the average since start; later ones are per interval.
         let rate = stats.uptime_seconds > 0 ? r.total / stats.uptime_seconds : 0, ratio = served ? (r.hit + r.stale) / served : null;
@@ -107,7 +118,7 @@ enum StatusPage {
         while (samples.length && samples[0].time < stats.time - 3600) samples.shift();
         draw();
         rows("tiers", Object.entries(stats.tiers), ([name, t]) => [name, t.entries, fmtBytes(t.bytes), (t.capacity ? (t.bytes / t.capacity * 100).toFixed(1) : "0") + " %" + (t.loading ? " (loading)" : ""), t.evictions]);
-        rows("sources", stats.sources, s => [s.mode, s.route, s.requests.total, s.requests.hit, s.validation_failures, s.last_good_served]);
+        rows("sources", stats.sources.filter(s => s.requests.total > 0), s => [s.mode === "none" ? "–" : s.mode, s.route === "none" ? "(no route)" : s.route, s.requests.total, s.requests.hit, s.validation_failures, s.last_good_served]);
         const errors = stats.upstream.errors.reduce((sum, e) => sum + e.count, 0);
         text("upstream-requests", stats.upstream.requests);
         text("upstream-errors", errors);
