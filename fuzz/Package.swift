@@ -3,7 +3,7 @@
 // (it builds with `-sanitize=fuzzer,address`).
 import PackageDescription
 
-let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder", "FuzzDiskEntry", "FuzzHTMLRewrite"]
+let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder", "FuzzDiskEntry", "FuzzHTMLRewrite", "FuzzRedirect", "FuzzAdminWire", "FuzzPurgeLog", "FuzzSitemap"]
 
 let package = Package(
     name: "MoxyFuzz",

@@ -19,24 +19,8 @@ enum WarmList {
         return text.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
-    /// The text of every element whose name is `loc` or ends in `:loc`, character references
-    /// decoded (XML's are a subset of HTML's).
-    static func locations(_ xml: Substring) -> [String] {
-        var found: [String] = []
-        var rest = xml[...]
-        while let open = rest.firstIndex(of: "<") {
-            rest = rest[rest.index(after: open)...]
-            guard let close = rest.firstIndex(of: ">") else { break }
-            let name = rest[..<close]
-            rest = rest[rest.index(after: close)...]
-            guard name == "loc" || name.hasSuffix(":loc") else { continue }
-            let end = rest.firstIndex(of: "<") ?? rest.endIndex
-            let value = CharacterReferences.decoded(rest[..<end]).trimmingWhitespace()
-            if !value.isEmpty { found.append(value) }
-            rest = rest[end...]
-        }
-        return found
-    }
+    /// The `<loc>` values of a sitemap (``SitemapReader``).
+    static func locations(_ xml: Substring) -> [String] { SitemapReader.locations(xml) }
 
     /// The URL to request for one entry: a Moxy path or URL goes under `base` as it is; a plain
     /// URL is signed with `signer`, or with `routePaths` its path and query go under `base`.

@@ -82,28 +82,11 @@ final class AdminAPI: Sendable {
         return nil
     }
 
-    /// The token in `Authorization: Bearer TOKEN`, or the password of `Basic` credentials.
-    static func offeredToken(_ field: String?) -> [UInt8]? {
-        guard let field else { return nil }
-        let parts = field.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2 else { return nil }
-        switch parts[0].lowercased() {
-        case "bearer": return Array(parts[1].utf8)
-        case "basic":
-            guard let decoded = Base64.decode(String(parts[1])), let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-            return Array(decoded[(colon + 1)...])
-        default: return nil
-        }
-    }
+    /// See ``AdminWire/offeredToken(_:)``.
+    static func offeredToken(_ field: String?) -> [UInt8]? { AdminWire.offeredToken(field) }
 
-    /// Equal bytes, compared in time that depends only on the lengths (HMACs of both, so not
-    /// even the length leaks through an early exit).
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        let key = SymmetricKey(size: .bits256)
-        let left = HMAC<SHA256>.authenticationCode(for: a, using: key)
-        let right = HMAC<SHA256>.authenticationCode(for: b, using: key)
-        return left == right
-    }
+    /// See ``AdminWire/constantTimeEqual(_:_:)``.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool { AdminWire.constantTimeEqual(a, b) }
 }
 
 /// What a reload did: the error that refused it (the old configuration stays), or notes on

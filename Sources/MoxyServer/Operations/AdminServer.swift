@@ -30,13 +30,8 @@ struct AdminRequest: Sendable {
         self.query = parts.count > 1 ? Self.form(parts[1]) : []
     }
 
-    /// `application/x-www-form-urlencoded` pairs (`+` is a space, `%XX` a byte).
-    static func form(_ text: Substring) -> [(name: String, value: String)] {
-        text.split(separator: "&").map { pair in
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (PercentEncoding.decode(halves[0], plusIsSpace: true), halves.count > 1 ? PercentEncoding.decode(halves[1], plusIsSpace: true) : "")
-        }
-    }
+    /// See ``AdminWire/form(_:)``.
+    static func form(_ text: Substring) -> [(name: String, value: String)] { AdminWire.form(text) }
 }
 
 /// An admin answer.
