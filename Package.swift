@@ -171,7 +171,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MoxySigningTests",
-            dependencies: ["MoxySigning", "MoxyTestSupport"],
+            dependencies: ["MoxySigning", "MoxyTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

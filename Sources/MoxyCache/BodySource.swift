@@ -14,4 +14,13 @@ public protocol BodySource: AnyObject, Sendable {
     /// - Returns: The bytes; empty at the end of the body.
     /// - Throws: When the bytes cannot be read or fail their checksum, or the body was abandoned.
     func read(from offset: Int, maxLength: Int) async throws -> ByteBuffer
+
+    /// Whether a read found the body damaged (a block that failed its checksum): it must not be
+    /// served again, even while a cache of open files still holds it.
+    var isDamaged: Bool { get }
+}
+
+extension BodySource {
+    /// Sources that cannot be damaged say so.
+    public var isDamaged: Bool { false }
 }

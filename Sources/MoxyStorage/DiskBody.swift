@@ -30,6 +30,11 @@ public final class DiskBody: BodySource {
     /// version is another file), so a block that passed through this descriptor once is not
     /// checked at every read.
     private let verified = NIOLockedValueBox<[UInt64]>([])
+    private let damaged = NIOLockedValueBox(false)
+
+    /// Whether a block failed its checksum (the file is deleted then; this descriptor must not
+    /// answer again).
+    public var isDamaged: Bool { damaged.withLockedValue { $0 } }
 
     /// A published file's body of `length` bytes.
     init(descriptor: Int32, bodyOffset: Int, length: Int, onCorrupt: @escaping @Sendable () async -> Void) {
@@ -78,6 +83,7 @@ public final class DiskBody: BodySource {
             do {
                 block = try DiskBlocks.read(&stored, length: blockLength)
             } catch {
+                damaged.withLockedValue { $0 = true }
                 await onCorrupt()
                 throw error
             }

@@ -34,6 +34,7 @@ import Testing
             configure: {
                 $0.diskCachePath = directory
                 $0.memoryMaxObjectSize = 64 << 10
+                $0.admin = AdminConfiguration(host: "127.0.0.1", port: 0, token: adminToken)
                 $0.upstream.maxObjectSize = maxObject
                 $0.upstream.contentTypes = ["video/*"]
             },

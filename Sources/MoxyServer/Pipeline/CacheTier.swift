@@ -56,7 +56,13 @@ final class CacheTier: Sendable {
     private func onDiskNow(_ storeKey: String) -> CachedResponse? {
         guard disk != nil else { return nil }
         if let download = downloads.withLockedValue({ $0[storeKey] }) { return download.response }
-        return openLarge.withLockedValue { $0.get(storeKey) }
+        guard let open = openLarge.withLockedValue({ $0.get(storeKey) }) else { return nil }
+        // A file found damaged while it was sent is gone from disk; its open descriptor goes too.
+        guard open.externalBody?.isDamaged != true else {
+            openLarge.withLockedValue { $0.remove(storeKey) }
+            return nil
+        }
+        return open
     }
 
     /// Stores a response for the request that fetched it; a response with `Vary` goes under a
