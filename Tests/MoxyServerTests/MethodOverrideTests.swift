@@ -39,6 +39,11 @@ import Testing
             let stored = try await moxy.request("/p")
             #expect(stored.text == "the page" && stored.header("cache-status")?.contains("hit") == true)
             #expect(moxy.origin.requests("/p").last?.headers.first(name: "x-http-method-override") == "HEAD")
+            // A HEAD with an override passes through as a HEAD.
+            let head = try await moxy.request("/p", method: .HEAD, headers: [("X-HTTP-Method-Override", "GET")])
+            #expect(head.status == 200 && head.body.isEmpty)
+            #expect(head.header("cache-status") == "moxy; fwd=bypass; fwd-status=200; detail=method-override")
+            #expect(moxy.origin.requests("/p").last?.method == .HEAD)
         }
     }
 
