@@ -117,6 +117,33 @@ import Testing
         }
     }
 
+    /// A hard purge while a large body is still being written to disk (issue 21: untested): the
+    /// download is withdrawn, the client reading it still gets what it asked for, no file is
+    /// published, and the next request goes to the origin.
+    @Test func aPurgeDuringADiskWriteInFlightPublishesNothing() async throws {
+        try await Self.withMoxy { moxy, directory in
+            moxy.origin.route("/video.mp4", Self.large(pauseAfter: 4, fields: [("Content-Length", String(Self.body.count))]))
+            let first = try await moxy.open("/video.mp4")
+            try await waitUntil { moxy.origin.pausedBodyCount == 1 }
+            try await waitUntil { !Self.temporaryFiles(directory).isEmpty }
+            #expect(try await moxy.purge("url=/video.mp4&wait=1") >= 0)
+            moxy.origin.resumeBodies()
+            var received: [UInt8] = []
+            do {
+                for try await chunk in first.body { received += Array(buffer: chunk) }
+            } catch {
+                // A withdrawn download may end its readers early; what they got is still right.
+            }
+            #expect(received == Array(Self.body.prefix(received.count)))
+            try await moxy.waitForUpstreamWork()
+            try await waitUntil { Self.temporaryFiles(directory).isEmpty }
+            #expect(DiskTierTests.entryFiles(directory) == 0, "nothing was published")
+            let after = try await moxy.request("/video.mp4")
+            #expect(after.body == Self.body && after.header("cache-status")?.contains("fwd=uri-miss") == true, "\(after.header("cache-status") ?? "")")
+            #expect(moxy.origin.count("/video.mp4") == 2)
+        }
+    }
+
     /// An upstream that closes in the middle of the body: the client's answer is cut (it cannot
     /// take it for whole), no entry is left, and the next request goes upstream again.
     @Test func anAbortedUpstreamLeavesNoEntry() async throws {

@@ -95,6 +95,9 @@ import Testing
         #expect(AdminAPI.offeredToken("Basic !!!") == nil)
         #expect(AdminAPI.offeredToken("Digest abc") == nil)
         #expect(AdminAPI.offeredToken(nil) == nil)
+        // FuzzAdminWire: a token starting with a combining mark (U+031F) fused with the space.
+        #expect(AdminAPI.offeredToken("Bearer \u{031F}x") == Array("\u{031F}x".utf8))
+        #expect(AdminAPI.offeredToken("Bearer ") == nil && AdminAPI.offeredToken("Bearer") == nil)
         #expect(AdminAPI.constantTimeEqual(Array("same".utf8), Array("same".utf8)))
         #expect(!AdminAPI.constantTimeEqual(Array("same".utf8), Array("sam".utf8)))
         #expect(Base64.decode("YQ==") == [97])

@@ -16,14 +16,19 @@ public enum AdminWire {
     }
 
     /// The token in `Authorization: Bearer TOKEN`, or the password of `Basic` credentials.
+    /// Split at the first space byte, not by `Character`: a token that starts with a combining
+    /// mark would otherwise fuse with the space (FuzzAdminWire found it).
     @_spi(Fuzzing) public static func offeredToken(_ field: String?) -> [UInt8]? {
         guard let field else { return nil }
-        let parts = field.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2 else { return nil }
-        switch parts[0].lowercased() {
-        case "bearer": return Array(parts[1].utf8)
+        let bytes = Array(field.utf8).drop { $0 == UInt8(ascii: " ") }
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        let credentials = bytes[(space + 1)...]
+        guard !credentials.isEmpty else { return nil }
+        switch String(decoding: bytes[..<space], as: UTF8.self).lowercased() {
+        case "bearer": return Array(credentials)
         case "basic":
-            guard let decoded = Base64.decode(String(parts[1])), let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            guard let decoded = Base64.decode(String(decoding: credentials, as: UTF8.self)), let colon = decoded.firstIndex(of: UInt8(ascii: ":"))
+            else { return nil }
             return Array(decoded[(colon + 1)...])
         default: return nil
         }
