@@ -263,6 +263,28 @@ extension String {
 
 /// RFC 9110 §15.2: interim responses from a route's upstream, for routes that forward them.
 @Suite struct InterimResponseTests {
+    /// By default (issue 21: the suite's `interim-not-cached`), a route passes 1xx on, never stores
+    /// them, and its body-less requests reuse kept-alive upstream connections.
+    @Test func byDefaultInterimResponsesArePassedOnOverPooledConnections() async throws {
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            var route = text("page", [("Cache-Control", "no-store")])
+            route.interim = [(103, [("Link", "</style.css>; rel=preload")])]
+            moxy.origin.route("/page", route)
+            for attempt in 0..<3 {
+                let raw = try await RawClient.exchange(port: moxy.port, request: "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                #expect(RawClient.statusLines(raw) == ["HTTP/1.1 103 Early Hints", "HTTP/1.1 200 OK"], "attempt \(attempt): \(raw)")
+                #expect(raw.hasSuffix("\r\n\r\npage"))
+            }
+            #expect(moxy.origin.count("/page") == 3)
+            #expect(moxy.origin.connections == 1, "one upstream connection, kept alive and reused")
+            // An upstream that closes its idle connection: the next request goes out on a new one.
+            moxy.origin.dropReusedRequests(1)
+            let again = try await RawClient.exchange(port: moxy.port, request: "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(RawClient.statusLines(again).last == "HTTP/1.1 200 OK", "\(again)")
+            #expect(moxy.origin.connections == 2)
+        }
+    }
+
     @Test func earlyHintsReachTheClientBeforeTheFinalResponseAndAreNeverStored() async throws {
         try await MoxyHarness.run(routes: { [try originRoute($0) { $0.interimResponses = true }] }) { moxy in
             var route = text("page", [("Cache-Control", "max-age=60"), ("Link", "</final.css>; rel=preload")])
@@ -287,7 +309,7 @@ extension String {
     }
 
     @Test func routesThatDoNotForwardThemAnswerWithTheFinalResponseOnly() async throws {
-        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+        try await MoxyHarness.run(routes: { [try originRoute($0) { $0.interimResponses = false }] }) { moxy in
             var route = text("page", [("Cache-Control", "no-store")])
             route.interim = [(103, [("Link", "</style.css>; rel=preload")])]
             moxy.origin.route("/page", route)

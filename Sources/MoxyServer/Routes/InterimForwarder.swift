@@ -8,10 +8,11 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// Sends a route's body-less requests on a connection of its own so that the upstream's interim
-/// responses (`103 Early Hints`, `102 Processing`) reach the client before the final one: the
-/// pooled HTTP client drops every 1xx but 101. Used only for routes with `interim_responses` (off
-/// by default, as nginx's `early_hints`); one connection per request, closed after the body.
+/// Sends a route's body-less requests so that the upstream's interim responses (`103 Early
+/// Hints`, `102 Processing`) reach the client before the final one (RFC 9110 §15.2: a proxy
+/// forwards them): AsyncHTTPClient drops every 1xx but 101. Its connections are kept alive and
+/// pooled per upstream origin (``InterimConnectionPool``); one the upstream closed as it was
+/// reused is replaced once, as the pooled forwarder retries.
 ///
 /// The answer is an ordinary `HTTPClientResponse` whose body streams with back-pressure, so the
 /// rest of the pipeline does not know which client fetched it.
@@ -20,11 +21,16 @@ final class InterimForwarder: Sendable {
     let group: any EventLoopGroup
     /// Made on the first `https` request (loading the trust store costs memory no plain route needs).
     private let tlsContext = NIOLockedValueBox<NIOSSLContext?>(nil)
+    /// Idle keep-alive connections by upstream origin.
+    let pool = InterimConnectionPool()
 
     init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
         self.group = eventLoopGroup
     }
+
+    /// Closes the idle connections.
+    func shutdown() { pool.closeAll() }
 
     private func tls() throws(ProxyError) -> NIOSSLContext {
         do {
@@ -47,14 +53,37 @@ final class InterimForwarder: Sendable {
         interim: @escaping @Sendable (HTTPResponseHead) -> Void
     ) async throws(ProxyError) -> HTTPClientResponse {
         guard let url = TargetURL(request.url) else { throw ProxyError(.invalidTarget, "upstream URL is not an http(s) URL") }
+        let origin = url.origin
+        if let pooled = await pool.take(origin) {
+            do {
+                return try await exchange(request, url: url, on: pooled, interim: interim)
+            } catch is InterimResponseHandler.ClosedBeforeResponse {
+                // The upstream closed the idle connection as it was reused: once more, on a new
+                // one, for a method that may be sent twice (RFC 9110 §9.2.2).
+                guard OriginForwarder.isIdempotent(request.method) else { throw ProxyError(.upstreamError, "upstream closed the connection") }
+            } catch let error as ProxyError {
+                throw error
+            } catch {
+                throw ProxyError(.upstreamError, "upstream closed the connection")
+            }
+        }
+        let channel = try await connect(url)
+        do {
+            return try await exchange(request, url: url, on: channel, interim: interim)
+        } catch let error as ProxyError {
+            throw error
+        } catch {
+            throw ProxyError(.upstreamError, "upstream closed the connection")
+        }
+    }
+
+    /// A new connection to the upstream, its pipeline ready for requests.
+    private func connect(_ url: TargetURL) async throws(ProxyError) -> any Channel {
         let secure = url.scheme == "https"
         let tls = secure ? try self.tls() : nil
-        let eventLoop = group.next()
-        let head = eventLoop.makePromise(of: HTTPResponseHead.self)
-        let handler = InterimResponseHandler(head: head, interim: interim, totalTimeout: .milliseconds(Int64(configuration.totalTimeout * 1000)))
-        let channel: any Channel
+        let readTimeout = TimeAmount.milliseconds(Int64(configuration.readTimeout * 1000))
         do {
-            channel = try await ClientBootstrap(group: eventLoop)
+            return try await ClientBootstrap(group: group.next())
                 .connectTimeout(.milliseconds(Int64(configuration.connectTimeout * 1000)))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -65,31 +94,45 @@ final class InterimForwarder: Sendable {
                         }
                         try pipeline.addHandler(HTTPRequestEncoder())
                         try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(self.configuration.readTimeout * 1000))))
-                        try pipeline.addHandler(handler)
+                        try pipeline.addHandler(IdleStateHandler(readTimeout: readTimeout))
                     }
                 }
                 .connect(host: url.host.hasPrefix("[") ? String(url.host.dropFirst().dropLast()) : url.host, port: url.port)
                 .get()
         } catch {
-            let failure = ProxyError(.connectFailed, "cannot connect to the upstream")
-            head.fail(failure)  // the handler never ran: nothing else completes the promise
-            throw failure
+            throw ProxyError(.connectFailed, "cannot connect to the upstream")
         }
-        var headers = HTTPHeaders(request.headers.map { ($0.name, $0.value) })
-        headers.replaceOrAdd(name: "Connection", value: "close")
-        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: url.pathAndQuery, headers: headers)
-        channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    /// Sends the request on a connection and waits for the final head; at the end of its body the
+    /// connection goes back to the pool when the upstream keeps it alive.
+    private func exchange(
+        _ request: ForwardRequest, url: TargetURL, on channel: any Channel, interim: @escaping @Sendable (HTTPResponseHead) -> Void
+    ) async throws -> HTTPClientResponse {
+        let head = channel.eventLoop.makePromise(of: HTTPResponseHead.self)
+        let pool = self.pool
+        let origin = url.origin
+        let handler = InterimResponseHandler(
+            head: head, interim: interim, totalTimeout: .milliseconds(Int64(configuration.totalTimeout * 1000)),
+            release: { pool.put($0, origin: origin) })
+        let requestHead = HTTPRequestHead(
+            version: .http1_1, method: request.method, uri: url.pathAndQuery, headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }))
+        do {
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(handler)
+                channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            }.get()
+        } catch {
+            head.fail(InterimResponseHandler.ClosedBeforeResponse())
+            channel.close(promise: nil)
+        }
         let response: HTTPResponseHead
         do {
             response = try await head.futureResult.get()
-        } catch let error as ProxyError {
-            channel.close(promise: nil)
-            throw error
         } catch {
             channel.close(promise: nil)
-            throw ProxyError(.upstreamError, "upstream closed the connection")
+            throw error
         }
         guard let body = handler.takeBody() else { throw ProxyError(.upstreamError, "upstream body already taken") }
         return HTTPClientResponse(version: response.version, status: response.status, headers: response.headers, body: .stream(body))

@@ -7,7 +7,7 @@ import NIOHTTP1
 /// The channel end of ``InterimForwarder``: interim heads go to a callback, the final head
 /// completes a promise, body parts feed a back-pressured sequence (reads stop while the consumer
 /// lags), and a timeout, an idle read or a cut connection fails what is still open.
-final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
+final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
@@ -30,7 +30,10 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
         }
 
         func didTerminate() {
-            state.withLockedValue { $0.channel }?.close(promise: nil)
+            // A reader that gave up before the end: the connection cannot be reused. After the
+            // end it may already serve another request.
+            let (channel, ended) = state.withLockedValue { ($0.channel, $0.ended) }
+            if !ended { channel?.close(promise: nil) }
         }
     }
 
@@ -43,7 +46,15 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
         var demand: UInt64 = 0
         var headReceived = false
         var ended = false
+        /// Whether any response byte arrived: a connection closed before one may be retried.
+        var receivedAny = false
+        /// Whether the final response lets the connection be used again.
+        var keepAlive = false
     }
+
+    /// A connection that closed before any response byte (a pooled one the upstream closed as
+    /// it was reused): the request may be sent again on a new one.
+    struct ClosedBeforeResponse: Error {}
 
     private let head: EventLoopPromise<HTTPResponseHead>
     private let interim: @Sendable (HTTPResponseHead) -> Void
@@ -53,10 +64,16 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
     /// The body until it is taken: the handler must not keep it, or a reader that gives up would
     /// never end it (and close the connection).
     private let unclaimedBody: NIOLockedValueBox<Body?>
+    /// Takes the connection back once the final response ended and may be reused.
+    private let release: @Sendable (any Channel) -> Void
 
-    init(head: EventLoopPromise<HTTPResponseHead>, interim: @escaping @Sendable (HTTPResponseHead) -> Void, totalTimeout: TimeAmount) {
+    init(
+        head: EventLoopPromise<HTTPResponseHead>, interim: @escaping @Sendable (HTTPResponseHead) -> Void, totalTimeout: TimeAmount,
+        release: @escaping @Sendable (any Channel) -> Void = { $0.close(promise: nil) }
+    ) {
         self.head = head
         self.interim = interim
+        self.release = release
         self.totalTimeout = totalTimeout
         let made = Body.makeSequence(
             backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
@@ -88,13 +105,17 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        state.withLockedValue { $0.receivedAny = true }
         switch unwrapInboundIn(data) {
         case .head(let response):
             if response.status.code < 200 && response.status != .switchingProtocols {
                 interim(response)
                 return
             }
-            state.withLockedValue { $0.headReceived = true }
+            state.withLockedValue {
+                $0.headReceived = true
+                $0.keepAlive = response.isKeepAlive && response.version == .http1_1
+            }
             head.succeed(response)
         case .body(let chunk):
             let demand = state.withLockedValue { $0.demand }
@@ -104,9 +125,16 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
                 }
             }
         case .end:
-            state.withLockedValue { $0.ended = true }
+            let keepAlive = state.withLockedValue { state -> Bool in
+                state.ended = true
+                return state.keepAlive
+            }
             source.finish()
-            context.close(promise: nil)
+            guard keepAlive else { return context.close(promise: nil) }
+            // The connection goes back to the pool without this request's handler.
+            let channel = context.channel
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            release(channel)
         }
     }
 
@@ -120,7 +148,7 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            fail(ProxyError(.timeout, "upstream sent nothing for too long"), context: context)
+            fail(ProxyError(.timeout, "upstream sent nothing for too long"), context: context, closed: false)
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -134,10 +162,10 @@ final class InterimResponseHandler: ChannelDuplexHandler, Sendable {
         fail(ProxyError(.upstreamError, "upstream closed the connection"), context: context)
     }
 
-    private func fail(_ error: ProxyError, context: ChannelHandlerContext) {
-        let (headReceived, ended) = state.withLockedValue { ($0.headReceived, $0.ended) }
+    private func fail(_ error: ProxyError, context: ChannelHandlerContext, closed: Bool = true) {
+        let (headReceived, ended, receivedAny) = state.withLockedValue { ($0.headReceived, $0.ended, $0.receivedAny) }
         if !headReceived {
-            head.fail(error)
+            head.fail(closed && !receivedAny ? ClosedBeforeResponse() : error)
         } else if !ended {
             // A body cut short must never look complete.
             state.withLockedValue { $0.ended = true }

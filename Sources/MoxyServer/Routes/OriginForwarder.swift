@@ -49,6 +49,7 @@ final class OriginForwarder: Sendable {
     }
 
     func shutdown() async throws {
+        interimForwarder.shutdown()
         try await client.shutdown()
     }
 
@@ -95,12 +96,15 @@ final class OriginForwarder: Sendable {
     /// Whether a failed request may be sent again: idempotent (RFC 9110 §9.2.2), nothing to replay,
     /// and the connection closed before any response (not a timeout or a refused connection).
     static func mayRetry(_ request: ForwardRequest, after error: any Error) -> Bool {
-        guard request.body == nil else { return false }
-        switch request.method {
-        case .GET, .HEAD, .PUT, .DELETE, .OPTIONS, .TRACE: break
-        default: return false
+        request.body == nil && isIdempotent(request.method) && closedBeforeResponse(error)
+    }
+
+    /// Methods that may be sent twice (RFC 9110 §9.2.2).
+    static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .PUT, .DELETE, .OPTIONS, .TRACE: true
+        default: false
         }
-        return closedBeforeResponse(error)
     }
 
     /// Whether a request failed because the connection closed before any response arrived.

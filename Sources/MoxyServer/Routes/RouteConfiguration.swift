@@ -33,8 +33,9 @@ public struct RouteConfiguration: Sendable {
     /// removes the field, as nginx `proxy_hide_header`).
     public var setResponseHeaders: [(name: String, value: String)] = []
     /// Forward the upstream's interim responses (`103 Early Hints`, `102`) to HTTP/1.1 clients
-    /// before the final response (body-less requests; off by default, as nginx's `early_hints`).
-    public var interimResponses = false
+    /// before the final response (body-less requests), as RFC 9110 §15.2 asks of a proxy (on by
+    /// default; their connections are pooled).
+    public var interimResponses = true
     /// What a `GET` or `HEAD` carrying `X-HTTP-Method-Override` (or `X-HTTP-Method`,
     /// `X-Method-Override`) does: bypass the cache (default) or have the fields removed.
     public var methodOverride = MethodOverride.bypass
