@@ -50,6 +50,9 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
         var receivedAny = false
         /// Whether the final response lets the connection be used again.
         var keepAlive = false
+        /// The total timeout's timer, cancelled when the head arrives: kept, it would hold this
+        /// request's state for the whole timeout on a connection that moved on.
+        var timer: Scheduled<Void>?
     }
 
     /// A connection that closed before any response byte (a pooled one the upstream closed as
@@ -97,11 +100,12 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
         state.withLockedValue { $0.channel = channel }
         let head = self.head
         let state = self.state
-        context.eventLoop.scheduleTask(in: totalTimeout) {
+        let timer = context.eventLoop.scheduleTask(in: totalTimeout) {
             guard !state.withLockedValue({ $0.headReceived }) else { return }
             head.fail(ProxyError(.timeout, "upstream did not answer in time"))
             channel.close(promise: nil)
         }
+        state.withLockedValue { $0.timer = timer }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -112,10 +116,13 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
                 interim(response)
                 return
             }
-            state.withLockedValue {
-                $0.headReceived = true
-                $0.keepAlive = response.isKeepAlive && response.version == .http1_1
+            let timer = state.withLockedValue { state -> Scheduled<Void>? in
+                state.headReceived = true
+                state.keepAlive = response.isKeepAlive && response.version == .http1_1
+                defer { state.timer = nil }
+                return state.timer
             }
+            timer?.cancel()
             head.succeed(response)
         case .body(let chunk):
             let demand = state.withLockedValue { $0.demand }
@@ -163,7 +170,11 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func fail(_ error: ProxyError, context: ChannelHandlerContext, closed: Bool = true) {
-        let (headReceived, ended, receivedAny) = state.withLockedValue { ($0.headReceived, $0.ended, $0.receivedAny) }
+        let (headReceived, ended, receivedAny, timer) = state.withLockedValue { state in
+            defer { state.timer = nil }
+            return (state.headReceived, state.ended, state.receivedAny, state.timer)
+        }
+        timer?.cancel()
         if !headReceived {
             head.fail(closed && !receivedAny ? ClosedBeforeResponse() : error)
         } else if !ended {
