@@ -25,7 +25,8 @@ grep "disk cache loaded" "$dir/log" | sed 's/^.*info moxy: /loader: /'
 purge() {
     curl -s -o "$dir/answer" -w '%{time_total}' -X POST -H "Authorization: Bearer $token" --data "$1" http://127.0.0.1:18092/purge
 }
-for form in "prefix=http://127.0.0.1:1/a/" "tag=t" "url=http://127.0.0.1:1/o/7.png" "prefix=http://127.0.0.1:1/o/1&wait=1" "tag=none&wait=1"; do
+# First one that waits for the sweep (the answer before this change), then the answers that do not.
+for form in "prefix=http://127.0.0.1:1/o/1&wait=1" "prefix=http://127.0.0.1:1/a/" "tag=t" "url=http://127.0.0.1:1/o/7.png" "all=1"; do
     seconds=$(purge "$form")
     echo "$form: answered in ${seconds} s: $(cat "$dir/answer")"
 done
