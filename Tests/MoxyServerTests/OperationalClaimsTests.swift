@@ -128,4 +128,35 @@ import Testing
             }
         }
     }
+
+    /// When writing the access log falls behind (here: a queue of five lines, and sixty pipelined
+    /// requests between two writes), lines are dropped and counted, never lost silently: the
+    /// lines written and the lines counted as dropped add up to the requests answered.
+    @Test func accessLogLinesDroppedAreCounted() async throws {
+        let log = NSTemporaryDirectory() + "moxy-access-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        var accessLog = AccessLogConfiguration(path: log)
+        accessLog.maxQueuedLines = 5
+        try await MoxyHarness.run(
+            configure: {
+                $0.admin = AdminConfiguration(host: "127.0.0.1", port: 0, token: adminToken)
+                $0.accessLog = accessLog
+            },
+            routes: { [try originRoute($0)] }
+        ) { moxy in
+            moxy.origin.route("/a", text("a", [("Cache-Control", "max-age=600")]))
+            let burst = String(repeating: "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", count: 59) + "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let answers = try await RawClient.exchange(port: moxy.port, request: burst)
+            #expect(RawClient.statusLines(answers).count == 60)
+            func lines() -> Int { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
+            var dropped = 0
+            for _ in 0..<200 {
+                dropped = Int(sample(try await moxy.admin(.GET, "/metrics", token: nil).text, "moxy_access_log_dropped_total"))
+                if dropped + lines() >= 60 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(dropped > 0, "the queue of five overflowed")
+            #expect(dropped + lines() == 60, "written \(lines()) + dropped \(dropped)")
+        }
+    }
 }

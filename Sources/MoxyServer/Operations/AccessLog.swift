@@ -28,6 +28,8 @@ public struct AccessLogConfiguration: Sendable, Hashable {
     /// Log the full request target: a signed URL's path (the target, encoded) and query strings.
     /// Off by default: those can carry secrets of the sites behind Moxy.
     public var fullURLs: Bool
+    /// Lines queued at most while writing falls behind; past it new lines are dropped and counted.
+    public var maxQueuedLines = 100_000
 
     /// Creates settings (standard output, logfmt, no full URLs).
     public init(path: String? = nil, format: Format = .logfmt, fullURLs: Bool = false) {
@@ -40,7 +42,7 @@ public struct AccessLogConfiguration: Sendable, Hashable {
 /// One line per answered request, written off the event loops: a request appends a small record
 /// to a queue under a lock (no formatting, no I/O on the event loop) and ``run()``, a task of the
 /// server's group, formats and writes what is queued every 100 ms on NIO's blocking-I/O pool.
-/// Past 100,000 queued lines (a stalled disk) new lines are dropped and counted
+/// Past 100,000 queued lines (``AccessLogConfiguration/maxQueuedLines``; a stalled disk) new lines are dropped and counted
 /// (`moxy_access_log_dropped_total`), so memory stays bounded.
 final class AccessLog: Sendable {
     /// What the event loop queues: values it has already (no string made, no lock taken for the
@@ -66,7 +68,6 @@ final class AccessLog: Sendable {
     private let metrics: MoxyMetrics
     private let queue = NIOLockedValueBox<(lines: [Line], reopen: Bool)>(([], false))
     private let descriptor = NIOLockedValueBox<Int32>(-1)
-    static let maxQueued = 100_000
 
     init(configuration: AccessLogConfiguration, metrics: MoxyMetrics) {
         self.configuration = configuration
@@ -79,7 +80,7 @@ final class AccessLog: Sendable {
             time: now, client: client, method: record.method, mode: record.mode, route: record.route, host: record.host, target: record.target,
             uri: record.uri, status: record.status, bytes: record.bytes, cache: result, trace: record.trace, nanoseconds: nanoseconds)
         let dropped = queue.withLockedValue { queue -> Bool in
-            guard queue.lines.count < Self.maxQueued else { return true }
+            guard queue.lines.count < configuration.maxQueuedLines else { return true }
             queue.lines.append(line)
             return false
         }
