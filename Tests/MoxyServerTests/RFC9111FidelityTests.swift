@@ -8,6 +8,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import AsyncHTTPClient
 import Testing
 
 /// The last RFC 9110 / 9111 details a careful operator or a CDN in front of Moxy would notice,
@@ -282,6 +283,29 @@ extension String {
             let again = try await RawClient.exchange(port: moxy.port, request: "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(RawClient.statusLines(again).last == "HTTP/1.1 200 OK", "\(again)")
             #expect(moxy.origin.connections == 2)
+        }
+    }
+
+    /// A pooled connection whose last response was read by a lagging client (back-pressure held
+    /// its reads) serves the next request at once.
+    @Test func aConnectionReleasedByALaggingReaderIsReusedWithoutStalling() async throws {
+        try await MoxyHarness.run(configure: { $0.upstream.readTimeout = 3 }, routes: { [try originRoute($0)] }) { moxy in
+            let big = [UInt8](repeating: 7, count: 2 << 20)
+            moxy.origin.route("/big", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store")], body: big, chunks: 32))
+            moxy.origin.route("/small", text("small", [("Cache-Control", "no-store")]))
+            let response = try await moxy.open("/big")
+            try await Task.sleep(for: .milliseconds(300))
+            var received = 0
+            for try await chunk in response.body {
+                received += chunk.readableBytes
+                if received < 1 << 20 { try await Task.sleep(for: .milliseconds(2)) }
+            }
+            #expect(received == big.count)
+            let started = ContinuousClock.now
+            let small = try await moxy.request("/small")
+            #expect(small.text == "small")
+            #expect(ContinuousClock.now - started < .seconds(2), "not held until the read timeout")
+            #expect(moxy.origin.connections == 1, "the connection was reused")
         }
     }
 

@@ -119,7 +119,13 @@ final class InterimForwarder: Sendable {
             version: .http1_1, method: request.method, uri: url.pathAndQuery, headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }))
         do {
             try await channel.eventLoop.submit {
+                // A pooled connection may have closed since it was taken (its close went by with
+                // no handler to see it): then the handler would wait for the total timeout.
+                guard channel.isActive else { throw InterimResponseHandler.ClosedBeforeResponse() }
                 try channel.pipeline.syncOperations.addHandler(handler)
+                // The previous request's handler may have held back a read (its reader lagged)
+                // when it left: ask for one, or this response would never be read.
+                channel.read()
                 channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
                 channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             }.get()
