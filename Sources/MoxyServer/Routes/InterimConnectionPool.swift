@@ -44,6 +44,9 @@ final class InterimConnectionPool: Sendable {
         if !kept { channel.close(promise: nil) }
     }
 
+    /// Idle connections kept, over every origin.
+    var idleCount: Int { idle.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
+
     /// Forgets a connection that closed.
     func remove(_ channel: any Channel, origin: String) {
         idle.withLockedValue { $0[origin]?.removeAll { $0 === channel } }
