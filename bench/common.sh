@@ -45,6 +45,34 @@ wait_port() {
     exit 1
 }
 
+# start_nostore_origin PORT CPU: nginx on 127.0.0.1:PORT (pinned to CPU) serving $WORK/www/1k.png
+# (1 KiB of random bytes) with `Cache-Control: no-store`, so every request through Moxy is a miss.
+start_nostore_origin() {
+    mkdir -p "$WORK/www"
+    head -c 1024 /dev/urandom > "$WORK/www/1k.png"
+    chmod -R a+rX "$WORK/www"
+    cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    tcp_nopush off;
+    types { image/png png; }
+    server {
+        listen 127.0.0.1:$1;
+        root $WORK/www;
+        add_header Cache-Control no-store;
+    }
+}
+NGX
+    taskset -c "$2" nginx -c "$WORK/nginx.conf" -p "$WORK" &
+    PIDS+=($!)
+    wait_port "$1"
+}
+
 # write_nginx_conf PORT ORIGIN_PORT [MASTER]: $WORK/nginx.conf for nginx proxy_cache in front of the
 # origin: one worker, no access log, tcp_nopush off (else 100 KiB hits stall), a 1 h cache of 200s.
 # MASTER=off runs without a master process (for valgrind, which follows one process).

@@ -15,31 +15,11 @@ source bench/common.sh
 require_tools nginx wrk taskset
 build_moxy
 make_workdir moxy-miss
-mkdir -p "$WORK/www"
-head -c 1024 /dev/urandom > "$WORK/www/1k.png"
-chmod -R a+rX "$WORK/www"
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    types { image/png png; }
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        root $WORK/www;
-        add_header Cache-Control no-store;
-    }
-}
-NGX
-taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
-PIDS+=($!)
+start_nostore_origin "$ORIGIN_PORT" "$SERVER_CPU"
 MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
     --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning &
 PIDS+=($!)
-wait_port "$ORIGIN_PORT"; wait_port "$MOXY_PORT"
+wait_port "$MOXY_PORT"
 DIRECT="http://127.0.0.1:$ORIGIN_PORT/1k.png"
 VIA="http://127.0.0.1:$MOXY_PORT$(MOXY_KEY=bench-key "$MOXY_BIN" sign "$DIRECT")"
 curl -s -D - -o /dev/null "$VIA" | grep -qiE "cache-status: moxy; fwd=(uri-miss|bypass); fwd-status=200; detail=no-store" || { echo "not a miss" >&2; exit 1; }

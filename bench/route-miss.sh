@@ -17,29 +17,7 @@ source bench/common.sh
 require_tools nginx wrk taskset
 build_moxy
 make_workdir moxy-route-miss
-mkdir -p "$WORK/www"
-head -c 1024 /dev/urandom > "$WORK/www/1k.png"
-chmod -R a+rX "$WORK/www"
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    tcp_nopush off;
-    types { image/png png; }
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT;
-        root $WORK/www;
-        add_header Cache-Control no-store;
-    }
-}
-NGX
-taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
-PIDS+=($!)
-wait_port "$ORIGIN_PORT"
+start_nostore_origin "$ORIGIN_PORT" "$SERVER_CPU"
 run() { taskset -c "$CLIENT_CPU" wrk -t1 -c"$2" -d"${DURATION}s" --latency "$1" | awk '/^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Requests\/sec/ {rps=$2} END {print p50, p99, rps}'; }
 for connections in 1 16; do
     read -r d50 d99 drps <<<"$(run "http://127.0.0.1:$ORIGIN_PORT/1k.png" "$connections")"

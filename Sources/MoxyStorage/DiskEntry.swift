@@ -108,9 +108,6 @@ public struct DiskEntry: Sendable {
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, externalBody: externalBody,
             surrogateKeys: surrogateKeys)
     }
-
-    /// The keys a purge by tag finds this entry under (see ``SurrogateKeys/parse(_:)``).
-    public static func surrogateKeys(_ fields: [(name: String, value: String)]) -> [String] { SurrogateKeys.parse(fields) }
 }
 
 /// Why a file is not a usable entry. Each one is counted and the file deleted.

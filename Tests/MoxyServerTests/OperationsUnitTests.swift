@@ -3,7 +3,7 @@
 import MoxyCache
 import MoxyHTTP
 import NIOHTTP1
-@testable import MoxyServer
+@_spi(Fuzzing) @testable import MoxyServer
 import Testing
 
 /// The pure parts of operating Moxy: reading `Cache-Status` into a cache result, access log
@@ -88,25 +88,25 @@ import Testing
     }
 
     @Test func adminCredentials() {
-        #expect(AdminAPI.offeredToken("Bearer abc") == Array("abc".utf8))
-        #expect(AdminAPI.offeredToken("bearer abc") == Array("abc".utf8))
+        #expect(AdminWire.offeredToken("Bearer abc") == Array("abc".utf8))
+        #expect(AdminWire.offeredToken("bearer abc") == Array("abc".utf8))
         // "moxy:s3cret-token" in base64.
-        #expect(AdminAPI.offeredToken("Basic bW94eTpzM2NyZXQtdG9rZW4=") == Array("s3cret-token".utf8))
-        #expect(AdminAPI.offeredToken("Basic !!!") == nil)
-        #expect(AdminAPI.offeredToken("Digest abc") == nil)
-        #expect(AdminAPI.offeredToken(nil) == nil)
+        #expect(AdminWire.offeredToken("Basic bW94eTpzM2NyZXQtdG9rZW4=") == Array("s3cret-token".utf8))
+        #expect(AdminWire.offeredToken("Basic !!!") == nil)
+        #expect(AdminWire.offeredToken("Digest abc") == nil)
+        #expect(AdminWire.offeredToken(nil) == nil)
         // FuzzAdminWire: a token starting with a combining mark (U+031F) fused with the space.
-        #expect(AdminAPI.offeredToken("Bearer \u{031F}x") == Array("\u{031F}x".utf8))
-        #expect(AdminAPI.offeredToken("Bearer ") == nil && AdminAPI.offeredToken("Bearer") == nil)
-        #expect(AdminAPI.constantTimeEqual(Array("same".utf8), Array("same".utf8)))
-        #expect(!AdminAPI.constantTimeEqual(Array("same".utf8), Array("sam".utf8)))
+        #expect(AdminWire.offeredToken("Bearer \u{031F}x") == Array("\u{031F}x".utf8))
+        #expect(AdminWire.offeredToken("Bearer ") == nil && AdminWire.offeredToken("Bearer") == nil)
+        #expect(AdminWire.constantTimeEqual(Array("same".utf8), Array("same".utf8)))
+        #expect(!AdminWire.constantTimeEqual(Array("same".utf8), Array("sam".utf8)))
         #expect(Base64.decode("YQ==") == [97])
         #expect(Base64.decode("YWI=") == [97, 98])
         #expect(Base64.decode("YWJj") == [97, 98, 99])
     }
 
     @Test func formsAndURLsOfPurges() {
-        let form = AdminRequest.form("url=http%3A%2F%2Fh%2Fa%20b&soft=1&tag=a+b&empty")
+        let form = AdminWire.form("url=http%3A%2F%2Fh%2Fa%20b&soft=1&tag=a+b&empty")
         #expect(form.map(\.name) == ["url", "soft", "tag", "empty"])
         #expect(form.map(\.value) == ["http://h/a b", "1", "a b", ""])
         #expect(AdminAPI.split("http://h:8080/p?q") == ("h:8080", "/p?q"))

@@ -80,15 +80,6 @@ extension ConnectionHandler {
         guard let route = source.route else { return }
         recordSource(source, target: nil)
         record.host = route.upstream.host
-        var fields = request.fields
-        if request.method == .GET || request.method == .HEAD, request.flags.contains(.methodOverride) {
-            switch route.methodOverride.plan(fields) {
-            case .cache: break
-            case .strip: fields = MethodOverride.stripped(fields)
-            case .bypass(let method):
-                return pass(request, source: source, route: route, target: target, host: host, context: context, override: true, invalidatingAs: method)
-            }
-        }
         guard request.method == .GET || request.method == .HEAD else {
             if let length = request.contentLength, length > route.maxRequestBody {
                 request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
@@ -101,6 +92,15 @@ extension ConnectionHandler {
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
             return pass(request, source: source, route: route, target: target, host: host, context: context)
+        }
+        var fields = request.fields
+        if request.flags.contains(.methodOverride) {
+            switch route.methodOverride.plan(fields) {
+            case .cache: break
+            case .strip: fields = MethodOverride.stripped(fields)
+            case .bypass(let method):
+                return pass(request, source: source, route: route, target: target, host: host, context: context, override: true, invalidatingAs: method)
+            }
         }
         let key = Router.routeKey(route, host: host, target: target)
         let cacheRequest = CacheRequest(

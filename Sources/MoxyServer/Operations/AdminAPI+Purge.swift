@@ -13,7 +13,7 @@ extension AdminAPI {
     /// meanwhile). With `wait=1` it answers after the sweep, with the disk's count too.
     func purge(_ request: AdminRequest) async -> AdminResponse {
         var parameters = request.query
-        if request.body.readableBytes > 0 { parameters += AdminRequest.form(Substring(String(buffer: request.body))) }
+        if request.body.readableBytes > 0 { parameters += AdminWire.form(Substring(String(buffer: request.body))) }
         func values(_ name: String) -> [String] { parameters.filter { $0.name == name }.map(\.value) }
         let soft = values("soft").contains { ["1", "true", "yes"].contains($0.lowercased()) }
         let all = values("all").contains { ["1", "true", "yes"].contains($0.lowercased()) }

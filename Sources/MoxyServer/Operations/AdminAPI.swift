@@ -73,8 +73,8 @@ final class AdminAPI: Sendable {
         guard let token else {
             return .error(.forbidden, "no-admin-token", "the admin API needs a token: set MOXY_ADMIN_TOKEN (or admin.token)")
         }
-        let offered = Self.offeredToken(request.authorization)
-        guard let offered, Self.constantTimeEqual(offered, token) else {
+        let offered = AdminWire.offeredToken(request.authorization)
+        guard let offered, AdminWire.constantTimeEqual(offered, token) else {
             var response = AdminResponse.error(.unauthorized, "unauthorized", "missing or wrong admin token (Authorization: Bearer TOKEN)")
             response.headers = [("WWW-Authenticate", "Bearer realm=\"moxy\""), ("WWW-Authenticate", "Basic realm=\"moxy admin\"")]
             return response
@@ -82,11 +82,6 @@ final class AdminAPI: Sendable {
         return nil
     }
 
-    /// See ``AdminWire/offeredToken(_:)``.
-    static func offeredToken(_ field: String?) -> [UInt8]? { AdminWire.offeredToken(field) }
-
-    /// See ``AdminWire/constantTimeEqual(_:_:)``.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool { AdminWire.constantTimeEqual(a, b) }
 }
 
 /// What a reload did: the error that refused it (the old configuration stays), or notes on

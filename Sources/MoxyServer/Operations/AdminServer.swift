@@ -27,11 +27,9 @@ struct AdminRequest: Sendable {
         self.body = body
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.path = String(parts.first ?? "/")
-        self.query = parts.count > 1 ? Self.form(parts[1]) : []
+        self.query = parts.count > 1 ? AdminWire.form(parts[1]) : []
     }
 
-    /// See ``AdminWire/form(_:)``.
-    static func form(_ text: Substring) -> [(name: String, value: String)] { AdminWire.form(text) }
 }
 
 /// An admin answer.
