@@ -110,7 +110,6 @@ extension ConnectionHandler {
             headers: fields,
             directives: directives(request, route.cache),
             clientAddress: remoteAddress,
-            interim: interimSink(for: request, route: route, context: context),
             trace: traced()
         )
         let lookup = proxy.tier.lookup(key, headers: fields)
@@ -211,6 +210,10 @@ extension ConnectionHandler {
         case .fetch:
             break
         }
+        // Made only when the request goes upstream: a hit needs no sink for interim responses.
+        var forwarded = cacheRequest
+        if let route = forwarded.source.route { forwarded.interim = interimSink(for: request, route: route, context: context) }
+        let cacheRequest = forwarded
         connection.startWaiting()
         var future =
             request.isHead
