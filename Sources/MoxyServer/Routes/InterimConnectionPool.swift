@@ -6,13 +6,20 @@ import NIOHTTP1
 
 /// The idle keep-alive connections of ``InterimForwarder``, by upstream origin (at most
 /// ``maxIdlePerOrigin`` each). An idle connection carries an ``IdleGuard``: the upstream closing
-/// it, sending anything unasked, or staying silent past the read timeout closes it and takes it
-/// out of the pool.
+/// it, sending anything unasked, or the connection staying idle for ``idleTimeout`` closes it and
+/// takes it out of the pool.
 final class InterimConnectionPool: Sendable {
     /// Idle connections kept per origin; more are closed.
     static let maxIdlePerOrigin = 16
 
+    /// How long a connection may stay idle in the pool (an upstream that closes its idle
+    /// connections sooner is seen closing them; one it closes as it is reused is retried once).
+    let idleTimeout: TimeAmount
     private let idle = NIOLockedValueBox<[String: [any Channel]]>([:])
+
+    init(idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+    }
 
     /// An idle connection to `origin`, its guard removed, or nil.
     func take(_ origin: String) async -> (any Channel)? {
@@ -68,20 +75,29 @@ final class InterimConnectionPool: Sendable {
         let origin: String
         /// Set when a request takes the connection (its removal is not a close).
         var released = false
+        private var expiry: Scheduled<Void>?
 
         init(pool: InterimConnectionPool, origin: String) {
             self.pool = pool
             self.origin = origin
         }
 
+        func handlerAdded(context: ChannelHandlerContext) {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            expiry = context.eventLoop.assumeIsolated().scheduleTask(in: pool.idleTimeout) { loopBound.value.close(promise: nil) }
+            // A read is outstanding while it idles, or the upstream's close would go unseen (the
+            // last request's handler may have held its read back when it left).
+            context.read()
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            expiry?.cancel()
+            expiry = nil
+        }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             // Nothing was asked: a connection that speaks now is in no known state.
             context.close(promise: nil)
-        }
-
-        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if event is IdleStateHandler.IdleStateEvent { return context.close(promise: nil) }
-            context.fireUserInboundEventTriggered(event)
         }
 
         func channelInactive(context: ChannelHandlerContext) {

@@ -22,12 +22,16 @@ final class InterimForwarder: Sendable {
     /// Made on the first `https` request (loading the trust store costs memory no plain route needs).
     private let tlsContext = NIOLockedValueBox<NIOSSLContext?>(nil)
     /// Idle keep-alive connections by upstream origin.
-    let pool = InterimConnectionPool()
+    let pool: InterimConnectionPool
 
     init(configuration: UpstreamConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
         self.group = eventLoopGroup
+        // Idle connections are kept as long as AsyncHTTPClient keeps those of the other routes.
+        self.pool = InterimConnectionPool(idleTimeout: configuration.clientConfiguration.connectionPool.idleTimeout)
     }
+
+    private static func amount(_ seconds: Double) -> TimeAmount { .milliseconds(Int64(seconds * 1000)) }
 
     /// Closes the idle connections.
     func shutdown() { pool.closeAll() }
@@ -81,10 +85,9 @@ final class InterimForwarder: Sendable {
     private func connect(_ url: TargetURL) async throws(ProxyError) -> any Channel {
         let secure = url.scheme == "https"
         let tls = secure ? try self.tls() : nil
-        let readTimeout = TimeAmount.milliseconds(Int64(configuration.readTimeout * 1000))
         do {
             return try await ClientBootstrap(group: group.next())
-                .connectTimeout(.milliseconds(Int64(configuration.connectTimeout * 1000)))
+                .connectTimeout(Self.amount(configuration.connectTimeout))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
@@ -94,7 +97,6 @@ final class InterimForwarder: Sendable {
                         }
                         try pipeline.addHandler(HTTPRequestEncoder())
                         try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: readTimeout))
                     }
                 }
                 .connect(host: url.host.hasPrefix("[") ? String(url.host.dropFirst().dropLast()) : url.host, port: url.port)
@@ -113,7 +115,7 @@ final class InterimForwarder: Sendable {
         let pool = self.pool
         let origin = url.origin
         let handler = InterimResponseHandler(
-            head: head, interim: interim, totalTimeout: .milliseconds(Int64(configuration.totalTimeout * 1000)),
+            head: head, interim: interim, readTimeout: Self.amount(configuration.readTimeout), totalTimeout: Self.amount(configuration.totalTimeout),
             release: { pool.put($0, origin: origin) })
         let requestHead = HTTPRequestHead(
             version: .http1_1, method: request.method, uri: url.pathAndQuery, headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }))

@@ -7,6 +7,10 @@ import NIOHTTP1
 /// The channel end of ``InterimForwarder``: interim heads go to a callback, the final head
 /// completes a promise, body parts feed a back-pressured sequence (reads stop while the consumer
 /// lags), and a timeout, an idle read or a cut connection fails what is still open.
+///
+/// The read timeout runs only while a read is outstanding: a connection reused from the pool
+/// starts it with its request, and a lagging client that holds reads back is not the upstream
+/// being slow.
 final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
@@ -53,6 +57,8 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
         /// The total timeout's timer, cancelled when the head arrives: kept, it would hold this
         /// request's state for the whole timeout on a connection that moved on.
         var timer: Scheduled<Void>?
+        /// The read timeout's timer, armed when a read is passed on and cancelled by any byte.
+        var readTimer: Scheduled<Void>?
     }
 
     /// A connection that closed before any response byte (a pooled one the upstream closed as
@@ -61,6 +67,7 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let head: EventLoopPromise<HTTPResponseHead>
     private let interim: @Sendable (HTTPResponseHead) -> Void
+    private let readTimeout: TimeAmount
     private let totalTimeout: TimeAmount
     private let state = NIOLockedValueBox(LoopState())
     private let source: Body.Source
@@ -71,12 +78,14 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let release: @Sendable (any Channel) -> Void
 
     init(
-        head: EventLoopPromise<HTTPResponseHead>, interim: @escaping @Sendable (HTTPResponseHead) -> Void, totalTimeout: TimeAmount,
+        head: EventLoopPromise<HTTPResponseHead>, interim: @escaping @Sendable (HTTPResponseHead) -> Void,
+        readTimeout: TimeAmount, totalTimeout: TimeAmount,
         release: @escaping @Sendable (any Channel) -> Void = { $0.close(promise: nil) }
     ) {
         self.head = head
         self.interim = interim
         self.release = release
+        self.readTimeout = readTimeout
         self.totalTimeout = totalTimeout
         let made = Body.makeSequence(
             backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
@@ -108,8 +117,17 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
         state.withLockedValue { $0.timer = timer }
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        state.withLockedValue { $0.receivedAny = true }
+        let readTimer = state.withLockedValue { state -> Scheduled<Void>? in
+            state.receivedAny = true
+            defer { state.readTimer = nil }
+            return state.readTimer
+        }
+        readTimer?.cancel()
         switch unwrapInboundIn(data) {
         case .head(let response):
             if response.status.code < 200 && response.status != .switchingProtocols {
@@ -136,6 +154,7 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
                 state.ended = true
                 return state.keepAlive
             }
+            cancelTimers()
             source.finish()
             guard keepAlive else { return context.close(promise: nil) }
             // The connection goes back to the pool without this request's handler.
@@ -146,35 +165,42 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func read(context: ChannelHandlerContext) {
-        let reading = state.withLockedValue { state -> Bool in
+        let (reading, arm) = state.withLockedValue { state -> (Bool, Bool) in
             if !state.reading { state.pendingRead = true }
-            return state.reading
+            return (state.reading, state.reading && state.readTimer == nil && !state.ended)
         }
-        if reading { context.read() }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            fail(ProxyError(.timeout, "upstream sent nothing for too long"), context: context, closed: false)
-            return
+        guard reading else { return }
+        if arm {
+            let channel = context.channel
+            let timer = context.eventLoop.scheduleTask(in: readTimeout) { [self] in
+                fail(ProxyError(.timeout, "upstream sent nothing for too long"), channel: channel, closed: false)
+            }
+            state.withLockedValue { $0.readTimer = timer }
         }
-        context.fireUserInboundEventTriggered(event)
+        context.read()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(ProxyError(.upstreamError, "upstream connection failed"), context: context)
+        fail(ProxyError(.upstreamError, "upstream connection failed"), channel: context.channel)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(ProxyError(.upstreamError, "upstream closed the connection"), context: context)
+        fail(ProxyError(.upstreamError, "upstream closed the connection"), channel: context.channel)
     }
 
-    private func fail(_ error: ProxyError, context: ChannelHandlerContext, closed: Bool = true) {
-        let (headReceived, ended, receivedAny, timer) = state.withLockedValue { state in
-            defer { state.timer = nil }
-            return (state.headReceived, state.ended, state.receivedAny, state.timer)
+    private func cancelTimers() {
+        let timers = state.withLockedValue { state in
+            defer { (state.timer, state.readTimer) = (nil, nil) }
+            return (state.timer, state.readTimer)
         }
-        timer?.cancel()
+        timers.0?.cancel()
+        timers.1?.cancel()
+    }
+
+    /// Fails what is still open and closes the connection (on its event loop).
+    private func fail(_ error: ProxyError, channel: any Channel, closed: Bool = true) {
+        cancelTimers()
+        let (headReceived, ended, receivedAny) = state.withLockedValue { ($0.headReceived, $0.ended, $0.receivedAny) }
         if !headReceived {
             head.fail(closed && !receivedAny ? ClosedBeforeResponse() : error)
         } else if !ended {
@@ -182,6 +208,6 @@ final class InterimResponseHandler: ChannelDuplexHandler, RemovableChannelHandle
             state.withLockedValue { $0.ended = true }
             source.finish(error)
         }
-        context.close(promise: nil)
+        channel.close(promise: nil)
     }
 }
