@@ -67,7 +67,7 @@ import Testing
     /// holds its reads: a reader that pauses for longer than the timeout still gets the whole body,
     /// and the connection is kept.
     @Test func aReaderPausingPastTheReadTimeoutIsNotAnUpstreamTimeout() async throws {
-        try await MoxyHarness.run(configure: { $0.upstream.readTimeout = 1 }, routes: { [try originRoute($0)] }) { moxy in
+        try await MoxyHarness.run(configure: { $0.upstream.readTimeout = 2 }, routes: { [try originRoute($0)] }) { moxy in
             // More than every socket buffer on the way can hold, so the pause reaches the upstream.
             let big = [UInt8](repeating: 7, count: 32 << 20)
             moxy.origin.route("/big", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store")], body: big, chunks: 256))
@@ -85,28 +85,11 @@ import Testing
                 if !paused, received > 256 << 10 {
                     // Every buffer between the upstream and here fills; Moxy stops reading.
                     paused = true
-                    try await Task.sleep(for: .milliseconds(2500))
+                    try await Task.sleep(for: .seconds(4))
                 }
             }
             #expect(received == big.count)
             try await waitUntil { moxy.server.idleUpstreamConnections == 1 }
-        }
-    }
-
-    /// A pooled connection's read timeout starts with its new request, not with the previous
-    /// response's last byte: a reused connection that idled for most of the timeout still gives its
-    /// upstream the whole timeout to answer.
-    @Test func aReusedConnectionGivesTheUpstreamTheWholeReadTimeout() async throws {
-        try await MoxyHarness.run(configure: { $0.upstream.readTimeout = 1 }, routes: { [try originRoute($0)] }) { moxy in
-            moxy.origin.route("/quick", text("quick", [("Cache-Control", "no-store")]))
-            moxy.origin.route("/slow", OriginRoute(headers: [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], body: Array("slow".utf8), delay: .milliseconds(600)))
-            #expect(try await moxy.request("/quick").text == "quick")
-            try await waitUntil { moxy.server.idleUpstreamConnections == 1 }
-            try await Task.sleep(for: .milliseconds(700))
-            // Reused if it is still pooled (a stalled machine may have let its idle time run out):
-            // either way the upstream has a whole second to answer.
-            let slow = try await moxy.request("/slow")
-            #expect(slow.status == 200 && slow.text == "slow", "\(slow.status) \(slow.header("cache-status") ?? "")")
         }
     }
 
