@@ -18,43 +18,42 @@ public struct CacheStatus: Sendable, Hashable {
         case miss
     }
 
-    /// Whether the response came from the cache without going forward.
-    public var hit = false
+    /// What the cache did; says `hit`, `stored` and `detail`.
+    public var outcome: CacheOutcome
     /// Why the request went forward, if it did.
     public var forward: Forward?
     /// The status the origin answered with, if forwarded.
     public var forwardStatus: Int?
-    /// Whether the response was stored.
-    public var stored = false
     /// Remaining freshness in seconds (negative when stale).
     public var ttl: Int64?
     /// Whether the request was collapsed into another one's fetch.
     public var collapsed = false
     /// The cache key, when the operator asked for it.
     public var key: String?
-    /// A Moxy-specific detail (`no-store`, `stale-if-error`, `too-large`).
-    public var detail: String?
 
     /// Creates a value.
     public init(
-        hit: Bool = false,
+        _ outcome: CacheOutcome,
         forward: Forward? = nil,
         forwardStatus: Int? = nil,
-        stored: Bool = false,
         ttl: Int64? = nil,
         collapsed: Bool = false,
-        key: String? = nil,
-        detail: String? = nil
+        key: String? = nil
     ) {
-        self.hit = hit
+        self.outcome = outcome
         self.forward = forward
         self.forwardStatus = forwardStatus
-        self.stored = stored
         self.ttl = ttl
         self.collapsed = collapsed
         self.key = key
-        self.detail = detail
     }
+
+    /// Whether the response came from the cache without going forward.
+    public var hit: Bool { outcome.isHit }
+    /// Whether the response was stored.
+    public var stored: Bool { outcome.isStored }
+    /// The `detail` parameter (`no-store`, `stale-if-error`, `too-large`, …).
+    public var detail: String? { outcome.detail }
 
     /// The field value, e.g. `moxy; fwd=uri-miss; fwd-status=200; stored; ttl=60`.
     /// - Parameter cacheName: The cache's name in the field.

@@ -28,8 +28,8 @@ public struct StoragePolicy: Sendable, Hashable {
     public enum Decision: Sendable, Hashable {
         /// Store with this freshness.
         case store(Freshness)
-        /// Do not store, for the given short reason (e.g. `no-store`), used in `Cache-Status` `detail`.
-        case doNotStore(String)
+        /// Do not store, for this reason (its text is `Cache-Status`'s `detail`).
+        case doNotStore(Refusal)
 
         /// The freshness to store with, or `nil` when not storing.
         public var freshness: Freshness? {
@@ -39,6 +39,32 @@ public struct StoragePolicy: Sendable, Hashable {
 
         /// Whether the response is to be stored.
         public var isStore: Bool { freshness != nil }
+    }
+
+    /// Why a response may not be stored; the raw value is `Cache-Status`'s `detail`.
+    public enum Refusal: String, Sendable, Hashable {
+        /// Not a `GET`.
+        case method
+        /// A status that may not be stored, or not without explicit freshness.
+        case status
+        /// The response's `no-store`.
+        case noStore = "no-store"
+        /// The request's `no-store`.
+        case requestNoStore = "request-no-store"
+        /// The response's unqualified `private`.
+        case `private`
+        /// The request carried credentials and the response does not allow sharing.
+        case authorization
+        /// `Vary: *`.
+        case varyStar = "vary-star"
+        /// The response sets a cookie.
+        case setCookie = "set-cookie"
+        /// No explicit freshness and no default.
+        case noFreshness = "no-freshness"
+        /// Must be revalidated on every use and cannot be.
+        case noCache = "no-cache"
+        /// Stale on arrival.
+        case stale
     }
 
     /// Statuses a cache may store without explicit freshness (RFC 9110 §15.1, "heuristically cacheable").
@@ -61,33 +87,33 @@ public struct StoragePolicy: Sendable, Hashable {
         requestTime: Int64,
         responseTime: Int64
     ) -> Decision {
-        guard method == "GET" else { return .doNotStore("method") }
+        guard method == "GET" else { return .doNotStore(.method) }
         // 206 is partial, 304 only updates, 1xx is not final: none is a complete response (§3, §3.3).
-        guard (200...599).contains(status), status != 206, status != 304 else { return .doNotStore("status") }
+        guard (200...599).contains(status), status != 206, status != 304 else { return .doNotStore(.status) }
         // RFC 9213: a valid targeted field replaces Cache-Control (and Expires) entirely for this cache.
         let targeted = Self.targetedControl(headers, field: overrides.targetedCacheControl)
         let cacheControl = targeted ?? CacheControl(headers.values(named: "cache-control"))
-        if cacheControl.has("no-store") { return .doNotStore("no-store") }
+        if cacheControl.has("no-store") { return .doNotStore(.noStore) }
         if overrides.honorRequestDirectives, CacheControl(requestHeaders.values(named: "cache-control")).has("no-store") {
-            return .doNotStore("request-no-store")
+            return .doNotStore(.requestNoStore)
         }
-        if cacheControl.hasUnqualified("private"), !overrides.ignorePrivate { return .doNotStore("private") }
+        if cacheControl.hasUnqualified("private"), !overrides.ignorePrivate { return .doNotStore(.private) }
         // Qualified private / no-cache: the rest may be stored, the named fields may not (§5.2.2.4, §5.2.2.7).
         var withheld = cacheControl.fieldNames("private") + cacheControl.fieldNames("no-cache")
         if let allowed = overrides.cacheableStatuses, !allowed.contains(status), overrides.statusTTL[status] == nil {
-            return .doNotStore("status")
+            return .doNotStore(.status)
         }
         // §3.5: a shared cache stores an answer to an authenticated request only when told it may.
         if requestHeaders.contains(where: { $0.name.lowercased() == "authorization" }),
             !(cacheControl.has("public") || cacheControl.has("must-revalidate") || cacheControl.has("s-maxage"))
         {
-            return .doNotStore("authorization")
+            return .doNotStore(.authorization)
         }
         if headers.values(named: "vary").contains(where: { $0.split(separator: ",").contains { $0.trimmingSpaces == "*" } }) {
-            return .doNotStore("vary-star")
+            return .doNotStore(.varyStar)
         }
         if headers.contains(where: { $0.name.lowercased() == "set-cookie" }) {
-            guard overrides.ignoreSetCookie || withheld.contains("set-cookie") else { return .doNotStore("set-cookie") }
+            guard overrides.ignoreSetCookie || withheld.contains("set-cookie") else { return .doNotStore(.setCookie) }
             withheld.append("set-cookie")
         }
         let date = headers.values(named: "date").first.flatMap { HTTPDate.parse($0) }
@@ -117,10 +143,10 @@ public struct StoragePolicy: Sendable, Hashable {
                 lifetime = min(max(0, ((date ?? responseTime) - modified) / 10), overrides.heuristicMaxTTL)
             } else if Self.heuristicallyCacheable.contains(status) || cacheControl.has("public") {
                 // Storable, but with nothing to say how long: only worth keeping with a validator.
-                guard headers.contains(where: { $0.name.lowercased() == "etag" }) else { return .doNotStore("no-freshness") }
+                guard headers.contains(where: { $0.name.lowercased() == "etag" }) else { return .doNotStore(.noFreshness) }
                 lifetime = 0
             } else {
-                return .doNotStore("no-freshness")
+                return .doNotStore(.noFreshness)
             }
         }
         // The bounds adjust what the origin said (or the heuristic); a per-status TTL is the operator's own word.
@@ -149,7 +175,7 @@ public struct StoragePolicy: Sendable, Hashable {
         // can be validated or served stale on error.
         if lifetime <= initialAge || freshness.alwaysRevalidate {
             guard hasValidator || freshness.staleIfError > 0 || freshness.staleWhileRevalidate > 0 else {
-                return .doNotStore(freshness.alwaysRevalidate ? "no-cache" : "stale")
+                return .doNotStore(freshness.alwaysRevalidate ? .noCache : .stale)
             }
         }
         return .store(freshness)

@@ -31,7 +31,7 @@ import Testing
     }
 
     func reason(_ decision: StoragePolicy.Decision) -> String? {
-        if case .doNotStore(let reason) = decision { return reason }
+        if case .doNotStore(let reason) = decision { return reason.rawValue }
         return nil
     }
 

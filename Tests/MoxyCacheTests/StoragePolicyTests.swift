@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func invalidExpiresMeansStale() {
-        #expect(decide([("Expires", "0")]) == .doNotStore("stale"))
+        #expect(decide([("Expires", "0")]) == .doNotStore(.stale))
     }
 
     @Test func defaultTTLAppliesWhenTheOriginSaysNothing() {
@@ -46,7 +46,7 @@ import Testing
         }
         #expect(freshness.lifetime == 600)
         #expect(!freshness.isExplicit)
-        #expect(StoragePolicy(defaultTTL: 0).evaluate(status: 200, headers: [], requestTime: now, responseTime: now) == .doNotStore("stale"))
+        #expect(StoragePolicy(defaultTTL: 0).evaluate(status: 200, headers: [], requestTime: now, responseTime: now) == .doNotStore(.stale))
     }
 
     @Test func ageHeaderAndDateCountTowardsTheInitialAge() {
@@ -60,7 +60,7 @@ import Testing
             return
         }
         #expect(fromDate.initialAge == 40)
-        #expect(decide([("Cache-Control", "max-age=100"), ("Age", "100")]) == .doNotStore("stale"))
+        #expect(decide([("Cache-Control", "max-age=100"), ("Age", "100")]) == .doNotStore(.stale))
     }
 
     @Test func onlyOKIsStoredAndVaryStarNever() {

@@ -229,7 +229,7 @@ import Testing
         #expect(status.value() == "moxy; hit; fwd=stale; fwd-status=200; detail=INVALID-BODY:json")
         guard case .recordInvalid(let failure) = body.effects.first else { Issue.record("expected recordInvalid"); return }
         #expect(failure.rule == "json")
-        #expect(body.effects.last == .backOff(.init(detail: "INVALID-BODY:json", upstreamStatus: 200)))
+        #expect(body.effects.last == .backOff(.init(reason: .invalidBody(rule: "json"), upstreamStatus: 200)))
     }
 
     @Test func anInvalidHeadIsDecidedBeforeTheBodyIsRead() {
@@ -237,7 +237,7 @@ import Testing
         let step = head(&machine, 203, [("Cache-Control", "max-age=60")])
         guard case .serveStored(_, let status) = step.action else { Issue.record("expected serveStored, got \(step.action)"); return }
         #expect(status.value() == "moxy; hit; fwd=stale; fwd-status=203; detail=INVALID-BODY:ok")
-        #expect(step.effects.last == .backOff(.init(detail: "INVALID-BODY:ok", upstreamStatus: 203)))
+        #expect(step.effects.last == .backOff(.init(reason: .invalidBody(rule: "ok"), upstreamStatus: 203)))
     }
 
     @Test func anInvalidAnswerWithoutAnEntryPassesOrFailsAsConfigured() {
@@ -321,13 +321,13 @@ extension ExchangeMachineTests {
         let step = head(&down, 503, [("Retry-After", "10")])
         guard case .serveStored(_, let status) = step.action else { Issue.record("expected serveStored, got \(step.action)"); return }
         #expect(status.value() == "moxy; hit; fwd=stale; fwd-status=503; detail=UPSTREAM-STATUS")
-        #expect(step.effects.last == .backOff(.init(detail: "UPSTREAM-STATUS", upstreamStatus: 503)))
+        #expect(step.effects.last == .backOff(.init(reason: .upstreamStatus, upstreamStatus: 503)))
 
         var unreachable = Self.machine(entry: Self.entry(age: 120), validation: Self.only200)
         let failed = unreachable.upstreamFailed(ProxyError(.connectFailed, "refused"), now: Self.now)
         guard case .serveStored(_, let failedStatus) = failed.action else { Issue.record("expected serveStored, got \(failed.action)"); return }
         #expect(failedStatus.value() == "moxy; hit; fwd=stale; detail=UPSTREAM-ERROR:connect-failed")
-        #expect(failed.effects == [.backOff(.init(detail: "UPSTREAM-ERROR:connect-failed", upstreamStatus: nil))])
+        #expect(failed.effects == [.backOff(.init(reason: .upstreamError(code: "connect-failed"), upstreamStatus: nil))])
 
         // Without rules an unreachable upstream is an error, as before (no last good to protect).
         var plain = Self.machine(entry: Self.entry(age: 120))
@@ -337,6 +337,6 @@ extension ExchangeMachineTests {
         }
         // Rule names that are not tokens are quoted.
         let quoted = ExchangeMachine.StandIn.invalid(ValidationFailure(rule: "/code type \"string\"", reason: "x"), status: 200)
-        #expect(quoted.detail == #""INVALID-BODY:/code type \"string\"""#)
+        #expect(quoted.reason.detail == #""INVALID-BODY:/code type \"string\"""#)
     }
 }

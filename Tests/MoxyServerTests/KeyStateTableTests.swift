@@ -10,7 +10,7 @@ import Testing
 /// Per-key state: coalescing, refreshes, hit-for-miss and back-off in one map that never grows
 /// past what is in force. Times are given; nothing sleeps.
 @Suite struct KeyStateTableTests {
-    static let reason = ExchangeMachine.StandIn(detail: "INVALID-BODY:json", upstreamStatus: 200)
+    static let reason = ExchangeMachine.StandIn(reason: .invalidBody(rule: "json"), upstreamStatus: 200)
 
     let loop = EmbeddedEventLoop()
     let t: Int64 = 1_800_000_000_000
@@ -21,7 +21,7 @@ import Testing
         let (waiter, second) = table.join("k", on: loop, now: t)
         #expect(isLeader && !second)
         #expect(table.inFlight == 1)
-        let outcome = ProxyOutcome.complete(ExchangeMachineTests.entry(), .init(hit: true))
+        let outcome = ProxyOutcome.complete(ExchangeMachineTests.entry(), .init(.hit(.memory)))
         table.complete("k", with: outcome, now: t)
         #expect(try leader.wait().cacheStatus.hit && waiter.wait().cacheStatus.hit)
         #expect(table.inFlight == 0)
@@ -93,6 +93,6 @@ import Testing
         let (_, isLeader) = table.join("fetch", on: loop, now: t)
         #expect(isLeader)
         #expect(table.inFlight == 1)
-        table.complete("fetch", with: .complete(ExchangeMachineTests.entry(), .init()), now: t)
+        table.complete("fetch", with: .complete(ExchangeMachineTests.entry(), .init(.notStored(nil))), now: t)
     }
 }

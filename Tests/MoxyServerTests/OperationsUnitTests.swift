@@ -9,29 +9,40 @@ import Testing
 /// The pure parts of operating Moxy: reading `Cache-Status` into a cache result, access log
 /// lines, admin credentials and forms.
 @Suite struct OperationsUnitTests {
+    /// Each typed outcome, the `Cache-Status` text it renders (as before the outcome was typed) and
+    /// the metrics label it counts under.
     @Test func cacheResultsFromCacheStatus() {
-        let cases: [(CacheStatus, CacheResult, Bool)] = [
-            (CacheStatus(hit: true, ttl: 5), .hit, false),
-            (CacheStatus(hit: true, ttl: 600, detail: "disk"), .hit, false),
-            (CacheStatus(hit: true), .hit, false),
-            (CacheStatus(hit: true, ttl: -3, detail: "stale-while-revalidate"), .stale, false),
-            (CacheStatus(hit: true, ttl: 0, detail: "max-stale"), .stale, false),
-            (CacheStatus(hit: true, forward: .stale, forwardStatus: 503, detail: "stale-if-error"), .stale, false),
-            (CacheStatus(hit: true, forward: .uriMiss, forwardStatus: 200, detail: "\"INVALID-BODY:no-error\""), .stale, true),
-            (CacheStatus(hit: true, forward: .stale, forwardStatus: 500, detail: "UPSTREAM-STATUS"), .stale, true),
-            (CacheStatus(hit: true, forwardStatus: 200, ttl: -4, detail: "INVALID-BODY:not-wp-error"), .stale, true),
-            (CacheStatus(hit: true, forwardStatus: nil, ttl: -4, detail: "UPSTREAM-ERROR:timeout"), .stale, true),
-            (CacheStatus(forward: .uriMiss, forwardStatus: 200, stored: true), .miss, false),
-            (CacheStatus(forward: .varyMiss, forwardStatus: 200, stored: true, collapsed: true), .miss, false),
-            (CacheStatus(forward: .stale, forwardStatus: 304), .revalidated, false),
-            (CacheStatus(forward: .request, forwardStatus: 304), .revalidated, false),
-            (CacheStatus(forward: .stale, forwardStatus: 200, stored: true), .miss, false),
-            (CacheStatus(forward: .uriMiss, detail: "timeout"), .miss, false),
-            (CacheStatus(forward: .bypass, forwardStatus: 201), .bypass, false),
-            (CacheStatus(forward: .bypass, forwardStatus: 304), .bypass, false),
-            (CacheStatus(detail: "not-found"), .none, false),
+        let cases: [(CacheStatus, String, CacheResult, Bool)] = [
+            (CacheStatus(.hit(.memory), ttl: 5), "moxy; hit; ttl=5", .hit, false),
+            (CacheStatus(.hit(.disk), ttl: 600), "moxy; hit; ttl=600; detail=disk", .hit, false),
+            (CacheStatus(.hit(.memory)), "moxy; hit", .hit, false),
+            (CacheStatus(.stale(.whileRevalidate), ttl: -3), "moxy; hit; ttl=-3; detail=stale-while-revalidate", .stale, false),
+            (CacheStatus(.stale(.maxStale), ttl: 0), "moxy; hit; ttl=0; detail=max-stale", .stale, false),
+            (CacheStatus(.stale(.ifError), forward: .stale, forwardStatus: 503), "moxy; hit; fwd=stale; fwd-status=503; detail=stale-if-error", .stale, false),
+            (
+                CacheStatus(.lastGood(.invalidBody(rule: "no error")), forward: .uriMiss, forwardStatus: 200),
+                "moxy; hit; fwd=uri-miss; fwd-status=200; detail=\"INVALID-BODY:no error\"", .stale, true
+            ),
+            (CacheStatus(.lastGood(.upstreamStatus), forward: .stale, forwardStatus: 500), "moxy; hit; fwd=stale; fwd-status=500; detail=UPSTREAM-STATUS", .stale, true),
+            (CacheStatus(.lastGood(.invalidBody(rule: "not-wp-error")), forwardStatus: 200, ttl: -4), "moxy; hit; fwd-status=200; ttl=-4; detail=INVALID-BODY:not-wp-error", .stale, true),
+            (CacheStatus(.lastGood(.upstreamError(code: "timeout")), ttl: -4), "moxy; hit; ttl=-4; detail=UPSTREAM-ERROR:timeout", .stale, true),
+            (CacheStatus(.stored(nil), forward: .uriMiss, forwardStatus: 200), "moxy; fwd=uri-miss; fwd-status=200; stored", .miss, false),
+            (CacheStatus(.stored(.streamed), forward: .uriMiss, forwardStatus: 200), "moxy; fwd=uri-miss; fwd-status=200; stored; detail=streamed", .miss, false),
+            (CacheStatus(.stored(nil), forward: .varyMiss, forwardStatus: 200, collapsed: true), "moxy; fwd=vary-miss; fwd-status=200; stored; collapsed", .miss, false),
+            (CacheStatus(.notStored(nil), forward: .stale, forwardStatus: 304), "moxy; fwd=stale; fwd-status=304", .revalidated, false),
+            (CacheStatus(.stored(nil), forward: .request, forwardStatus: 304), "moxy; fwd=request; fwd-status=304; stored", .revalidated, false),
+            (CacheStatus(.stored(nil), forward: .stale, forwardStatus: 200), "moxy; fwd=stale; fwd-status=200; stored", .miss, false),
+            (CacheStatus(.notStored(.error("timeout")), forward: .uriMiss), "moxy; fwd=uri-miss; detail=timeout", .miss, false),
+            (CacheStatus(.notStored(.policy(.noStore)), forward: .uriMiss, forwardStatus: 200), "moxy; fwd=uri-miss; fwd-status=200; detail=no-store", .miss, false),
+            (CacheStatus(.notStored(.invalid(.upstreamStatus)), forward: .uriMiss, forwardStatus: 502), "moxy; fwd=uri-miss; fwd-status=502; detail=UPSTREAM-STATUS", .miss, false),
+            (CacheStatus(.notStored(nil), forward: .bypass, forwardStatus: 201), "moxy; fwd=bypass; fwd-status=201", .bypass, false),
+            (CacheStatus(.notStored(.methodOverride), forward: .bypass, forwardStatus: 200), "moxy; fwd=bypass; fwd-status=200; detail=method-override", .bypass, false),
+            (CacheStatus(.stored(.hitForMiss), forward: .bypass, forwardStatus: 200), "moxy; fwd=bypass; fwd-status=200; stored; detail=hit-for-miss", .bypass, false),
+            (CacheStatus(.notStored(nil), forward: .bypass, forwardStatus: 304), "moxy; fwd=bypass; fwd-status=304", .bypass, false),
+            (CacheStatus(.answered("not-found")), "moxy; detail=not-found", .none, false),
         ]
-        for (status, result, lastGood) in cases {
+        for (status, text, result, lastGood) in cases {
+            #expect(status.value() == text)
             let read = CacheResult.of(status)
             #expect(read.result == result, "\(status.value())")
             #expect(read.lastGood == lastGood, "\(status.value())")

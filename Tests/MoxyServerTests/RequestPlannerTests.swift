@@ -44,7 +44,7 @@ import Testing
 
     @Test func whileBackingOffTheLastGoodEntryAnswersWithoutAFetch() {
         let stale = ExchangeMachineTests.entry(maxAge: 60, age: 90)
-        let reason = ExchangeMachine.StandIn(detail: "UPSTREAM-STATUS", upstreamStatus: 503)
+        let reason = ExchangeMachine.StandIn(reason: .upstreamStatus, upstreamStatus: 503)
         guard case .serve(_, let status) = plan(stale, validation: ExchangeMachineTests.json, backoff: reason) else {
             Issue.record("expected serve")
             return

@@ -13,7 +13,7 @@ extension ConnectionHandler {
         let settings = self.settings
         recordSource(settings.signedSource, target: nil)
         if let answer = proxy.serviceAnswer(path) {
-            return write(answer, cacheStatus: "moxy; detail=service", for: request, now: now, context: context)
+            return write(answer, cacheStatus: CacheStatus(.answered("service")).value(), for: request, now: now, context: context)
         }
         guard request.method == .GET || request.method == .HEAD else {
             return fail(ProxyError(.methodNotAllowed, "only GET and HEAD are served"), request, now, context)
@@ -196,13 +196,12 @@ extension ConnectionHandler {
         switch plan {
         case .serve(let entry, var status):
             if settings.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
+            if entry.externalBody != nil, case .hit = status.outcome { status.outcome = .hit(.disk) }
             recordCacheStatus(status)
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .serveAndRefresh(let entry, var status):
             proxy.exchange.refreshInBackground(cacheRequest, lookup: lookup)
             if settings.configuration.cacheStatusKey { status.key = cacheRequest.key }
-            if entry.externalBody != nil, status.detail == nil { status.detail = "disk" }
             recordCacheStatus(status)
             return serveStored(entry, cacheStatus: status.value(), for: request, now: now, context: context)
         case .fail(let error):

@@ -175,7 +175,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let request = Request(
                 method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
             beginRecord(request)
-            write(response, cacheStatus: "moxy; detail=\(refusal.code)", for: request, now: proxy.clock.now(), context: context)
+            write(response, cacheStatus: CacheStatus(.answered("\(refusal.code)")).value(), for: request, now: proxy.clock.now(), context: context)
             context.flush()
         } else {
             context.close(promise: nil)
@@ -234,7 +234,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ) {
         discardBody(of: request, context: context)
         let response = proxy.renderer.error(error, profile: profile)
-        write(response, cacheStatus: "moxy; detail=\(error.code)", for: request, now: now, context: context)
+        write(response, cacheStatus: CacheStatus(.answered("\(error.code)")).value(), for: request, now: now, context: context)
     }
 
     /// Ends the body stream of a request answered without forwarding it: the rest of its body is

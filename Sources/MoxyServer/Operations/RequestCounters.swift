@@ -56,7 +56,7 @@ final class RequestCounters: Sendable {
     }
 }
 
-/// What the cache did for a request, the `cache` label: read from its `Cache-Status`.
+/// What the cache did for a request, the `cache` label.
 enum CacheResult: String, Sendable, CaseIterable {
     /// Served from a stored response without going forward.
     case hit
@@ -82,27 +82,21 @@ enum CacheResult: String, Sendable, CaseIterable {
         }
     }
 
-    /// What a `Cache-Status` says the cache did, and whether a last good entry stood in for an
-    /// invalid or failing upstream answer. Pure; reads the value's fields, builds no string (the
-    /// detail is only read for stale answers).
+    /// What the cache did, as a metrics label, and whether a last good entry stood in for an
+    /// invalid or failing upstream answer. Pure: a switch over the typed outcome.
     static func of(_ status: CacheStatus) -> (result: CacheResult, lastGood: Bool) {
-        if status.hit {
-            // A hit that went forward (a stored answer stood in for the upstream's), or with a
-            // negative ttl (served while backing off, with max-stale, while revalidating), was stale.
-            let stale = status.forward != nil || (status.ttl ?? 0) < 0 || status.detail.map(Self.isStaleDetail) == true
-            guard stale else { return (.hit, false) }
-            let lastGood = status.detail.map { $0.contains("INVALID-BODY") || $0.contains("UPSTREAM-") } ?? false
-            return (.stale, lastGood)
+        switch status.outcome {
+        case .hit: return (.hit, false)
+        case .stale: return (.stale, false)
+        case .lastGood: return (.stale, true)
+        case .answered: return (.none, false)
+        case .stored, .notStored:
+            switch status.forward {
+            case .bypass?: return (.bypass, false)
+            case nil: return (.none, false)
+            case _ where status.forwardStatus == 304: return (.revalidated, false)
+            default: return (.miss, false)
+            }
         }
-        switch status.forward {
-        case .bypass?: return (.bypass, false)
-        case nil: return (.none, false)
-        case _ where status.forwardStatus == 304: return (.revalidated, false)
-        default: return (.miss, false)
-        }
-    }
-
-    private static func isStaleDetail(_ detail: String) -> Bool {
-        detail == "stale-while-revalidate" || detail == "max-stale" || detail == "stale-if-error"
     }
 }

@@ -32,8 +32,7 @@ extension CacheExchange {
         let rendered = renderer.response(answer, body: ByteBuffer(), freshness: freshness, source: request.source)
         guard let head = tier.unlessPurged(rendered, after: purgeMark, key: request.key) else {
             var passed = status
-            passed.stored = false
-            passed.detail = "purged"
+            passed.outcome = .notStored(.purged)
             return renderer.passed(answer, read: .partial(prefix), rest: rest, source: request.source, status: passed)
         }
         let download: Download? = await withCheckedContinuation { continuation in
@@ -49,8 +48,7 @@ extension CacheExchange {
         }
         guard let download else {
             var passed = status
-            passed.stored = false
-            passed.detail = "not-stored"
+            passed.outcome = .notStored(.notStored)
             return renderer.passed(answer, read: .partial(prefix), rest: rest, source: request.source, status: passed)
         }
         return .complete(download.response, status)

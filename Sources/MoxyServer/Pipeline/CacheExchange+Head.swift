@@ -15,7 +15,7 @@ extension CacheExchange {
     func fetchHead(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
         inBackground(request, on: eventLoop) {
             guard lookup.entry == nil, let found = await self.diskLookup(request) else { return await self.head(request, lookup: lookup) }
-            return self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(hit: true, detail: "disk")) : await self.head(request, lookup: found)
+            return self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(.hit(.disk))) : await self.head(request, lookup: found)
         }
     }
 
@@ -30,17 +30,17 @@ extension CacheExchange {
             return perform(machine.upstreamFailed(error, now: clock.now()), request: request, lookup: lookup, answer: nil)
         }
         let now = clock.now()
-        var status = CacheStatus(forward: machine.inputs.forward, forwardStatus: answer.status)
+        var status = CacheStatus(.notStored(nil), forward: machine.inputs.forward, forwardStatus: answer.status)
         switch ExchangeMachine.head(entry: lookup.entry, status: answer.status, fields: answer.fields, validation: request.source.validation, now: now) {
         case .serveStale:
             guard let entry = lookup.entry else { break }
-            return .complete(entry, CacheStatus(hit: true, forward: .stale, forwardStatus: answer.status, detail: "stale-if-error"))
+            return .complete(entry, CacheStatus(.stale(.ifError), forward: .stale, forwardStatus: answer.status))
         case .freshen:
             guard let entry = lookup.entry else { break }
             return perform(ExchangeMachine.Step(action: .freshen(entry, status)), request: request, lookup: lookup, answer: answer, purgeMark: purgeMark)
         case .markStale:
             if let entry = lookup.entry { _ = tier.replace(lookup.storeKey, ExchangeMachine.expired(entry, now: now), keepLastGood: request.source.validation?.keepLastGood) }
-            status.detail = "head-changed"
+            status.outcome = .notStored(.headChanged)
         case .pass:
             break
         }

@@ -57,7 +57,11 @@ final class CacheExchange: Sendable {
             return exchangeInBackground(request, lookup: lookup, on: eventLoop).map { outcome in
                 var outcome = outcome
                 if outcome.cacheStatus.forward != .stale { outcome.cacheStatus.forward = .bypass }
-                if outcome.cacheStatus.detail == nil { outcome.cacheStatus.detail = "hit-for-miss" }
+                switch outcome.cacheStatus.outcome {
+                case .stored(nil): outcome.cacheStatus.outcome = .stored(.hitForMiss)
+                case .notStored(nil): outcome.cacheStatus.outcome = .notStored(.hitForMiss)
+                default: break
+                }
                 return outcome
             }
         }
@@ -86,10 +90,10 @@ final class CacheExchange: Sendable {
                 ReusePolicy.decide(entry.freshness, age: entry.age(at: self.clock.now()), request: request.directives) == .serve(stale: false)
             {
                 // Stored by a fetch that finished between our lookup and our join.
-                outcome = .complete(entry, CacheStatus(hit: true))
+                outcome = .complete(entry, CacheStatus(.hit(.memory)))
             } else if current.entry == nil, let found = await self.diskLookup(request) {
                 // On disk (written before a restart, or too large for memory): served as any stored entry.
-                outcome = self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(hit: true, detail: "disk")) : await self.exchange(request, lookup: found)
+                outcome = self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(.hit(.disk))) : await self.exchange(request, lookup: found)
             } else {
                 // An entry that appeared since the request's lookup (stored meanwhile, a large file
                 // opened) is the one to revalidate or fall back on.
@@ -254,7 +258,7 @@ final class CacheExchange: Sendable {
         apply(step.effects, request: request, lookup: lookup, answer: answer, body: read?.bytes)
         switch step.action {
         case .serveStored(let entry, let status):
-            if status.detail == "stale-if-error" { logger.info("serving stale on error", metadata: ["key": "\(request.key)"]) }
+            if status.outcome == .stale(.ifError) { logger.info("serving stale on error", metadata: ["key": "\(request.key)"]) }
             return .complete(entry, status)
         case .fail(let error, let status):
             return .complete(renderer.error(error, profile: request.source.errorProfile), status, isError: true)
@@ -272,23 +276,23 @@ final class CacheExchange: Sendable {
             switch decision {
             case .store:
                 guard let response = tier.unlessPurged(response, after: purgeMark, key: lookup.storeKey) else {
-                    status.detail = "purged"
+                    status.outcome = .notStored(.purged)
                     return .complete(response, status)
                 }
-                status.stored = tier.replace(lookup.storeKey, response, keepLastGood: request.source.validation?.keepLastGood)
+                if tier.replace(lookup.storeKey, response, keepLastGood: request.source.validation?.keepLastGood) { status.outcome = .stored(nil) }
             case .doNotStore(let reason):
                 invalidate(request.key)
-                status.detail = reason
+                status.outcome = .notStored(.policy(reason))
             }
             return .complete(response, status)
         case .store(let freshness, var status):
             guard let answer, case .complete(let body) = read else { preconditionFailure("store without a body") }
             let response = renderer.response(answer, body: body, freshness: freshness, source: request.source)
             if let storable = tier.unlessPurged(response, after: purgeMark, key: request.key) {
-                status.stored = tier.save(request.key, storable, requestHeaders: request.headers, keepLastGood: request.source.validation?.keepLastGood)
-                if !status.stored { status.detail = "too-large-for-memory" }
+                let stored = tier.save(request.key, storable, requestHeaders: request.headers, keepLastGood: request.source.validation?.keepLastGood)
+                status.outcome = stored ? .stored(nil) : .notStored(.tooLargeForMemory)
             } else {
-                status.detail = "purged"
+                status.outcome = .notStored(.purged)
             }
             guard !freshness.withheldFields.isEmpty else { return .complete(response, status) }
             // The fields a qualified no-cache / private names are sent with the answer that came

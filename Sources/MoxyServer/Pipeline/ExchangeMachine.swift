@@ -107,10 +107,10 @@ struct ExchangeMachine {
         if error.status >= 500, error.status != 508, let validation = inputs.validation, let good = Self.lastGood(inputs.entry, validation, now: now) {
             // An unreachable or failing upstream is no reason to drop the last good answer either.
             let standIn = StandIn.failed(error)
-            let status = CacheStatus(hit: true, forward: inputs.forward, forwardStatus: standIn.upstreamStatus, detail: standIn.detail)
+            let status = CacheStatus(.lastGood(standIn.reason), forward: inputs.forward, forwardStatus: standIn.upstreamStatus)
             return Step(action: .serveStored(good, status), effects: [.backOff(standIn)])
         }
-        var status = CacheStatus(forward: inputs.forward, detail: "\(error.code)")
+        var status = CacheStatus(.notStored(.error("\(error.code)")), forward: inputs.forward)
         status.forwardStatus = error.upstreamStatus
         return Step(action: .fail(error, status))
     }
@@ -132,7 +132,7 @@ struct ExchangeMachine {
             }
             state = .done
             // A 304 confirms the stored entry: valid by construction.
-            return Step(action: .freshen(entry, CacheStatus(forward: inputs.forward, forwardStatus: 304)), effects: [.clearBackoff])
+            return Step(action: .freshen(entry, CacheStatus(.notStored(nil), forward: inputs.forward, forwardStatus: 304)), effects: [.clearBackoff])
         }
         let decision = inputs.policy.evaluate(
             requestHeaders: inputs.requestHeaders,
@@ -141,7 +141,7 @@ struct ExchangeMachine {
             requestTime: requestTime,
             responseTime: responseTime
         )
-        var cacheStatus = CacheStatus(forward: inputs.forward, forwardStatus: status)
+        var cacheStatus = CacheStatus(.notStored(nil), forward: inputs.forward, forwardStatus: status)
         // Rules apply to what would be stored or would replace (or remove) the stored entry.
         let validation = activeValidation(decision)
         if let validation, let failure = validation.validateHead(status: status, headers: fields) {
@@ -155,12 +155,12 @@ struct ExchangeMachine {
             }
             // A server error never replaces a stored response, whatever its own freshness says:
             // pass it on uncached and keep the entry for the next attempt.
-            cacheStatus.detail = "kept-stored"
+            cacheStatus.outcome = .notStored(.keptStored)
             return Step(action: .pass(cacheStatus))
         }
         if validation == nil, case .doNotStore(let reason) = decision {
             state = .done
-            cacheStatus.detail = reason
+            cacheStatus.outcome = .notStored(.policy(reason))
             return Step(action: .pass(cacheStatus), effects: notStorable(status: status, reason: reason, responseTime: responseTime))
         }
         state = .readingBody(status: status, fields: fields, decision: decision, responseTime: responseTime)
@@ -196,11 +196,11 @@ struct ExchangeMachine {
             preconditionFailure("body in \(state)")
         }
         state = .done
-        var cacheStatus = CacheStatus(forward: inputs.forward, forwardStatus: status)
+        var cacheStatus = CacheStatus(.notStored(nil), forward: inputs.forward, forwardStatus: status)
         if case .complete(let body) = read, let contentLength, contentLength != body.readableBytes {
             // An incomplete body is never stored as complete (§3.3).
             return Step(
-                action: .fail(ProxyError(.upstreamError, "upstream body was incomplete"), CacheStatus(forward: inputs.forward, detail: "incomplete"))
+                action: .fail(ProxyError(.upstreamError, "upstream body was incomplete"), CacheStatus(.notStored(.incomplete), forward: inputs.forward))
             )
         }
         var effects: [Effect] = []
@@ -213,9 +213,8 @@ struct ExchangeMachine {
             effects.append(.clearBackoff)
         }
         guard let freshness = decision.freshness else {
-            var reason = ""
-            if case .doNotStore(let why) = decision { reason = why }
-            cacheStatus.detail = reason
+            guard case .doNotStore(let reason) = decision else { preconditionFailure("no freshness to store with") }
+            cacheStatus.outcome = .notStored(.policy(reason))
             return Step(action: .pass(cacheStatus), effects: effects + notStorable(status: status, reason: reason, responseTime: responseTime))
         }
         switch read {
@@ -223,11 +222,10 @@ struct ExchangeMachine {
             return Step(action: .store(freshness, cacheStatus), effects: effects)
         case .partial where inputs.streamsToDisk && (contentLength ?? 0) <= inputs.storeLimit:
             // The download enforces the limit on a body of unknown length as it arrives.
-            cacheStatus.stored = true
-            cacheStatus.detail = "streamed"
+            cacheStatus.outcome = .stored(.streamed)
             return Step(action: .streamToDisk(freshness, cacheStatus), effects: effects)
         default:
-            cacheStatus.detail = "too-large"
+            cacheStatus.outcome = .notStored(.tooLarge)
             return Step(action: .pass(cacheStatus), effects: effects)
         }
     }
@@ -242,11 +240,11 @@ struct ExchangeMachine {
     /// Reasons not to store that come from the request (its `no-store`, its credentials), not from
     /// the resource: they say nothing about what other clients get, so they neither remove the
     /// stored entry (a client could evict it at will) nor mark the key hit-for-miss.
-    static let requestReasons: Set<String> = ["request-no-store", "authorization"]
+    static let requestReasons: Set<StoragePolicy.Refusal> = [.requestNoStore, .authorization]
 
     /// A response that may not be stored: it removes what is stored unless it is a server error
     /// (which never replaces a stored response), and the key skips coalescing for a while.
-    private func notStorable(status: Int, reason: String, responseTime: Int64) -> [Effect] {
+    private func notStorable(status: Int, reason: StoragePolicy.Refusal, responseTime: Int64) -> [Effect] {
         guard !Self.requestReasons.contains(reason) else { return [] }
         var effects: [Effect] = []
         if status < 500 { effects.append(.invalidate) }
@@ -265,12 +263,12 @@ struct ExchangeMachine {
     ) -> Step {
         let standIn = StandIn.invalid(failure, status: status)
         if let good = Self.lastGood(inputs.entry, validation, now: now) {
-            let cacheStatus = CacheStatus(hit: true, forward: inputs.forward, forwardStatus: status, detail: standIn.detail)
+            let cacheStatus = CacheStatus(.lastGood(standIn.reason), forward: inputs.forward, forwardStatus: status)
             return Step(action: .serveStored(good, cacheStatus), effects: [.recordInvalid(failure), .backOff(standIn)])
         }
         var effects: [Effect] = [.recordInvalid(failure)]
         if inputs.hitForMiss > 0 { effects.append(.markHitForMiss(until: now + inputs.hitForMiss)) }
-        let cacheStatus = CacheStatus(forward: inputs.forward, forwardStatus: status, detail: standIn.detail)
+        let cacheStatus = CacheStatus(.notStored(.invalid(standIn.reason)), forward: inputs.forward, forwardStatus: status)
         switch validation.onInvalid {
         case .pass:
             return Step(action: .pass(cacheStatus), effects: effects)
@@ -289,7 +287,7 @@ struct ExchangeMachine {
     }
 
     private static func staleIfError(_ upstreamStatus: Int?) -> CacheStatus {
-        CacheStatus(hit: true, forward: .stale, forwardStatus: upstreamStatus, detail: "stale-if-error")
+        CacheStatus(.stale(.ifError), forward: .stale, forwardStatus: upstreamStatus)
     }
 }
 

@@ -60,7 +60,7 @@ struct PassThrough: Sendable {
             request.trace?.record(status: nil, nanoseconds: (NIODeadline.now() - started).nanoseconds)
             request.body?.finish(error)
             logger.info("upstream failed", metadata: ["route": "\(route.name)", "url": "\(url)", "error": "\(error)"])
-            return .complete(renderer.error(error, profile: .moxy), CacheStatus(forward: .bypass, detail: "\(error.code)"), isError: true)
+            return .complete(renderer.error(error, profile: .moxy), CacheStatus(.notStored(.error("\(error.code)")), forward: .bypass), isError: true)
         }
         let status = Int(response.status.code)
         exchange.metrics.upstream(.route, status: status, error: nil, started: started)
@@ -83,7 +83,7 @@ struct PassThrough: Sendable {
             requestTime: clock.now(),
             responseTime: clock.now()
         )
-        let cacheStatus = CacheStatus(forward: .bypass, forwardStatus: status, detail: request.isOverride ? "method-override" : nil)
+        let cacheStatus = CacheStatus(.notStored(request.isOverride ? .methodOverride : nil), forward: .bypass, forwardStatus: status)
         return renderer.passed(answer, read: nil, rest: nil, source: request.source, status: cacheStatus)
     }
 

@@ -35,21 +35,21 @@ enum RequestPlanner {
     ) -> Plan {
         if let entry {
             let age = entry.age(at: now)
-            var status = CacheStatus(hit: true, ttl: entry.freshness.lifetime - age)
+            var status = CacheStatus(.hit(.memory), ttl: entry.freshness.lifetime - age)
             let decision = ReusePolicy.decide(entry.freshness, age: age, request: directives)
             if decision.goesForward, let backoff, let validation, ExchangeMachine.lastGood(entry, validation, now: now) != nil {
                 // The upstream answered invalid responses lately: keep serving the last good
                 // entry, saying why and what the upstream last answered.
-                status.detail = backoff.detail
+                status.outcome = .lastGood(backoff.reason)
                 status.forwardStatus = backoff.upstreamStatus
                 return .serve(entry, status)
             }
             switch decision {
             case .serve(let stale):
-                if stale { status.detail = "max-stale" }
+                if stale { status.outcome = .stale(.maxStale) }
                 return .serve(entry, status)
             case .serveAndRefresh:
-                status.detail = "stale-while-revalidate"
+                status.outcome = .stale(.whileRevalidate)
                 return .serveAndRefresh(entry, status)
             case .validate:
                 break

@@ -240,7 +240,7 @@ struct ResponseRenderer: Sendable {
 
     /// The outcome of work refused because the server stopped.
     func stoppedOutcome(profile: CompatProfile?) -> ProxyOutcome {
-        .complete(error(Self.stopped, profile: profile), CacheStatus(detail: "busy"), isError: true)
+        .complete(error(Self.stopped, profile: profile), CacheStatus(.answered("busy")), isError: true)
     }
 
     /// A `200 text/plain` answer of a compat profile's service path, never cached.
