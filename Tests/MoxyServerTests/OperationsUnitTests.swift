@@ -51,7 +51,7 @@ import Testing
 
     static func line(mode: RequestMode = .route, uri: String = "/a/b?token=secret") -> AccessLog.Line {
         AccessLog.Line(
-            time: 1_796_136_895_123, client: "127.0.0.1", method: .GET, mode: mode, route: "api", host: "origin.test",
+            timeMilliseconds: 1_796_136_895_123, client: "127.0.0.1", method: .GET, mode: mode, route: "api", host: "origin.test",
             target: nil, uri: uri, status: 200, bytes: 1234, cache: .hit, trace: nil, nanoseconds: 1_250_000)
     }
 
@@ -75,7 +75,7 @@ import Testing
         let trace = UpstreamTrace()
         trace.record(status: 304, nanoseconds: 12_345_678)
         upstream.trace = trace
-        upstream.time = 5
+        upstream.timeMilliseconds = 5
         #expect(
             Self.format(upstream)
                 == "time=1970-01-01T00:00:00.005Z client=127.0.0.1 method=GET mode=signed route=api host=2001:db8::1 status=200 bytes=1234 cache=hit upstream_status=304 upstream_ms=12.3 duration_ms=1.2\n")

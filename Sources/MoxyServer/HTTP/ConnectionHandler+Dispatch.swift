@@ -185,7 +185,7 @@ extension ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         let backoff = lookup.entry != nil && cacheRequest.source.validation != nil
-            ? proxy.keys.backoff(lookup.storeKey, now: proxy.clock.nowMilliseconds()) : nil
+            ? proxy.keys.backoff(lookup.storeKey, nowMilliseconds: proxy.clock.nowMilliseconds()) : nil
         let plan = RequestPlanner.plan(
             entry: lookup.entry,
             directives: cacheRequest.directives,

@@ -54,7 +54,7 @@ struct AccessLogFormatter {
         }
         name("time")
         if json { out.append(UInt8(ascii: "\"")) }
-        appendTime(line.time, to: &out)
+        appendTime(line.timeMilliseconds, to: &out)
         if json { out.append(UInt8(ascii: "\"")) }
         if let client = line.client { text("client", client) }
         text("method", line.method.rawValue)

@@ -48,7 +48,7 @@ final class AccessLog: Sendable {
     /// What the event loop queues: values it has already (no string made, no lock taken for the
     /// upstream trace); the writer turns them into text.
     struct Line: Sendable {
-        var time: Int64
+        var timeMilliseconds: Int64
         var client: String?
         var method: HTTPMethod
         var mode: RequestMode
@@ -75,9 +75,9 @@ final class AccessLog: Sendable {
     }
 
     /// Queues the line of a finished request.
-    func append(_ record: RequestRecord, result: CacheResult, client: String?, nanoseconds: Int64, now: Int64) {
+    func append(_ record: RequestRecord, result: CacheResult, client: String?, nanoseconds: Int64, nowMilliseconds: Int64) {
         let line = Line(
-            time: now, client: client, method: record.method, mode: record.mode, route: record.route, host: record.host, target: record.target,
+            timeMilliseconds: nowMilliseconds, client: client, method: record.method, mode: record.mode, route: record.route, host: record.host, target: record.target,
             uri: record.uri, status: record.status, bytes: record.bytes, cache: result, trace: record.trace, nanoseconds: nanoseconds)
         let dropped = queue.withLockedValue { queue -> Bool in
             guard queue.lines.count < configuration.maxQueuedLines else { return true }

@@ -53,7 +53,7 @@ final class CacheExchange: Sendable {
     /// Waiters reuse the leader's outcome only when it was stored (so it is shareable) and matches
     /// their `Vary` fields; otherwise they go forward on their own.
     func fetch(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
-        if keys.isHitForMiss(request.key, now: clock.nowMilliseconds()) {
+        if keys.isHitForMiss(request.key, nowMilliseconds: clock.nowMilliseconds()) {
             return exchangeInBackground(request, lookup: lookup, on: eventLoop).map { outcome in
                 var outcome = outcome
                 if outcome.cacheStatus.forward != .stale { outcome.cacheStatus.forward = .bypass }
@@ -65,7 +65,7 @@ final class CacheExchange: Sendable {
                 return outcome
             }
         }
-        let (future, isLeader) = keys.join(lookup.storeKey, on: eventLoop, now: clock.nowMilliseconds())
+        let (future, isLeader) = keys.join(lookup.storeKey, on: eventLoop, nowMilliseconds: clock.nowMilliseconds())
         guard isLeader else {
             metrics.count("moxy_coalesced_waits_total", [], help: "Requests that waited for another request's upstream fetch.")
             return future.flatMap { outcome in
@@ -99,9 +99,9 @@ final class CacheExchange: Sendable {
                 // opened) is the one to revalidate or fall back on.
                 outcome = await self.exchange(request, lookup: lookup.entry == nil && current.entry != nil ? current : lookup)
             }
-            self.keys.complete(lookup.storeKey, with: outcome, now: self.clock.nowMilliseconds())
+            self.keys.complete(lookup.storeKey, with: outcome, nowMilliseconds: self.clock.nowMilliseconds())
         } refused: {
-            self.keys.complete(lookup.storeKey, with: self.renderer.stoppedOutcome(profile: request.source.errorProfile), now: self.clock.nowMilliseconds())
+            self.keys.complete(lookup.storeKey, with: self.renderer.stoppedOutcome(profile: request.source.errorProfile), nowMilliseconds: self.clock.nowMilliseconds())
         }
         return future
     }
@@ -126,8 +126,8 @@ final class CacheExchange: Sendable {
 
     /// Refreshes a stale entry in the background (stale-while-revalidate); one refresh per key at a time.
     func refreshInBackground(_ request: CacheRequest, lookup: CacheLookup) {
-        guard keys.startRefresh(lookup.storeKey, now: clock.nowMilliseconds()) else { return }
-        let end: @Sendable () -> Void = { self.keys.endRefresh(lookup.storeKey, now: self.clock.nowMilliseconds()) }
+        guard keys.startRefresh(lookup.storeKey, nowMilliseconds: clock.nowMilliseconds()) else { return }
+        let end: @Sendable () -> Void = { self.keys.endRefresh(lookup.storeKey, nowMilliseconds: self.clock.nowMilliseconds()) }
         background.submit {
             let outcome = await self.exchange(request, lookup: lookup)
             end()
@@ -323,11 +323,11 @@ final class CacheExchange: Sendable {
             case .invalidate:
                 invalidate(request.key)
             case .markHitForMiss(let until):
-                keys.markHitForMiss(request.key, until: until, now: clock.nowMilliseconds())
+                keys.markHitForMiss(request.key, untilMilliseconds: until * 1000, nowMilliseconds: clock.nowMilliseconds())
             case .backOff(let standIn):
-                if let validation = request.source.validation { keys.backOff(lookup.storeKey, validation, standIn: standIn, now: clock.nowMilliseconds()) }
+                if let validation = request.source.validation { keys.backOff(lookup.storeKey, validation, standIn: standIn, nowMilliseconds: clock.nowMilliseconds()) }
             case .clearBackoff:
-                keys.clearBackoff(lookup.storeKey, now: clock.nowMilliseconds())
+                keys.clearBackoff(lookup.storeKey, nowMilliseconds: clock.nowMilliseconds())
             case .recordInvalid(let failure):
                 var excerpt = body
                 if excerpt == nil, let answer, case .complete(let whole) = answer.body { excerpt = whole }
@@ -339,7 +339,7 @@ final class CacheExchange: Sendable {
     /// Removes every stored response for a primary key and its hit-for-miss mark.
     func invalidate(_ key: String) {
         tier.invalidate(key)
-        keys.clearHitForMiss(key, now: clock.nowMilliseconds())
+        keys.clearHitForMiss(key, nowMilliseconds: clock.nowMilliseconds())
     }
 
     private func acquireFetch() -> Bool {

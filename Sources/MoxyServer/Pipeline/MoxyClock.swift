@@ -5,6 +5,10 @@ import NIOConcurrencyHelpers
 /// The one source of wall-clock time in the server: every age, freshness, hit-for-miss window and
 /// back-off is computed from it, so tests can move time instead of sleeping.
 ///
+/// One convention for its units: a time or duration named without a unit (`now`, `responseTime`,
+/// `until`, `keepLastGood`) is in whole seconds, as HTTP's fields are; one in milliseconds says so in
+/// its name (`nowMilliseconds`, `untilMilliseconds`), as all of `KeyStateTable`'s do.
+///
 /// An enum rather than a protocol: the hit path reads it on every request, and a `switch` costs
 /// no existential call.
 public enum MoxyClock: Sendable {

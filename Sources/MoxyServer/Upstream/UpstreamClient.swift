@@ -77,7 +77,7 @@ struct UpstreamClient: Sendable {
                 responseTime: response.responseTime
             )
         case .route(let route):
-            let started = clock.nowMilliseconds()
+            let startedMilliseconds = clock.nowMilliseconds()
             let headers =
                 Self.forwardedFields(request.headers, route: route, clientAddress: request.clientAddress, serverName: serverName)
                 .filter { !Self.clientConditionals.contains($0.name.lowercased()) && $0.name.lowercased() != "accept-encoding" } + validators
@@ -91,7 +91,7 @@ struct UpstreamClient: Sendable {
                 fields: response.headers.map { (name: $0.name, value: $0.value) },
                 contentType: nil,
                 body: .stream(ResponseBodyReader(response.body)),
-                requestTime: clock.requestTime(startedAt: started, responseTime: responseTime),
+                requestTime: clock.requestTime(startedAt: startedMilliseconds, responseTime: responseTime),
                 responseTime: responseTime
             )
         }

@@ -117,7 +117,7 @@ public final class UpstreamFetcher: Sendable {
         guard var target = TargetURL(url) else {
             throw ProxyError(.invalidTarget, "target is not a fetchable http(s) URL")
         }
-        let started = clock.nowMilliseconds()
+        let startedMilliseconds = clock.nowMilliseconds()
         let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.totalTimeout * 1000))
         var redirects = 0
         while true {
@@ -157,15 +157,15 @@ public final class UpstreamFetcher: Sendable {
                 target = next
                 continue
             }
-            return try finish(response, status: status, target: target, started: started, deadline: deadline)
+            return try finish(response, status: status, target: target, startedMilliseconds: startedMilliseconds, deadline: deadline)
         }
     }
 
-    private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, started: Int64, deadline: NIODeadline)
+    private func finish(_ response: HTTPClientResponse, status: Int, target: TargetURL, startedMilliseconds: Int64, deadline: NIODeadline)
         throws(ProxyError) -> UpstreamResponse
     {
         let responseTime = clock.now()
-        let requestTime = clock.requestTime(startedAt: started, responseTime: responseTime)
+        let requestTime = clock.requestTime(startedAt: startedMilliseconds, responseTime: responseTime)
         if status == 304 {
             return UpstreamResponse(
                 status: 304,
