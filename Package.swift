@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "MoxyStorage", targets: ["MoxyStorage"]),
         .library(name: "MoxyValidation", targets: ["MoxyValidation"]),
         .library(name: "MoxyServer", targets: ["MoxyServer"]),
+        .library(name: "MoxyRedis", targets: ["MoxyRedis"]),
         .executable(name: "moxy", targets: ["moxy"]),
     ],
     dependencies: [
@@ -85,6 +86,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MoxyRedis",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -162,6 +172,11 @@ let package = Package(
                 "MoxyStorage", "MoxyCache", "MoxySimulation", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MoxyRedisTests",
+            dependencies: ["MoxyRedis", "MoxyTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,7 +3,7 @@
 // (it builds with `-sanitize=fuzzer,address`).
 import PackageDescription
 
-let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder", "FuzzDiskEntry", "FuzzHTMLRewrite", "FuzzRedirect", "FuzzAdminWire", "FuzzPurgeLog", "FuzzSitemap"]
+let targets = ["FuzzURLDecoders", "FuzzCacheControl", "FuzzRange", "FuzzMediaType", "FuzzIPAddress", "FuzzJSON", "FuzzYAML", "FuzzRequestDecoder", "FuzzDiskEntry", "FuzzHTMLRewrite", "FuzzRedirect", "FuzzAdminWire", "FuzzPurgeLog", "FuzzSitemap", "FuzzRESP"]
 
 let package = Package(
     name: "MoxyFuzz",
@@ -30,6 +30,7 @@ let package = Package(
                     .product(name: "MoxyValidation", package: "moxy"),
                     .product(name: "MoxyYAML", package: "moxy"),
                     .product(name: "MoxyStorage", package: "moxy"),
+                    .product(name: "MoxyRedis", package: "moxy"),
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),

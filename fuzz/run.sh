@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target: fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]
-# Targets: FuzzURLDecoders FuzzCacheControl FuzzRange FuzzMediaType FuzzIPAddress FuzzJSON FuzzYAML FuzzRequestDecoder FuzzDiskEntry FuzzHTMLRewrite FuzzRedirect FuzzAdminWire FuzzPurgeLog FuzzSitemap
+# Targets: FuzzURLDecoders FuzzCacheControl FuzzRange FuzzMediaType FuzzIPAddress FuzzJSON FuzzYAML FuzzRequestDecoder FuzzDiskEntry FuzzHTMLRewrite FuzzRedirect FuzzAdminWire FuzzPurgeLog FuzzSitemap FuzzRESP
 # Builds with -sanitize=fuzzer,address in fuzz/.build (its own scratch path), keeps the corpus in
 # fuzz/corpus/TARGET and writes crashers to fuzz/crashers/TARGET/.
 set -euo pipefail

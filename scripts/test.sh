@@ -7,8 +7,9 @@
 # (`systemd-analyze verify` checks examples/moxy.service), and the interpreters of the client
 # snippets in clients/ (each is run against every URL vector): ruby with ruby-liquid (the Jekyll
 # filter), python3 with python3-jinja2, nodejs, golang-go, php-cli, and openssl for the POSIX
-# shell one. Origin servers, Moxy and clients all run on 127.0.0.1; the CLI tests start the
-# freshly built `moxy` binary. (The benchmarks in bench/ need nginx and wrk; not the tests.)
+# shell one; redis-server (the Redis client's tests start their own servers). Origin servers,
+# Redis, Moxy and clients all run on 127.0.0.1; the CLI tests start the freshly built `moxy`
+# binary. (The benchmarks in bench/ need nginx and wrk; not the tests.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,7 @@ needs=(
     "golang-go|test -x /usr/bin/go"
     "php-cli|test -x /usr/bin/php"
     "openssl|test -x /usr/bin/openssl"
+    "redis-server|test -x /usr/bin/redis-server"
 )
 present() { eval "${1#*|}" >/dev/null 2>&1; }
 missing=()

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import NIOCore
+import NIOPosix
+
+/// One connection to a Redis or Valkey server, after its handshake: RESP3 through `HELLO 3` where
+/// the server speaks it (Redis 6+, Valkey), else RESP2 with `AUTH`; then `SELECT` of the database.
+/// Commands may be sent from any task, many at once (they are pipelined on the connection).
+public final class RedisConnection: Sendable {
+    /// The protocol spoken: 3 or 2.
+    public let protocolVersion: Int
+    private let channel: any Channel
+
+    private init(channel: any Channel, protocolVersion: Int) {
+        self.channel = channel
+        self.protocolVersion = protocolVersion
+    }
+
+    /// Connects and shakes hands.
+    /// - Parameters:
+    ///   - configuration: Where and how.
+    ///   - group: The event loops to run on.
+    ///   - onPush: Receives push messages (RESP3), on the connection's event loop.
+    /// - Throws: ``RedisError``: `connect-failed`, `authentication`, `timeout`, `server`.
+    public static func connect(
+        _ configuration: RedisConfiguration,
+        on group: any EventLoopGroup,
+        onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws(RedisError) -> RedisConnection {
+        let decoder = RESPDecoder(limits: configuration.limits)
+        let timeout = TimeAmount.nanoseconds(Int64(configuration.commandTimeout * 1_000_000_000))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout * 1_000_000_000)))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(decoder: decoder, timeout: timeout, onPush: onPush))
+                    }
+                }
+                .connect(host: configuration.host, port: configuration.port)
+                .get()
+        } catch {
+            throw RedisError(.connectFailed, "\(configuration): \(error)")
+        }
+        do {
+            let version = try await handshake(channel, configuration)
+            return RedisConnection(channel: channel, protocolVersion: version)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    private static func handshake(_ channel: any Channel, _ configuration: RedisConfiguration) async throws(RedisError) -> Int {
+        var hello: [RedisArgument] = [3]
+        if let password = configuration.password {
+            hello += ["AUTH", .string(configuration.username ?? "default"), .string(password)]
+        }
+        var version = 3
+        let answer = try await send(RedisCommand("HELLO", hello), on: channel)
+        if case .error(let message) = answer {
+            guard message.hasPrefix("NOPROTO") || message.lowercased().contains("unknown command") else { throw Self.refusal(message) }
+            // A server before Redis 6 (or one with HELLO renamed away): RESP2, credentials through AUTH.
+            version = 2
+            if let password = configuration.password {
+                let auth = configuration.username.map { RedisCommand("AUTH", .string($0), .string(password)) } ?? RedisCommand("AUTH", .string(password))
+                if case .error(let message) = try await send(auth, on: channel) { throw Self.refusal(message) }
+            }
+            // Without HELLO nothing so far needed credentials: a server that wants some says so now.
+            if case .error(let message) = try await send(RedisCommand("PING"), on: channel) { throw Self.refusal(message) }
+        }
+        if configuration.database != 0, case .error(let message) = try await send(RedisCommand("SELECT", .integer(Int64(configuration.database))), on: channel) {
+            throw RedisError(.server, message)
+        }
+        return version
+    }
+
+    private static func refusal(_ message: String) -> RedisError {
+        let word = message.split(separator: " ", maxSplits: 1).first ?? ""
+        return RedisError(["WRONGPASS", "NOAUTH", "NOPERM"].contains(word) ? .authentication : .server, message)
+    }
+
+    private static func send(_ command: RedisCommand, on channel: any Channel) async throws(RedisError) -> RESPValue {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.writeAndFlush(RedisOutbound(command: command, promise: promise), promise: nil)
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.connectionClosed, "\(error)")
+        }
+    }
+
+    /// Whether the connection is still open.
+    public var isActive: Bool { channel.isActive }
+
+    /// Sends one command.
+    /// - Returns: Its answer (never an error value).
+    /// - Throws: ``RedisError``: `server` for an error answer (`MOVED`, `WRONGTYPE` …), `timeout`,
+    ///   `connection-closed`, `protocol-error`.
+    public func send(_ command: RedisCommand) async throws(RedisError) -> RESPValue {
+        let answer = try await Self.send(command, on: channel)
+        if case .error(let message) = answer { throw RedisError(.server, message) }
+        return answer
+    }
+
+    /// Sends commands back to back (one write, one flush) and waits for all their answers.
+    /// - Returns: The answers in order; an error answer is an ``RESPValue/error(_:)`` value there.
+    /// - Throws: ``RedisError`` when the connection fails or times out before every answer.
+    public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RESPValue] {
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        for (command, promise) in zip(commands, promises) {
+            channel.write(RedisOutbound(command: command, promise: promise), promise: nil)
+        }
+        channel.flush()
+        var answers: [RESPValue] = []
+        answers.reserveCapacity(commands.count)
+        for promise in promises {
+            do {
+                answers.append(try await promise.futureResult.get())
+            } catch let error as RedisError {
+                throw error
+            } catch {
+                throw RedisError(.connectionClosed, "\(error)")
+            }
+        }
+        return answers
+    }
+
+    /// Closes the connection; commands in flight fail with `connection-closed`.
+    public func close() async {
+        try? await channel.close()
+    }
+}
