@@ -69,8 +69,10 @@ let package = Package(
             name: "MoxyCache",
             dependencies: [
                 "MoxyHTTP",
+                "CMoxyCRC32C",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -100,7 +102,7 @@ let package = Package(
         ),
         .target(
             name: "MoxySimulation",
-            dependencies: ["MoxyCache"],
+            dependencies: ["MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -52,6 +52,8 @@ public enum CacheTierKind: String, Sendable, Hashable {
     case memory
     /// The disk tier (`detail=disk`): read from a file, or a large file already open.
     case disk
+    /// The shared tier (`detail=shared`): read from the store several nodes share (Redis).
+    case shared
 
     var detail: String? { self == .memory ? nil : rawValue }
 }

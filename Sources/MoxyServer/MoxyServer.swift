@@ -78,7 +78,7 @@ public final class MoxyServer: Service, Sendable {
         if let bound = listener.withLockedValue({ $0 }) { return bound.localAddress?.port ?? configuration.port }
         // One process per directory, before anything in it is touched; then, before serving: a
         // write in progress would lose its file. The loader starts with run().
-        if let disk = proxy.tier.disk {
+        if let disk = proxy.tier.disk?.store {
             if let problem = try disk.lock() {
                 logger.warning("disk cache directory not locked", metadata: ["path": "\(disk.directory)", "reason": "\(problem)"])
             }
@@ -143,6 +143,11 @@ public final class MoxyServer: Service, Sendable {
                 await background.run()
                 return .backgroundEnded
             }
+            let tiers = proxy.tier
+            tasks.addTask {
+                await tiers.runTiers()
+                return .writesEnded
+            }
             if let accessLog = proxy.accessLog {
                 tasks.addTask {
                     await accessLog.run()
@@ -155,7 +160,7 @@ public final class MoxyServer: Service, Sendable {
                 await Self.sampleHistory(sampledMetrics, clock: sampledClock)
                 return .janitorStopped
             }
-            if let disk = proxy.tier.disk {
+            if let disk = proxy.tier.disk?.store {
                 let clock = proxy.clock
                 let logger = logger
                 let metrics = metrics
@@ -195,15 +200,23 @@ public final class MoxyServer: Service, Sendable {
             // Until the deadline: once the connections are closed, background work that is not tied
             // to one (a refresh, a download) gets the rest of the time. The disk loader and janitor
             // are not waited for: they stop when cancelled.
+            // Then the slower tiers' queued writes (background work queues them) run to their end.
+            var (backgroundEnded, writesEnded) = (false, false)
             waiting: while let step = await tasks.next() {
                 switch step {
                 case .connectionsClosed: background.finish()
-                case .backgroundEnded, .deadline: break waiting
+                case .backgroundEnded:
+                    backgroundEnded = true
+                    tiers.finishWrites()
+                case .writesEnded: writesEnded = true
+                case .deadline: break waiting
                 case .loaderEnded, .janitorStopped: continue
                 }
+                if backgroundEnded && writesEnded { break waiting }
             }
             // Past the deadline: cancel what is left.
             background.finish()
+            tiers.finishWrites()
             tasks.cancelAll()
             connections.closeAll()
         }
@@ -212,7 +225,7 @@ public final class MoxyServer: Service, Sendable {
     }
 
     private enum DrainStep: Sendable {
-        case backgroundEnded, connectionsClosed, deadline, loaderEnded, janitorStopped
+        case backgroundEnded, writesEnded, connectionsClosed, deadline, loaderEnded, janitorStopped
     }
 
     /// The disk tier's loader: indexes what an earlier run left, logging progress and the end;
@@ -269,7 +282,7 @@ public final class MoxyServer: Service, Sendable {
         try? await proxy.fetcher.shutdown()
         try? await proxy.forwarder.shutdown()
         try? await group.shutdownGracefully()
-        proxy.tier.disk?.unlock()
+        proxy.tier.disk?.store.unlock()
     }
 
     /// Memory tier counters.
@@ -281,7 +294,7 @@ public final class MoxyServer: Service, Sendable {
     /// Upstream fetches, background refreshes and downloads of large bodies to disk in progress
     /// (coalesced fetches count once).
     public var upstreamWorkInProgress: Int {
-        proxy.keys.inFlight + proxy.keys.refreshes + proxy.tier.downloads.withLockedValue { $0.count }
+        proxy.keys.inFlight + proxy.keys.refreshes + (proxy.tier.disk?.downloadCount ?? 0)
     }
 
     /// Requests waiting for the coalesced fetch of another request right now.

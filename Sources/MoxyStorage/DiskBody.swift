@@ -66,22 +66,22 @@ public final class DiskBody: BodySource {
     public var isGrowing: Bool { progress.map { !$0.isFinished } ?? false }
 
     public func read(from offset: Int, maxLength: Int) async throws -> ByteBuffer {
-        let index = offset / DiskBlocks.blockSize
+        let index = offset / StoredBlocks.blockSize
         let blockLength: Int
         if let progress {
             guard let length = try await progress.waitForBlock(index) else { return ByteBuffer() }
             blockLength = length
         } else {
             guard let completeLength, offset < completeLength else { return ByteBuffer() }
-            blockLength = min(DiskBlocks.blockSize, completeLength - index * DiskBlocks.blockSize)
+            blockLength = min(StoredBlocks.blockSize, completeLength - index * StoredBlocks.blockSize)
         }
-        var stored = try await Self.pread(descriptor, at: bodyOffset + DiskBlocks.offset(ofBlock: index), count: blockLength + 4)
+        var stored = try await Self.pread(descriptor, at: bodyOffset + StoredBlocks.offset(ofBlock: index), count: blockLength + 4)
         let block: ByteBuffer
         if isVerified(index), let bytes = stored.readSlice(length: blockLength) {
             block = bytes
         } else {
             do {
-                block = try DiskBlocks.read(&stored, length: blockLength)
+                block = try StoredBlocks.read(&stored, length: blockLength)
             } catch {
                 damaged.withLockedValue { $0 = true }
                 await onCorrupt()
@@ -89,7 +89,7 @@ public final class DiskBody: BodySource {
             }
             markVerified(index)
         }
-        let within = offset - index * DiskBlocks.blockSize
+        let within = offset - index * StoredBlocks.blockSize
         return block.getSlice(at: block.readerIndex + within, length: min(maxLength, blockLength - within))!
     }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyCache
 import NIOConcurrencyHelpers
 import NIOCore
 import _NIOFileSystem
@@ -51,7 +52,7 @@ extension DiskStore {
     private enum Usable {
         case gone
         case usable(Int64?, size: Int)
-        case damaged(DiskEntryError.Code)
+        case damaged(StoredEntryError.Code)
     }
 
     /// Reads a file's header for its entry's last usable moment.
@@ -60,8 +61,8 @@ extension DiskStore {
             return try await fileSystem.withFileHandle(forReadingAt: path) { handle in
                 let size = Int(try await handle.info().size)
                 let first = try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(min(size, Self.firstRead))))
-                do throws(DiskEntryError) {
-                    return .usable(try DiskEntry.decodeHeader(first, expectedKey: nil).entry.usableUntil, size: size)
+                do throws(StoredEntryError) {
+                    return .usable(try StoredEntry.decodeHeader(first, expectedKey: nil).entry.usableUntil, size: size)
                 } catch {
                     // A header longer than the first read is kept (the size bound evicts it in time).
                     return error.code == .truncated && size > Self.firstRead ? .usable(nil, size: size) : .damaged(error.code)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 #if canImport(Glibc)
+import MoxyCache
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -84,7 +85,7 @@ extension DiskStore {
         }
         var selected: Set<String> = []
         // Eight headers read at once: the reads wait on the blocking-I/O pool, not on each other.
-        await withTaskGroup(of: (UInt64, DiskEntry?).self) { group in
+        await withTaskGroup(of: (UInt64, StoredEntry?).self) { group in
             var pending = hashes.makeIterator()
             for _ in 0..<8 {
                 guard let hash = pending.next() else { break }
@@ -106,9 +107,9 @@ extension DiskStore {
 
     /// The headers of indexed entries that `include` accepts, up to `limit` of them, reading at
     /// most `scanLimit` files (for `/entries`).
-    public func headers(limit: Int, scanLimit: Int = 10_000, where include: (DiskEntry) -> Bool) async -> [(entry: DiskEntry, size: Int)] {
+    public func headers(limit: Int, scanLimit: Int = 10_000, where include: (StoredEntry) -> Bool) async -> [(entry: StoredEntry, size: Int)] {
         let hashes = state.withLockedValue { state in Array(state.index.entries.prefix(scanLimit)).map { ($0.key, Int($0.value.size)) } }
-        var found: [(entry: DiskEntry, size: Int)] = []
+        var found: [(entry: StoredEntry, size: Int)] = []
         for (hash, size) in hashes {
             guard found.count < limit else { break }
             if let entry = await header(ofHash: hash), entry.variantGeneration == nil, include(entry) { found.append((entry, size)) }
@@ -117,11 +118,11 @@ extension DiskStore {
     }
 
     /// A file's header (its body left empty), or nil when it is gone or unreadable.
-    func header(ofHash hash: UInt64) async -> DiskEntry? {
+    func header(ofHash hash: UInt64) async -> StoredEntry? {
         try? await fileSystem.withFileHandle(forReadingAt: path(forHash: hash)) { handle in
             let size = Int(try await handle.info().size)
             let first = try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(min(size, Self.firstRead))))
-            return try DiskEntry.decodeHeader(first, expectedKey: nil).entry
+            return try StoredEntry.decodeHeader(first, expectedKey: nil).entry
         }
     }
 }

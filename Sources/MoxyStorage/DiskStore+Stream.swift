@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyCache
 import NIOConcurrencyHelpers
 import NIOCore
 import _NIOFileSystem
@@ -7,13 +8,13 @@ import _NIOFileSystem
 /// What a lookup found on disk.
 public enum DiskRead: Sendable {
     /// The entry, read whole.
-    case whole(DiskEntry)
+    case whole(StoredEntry)
     /// An entry whose body is larger than the caller holds in memory: its header (the body left
     /// empty) and its body, to be read block by block as it is sent.
-    case large(DiskEntry, DiskBody)
+    case large(StoredEntry, DiskBody)
 
     /// The entry (without its body when large).
-    public var entry: DiskEntry {
+    public var entry: StoredEntry {
         switch self {
         case .whole(let entry), .large(let entry, _): entry
         }
@@ -44,14 +45,14 @@ extension DiskStore {
             await discard(path, hash: hash, reason: .malformed)
             return nil
         }
-        let found: Result<DiskRead, DiskEntryError>
+        let found: Result<DiskRead, StoredEntryError>
         do {
             found = .success(try await read(handle, key: key, path: path, hash: hash, inMemoryLimit: inMemoryLimit))
-        } catch let error as DiskEntryError {
+        } catch let error as StoredEntryError {
             found = .failure(error)
         } catch {
             // Unreadable: unusable either way.
-            found = .failure(DiskEntryError(.malformed))
+            found = .failure(StoredEntryError(.malformed))
         }
         if case .success(.whole) = found { closeNow(handle) }
         switch found {
@@ -71,22 +72,22 @@ extension DiskStore {
 
     private func read(_ handle: ReadFileHandle, key: String, path: FilePath, hash: UInt64, inMemoryLimit: Int) async throws -> DiskRead {
         let size = Int(try await handle.info().size)
-        guard size <= maxFileSize else { throw DiskEntryError(.malformed) }
+        guard size <= maxFileSize else { throw StoredEntryError(.malformed) }
         var first = try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(min(size, Self.firstRead))))
         if first.readableBytes < size {
-            let headerEnd = try DiskEntry.headerLength(first) + DiskEntry.prefixLength + DiskEntry.checksumLength
+            let headerEnd = try StoredEntry.headerLength(first) + StoredEntry.prefixLength + StoredEntry.checksumLength
             if headerEnd > first.readableBytes {
-                guard headerEnd <= size else { throw DiskEntryError(.truncated) }
+                guard headerEnd <= size else { throw StoredEntryError(.truncated) }
                 first = try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(headerEnd)))
             }
         }
-        var (entry, bodyOffset, bodyLength) = try DiskEntry.decodeHeader(first, expectedKey: key)
-        let expected = bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength)
-        guard size == expected else { throw DiskEntryError(size < expected ? .truncated : .malformed) }
+        var (entry, bodyOffset, bodyLength) = try StoredEntry.decodeHeader(first, expectedKey: key)
+        let expected = bodyOffset + StoredBlocks.storedLength(ofBody: bodyLength)
+        guard size == expected else { throw StoredEntryError(size < expected ? .truncated : .malformed) }
         guard bodyLength > inMemoryLimit else {
             let file = first.readableBytes == size ? first : try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(size)))
             // The header is checked already: only the blocks are left.
-            entry.body = try DiskEntry.body(of: file, at: bodyOffset, length: bodyLength)
+            entry.body = try StoredEntry.body(of: file, at: bodyOffset, length: bodyLength)
             return .whole(entry)
         }
         let descriptor = try handle.detachUnsafeFileDescriptor().rawValue
@@ -103,7 +104,7 @@ extension DiskStore {
     ///   - declaredLength: The length the upstream announced, if any.
     /// - Returns: The writer, or nil when nothing may be written now (below `min_free`, or the
     ///   file cannot be created).
-    public func beginWrite(_ header: DiskEntry, declaredLength: Int?) async -> DiskWriter? {
+    public func beginWrite(_ header: StoredEntry, declaredLength: Int?) async -> DiskWriter? {
         guard mayWrite(), await hasRoom() else { return nil }
         let hash = Self.hash(header.key)
         let path = path(forHash: hash)

@@ -32,7 +32,7 @@ public final class DiskStore: Sendable {
         /// Entries written.
         public var writes = 0
         /// Files refused on read (and deleted), by reason.
-        public var corrupt: [DiskEntryError.Code: Int] = [:]
+        public var corrupt: [StoredEntryError.Code: Int] = [:]
         /// Writes that failed (disk full, permissions, I/O errors).
         public var writeErrors = 0
         /// Writes not tried because one failed shortly before (`writeRetry`).
@@ -126,23 +126,18 @@ public final class DiskStore: Sendable {
     /// ``path(for:)`` as text.
     public func location(of key: String) -> String { path(for: key).string }
 
-    /// The first 64 bits of the key's SHA-256.
-    static func hash(_ key: String) -> UInt64 {
-        SHA256.hash(data: Array(key.utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
-    }
+    /// The first 64 bits of the key's SHA-256 (``StoreKey/hash``).
+    static func hash(_ key: String) -> UInt64 { StoreKey.hash(key) }
 
     /// A hash as 16 lowercase hex digits.
-    static func hexName(_ hash: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: (0..<16).map { digits[Int((hash >> (60 - 4 * UInt64($0))) & 0x0F)] }, as: UTF8.self)
-    }
+    static func hexName(_ hash: UInt64) -> String { StoreKey.hex(hash) }
 
     /// The file name of a key.
     static func hexDigest(_ key: String) -> String { hexName(hash(key)) }
 
     /// The entry stored for `key`, read whole, or nil: no file, or a file that is not a valid
     /// entry for this key (then deleted and counted).
-    public func get(_ key: String) async -> DiskEntry? {
+    public func get(_ key: String) async -> StoredEntry? {
         guard case .whole(let entry) = await read(key, inMemoryLimit: .max) else { return nil }
         return entry
     }
@@ -150,7 +145,7 @@ public final class DiskStore: Sendable {
     /// Writes an entry, replacing any previous one for its key.
     /// - Returns: Whether it was published.
     @discardableResult
-    public func put(_ entry: DiskEntry) async -> Bool {
+    public func put(_ entry: StoredEntry) async -> Bool {
         guard mayWrite(), await hasRoom() else { return false }
         let hash = Self.hash(entry.key)
         let path = path(forHash: hash)
@@ -261,7 +256,7 @@ public final class DiskStore: Sendable {
         return info
     }
 
-    func discard(_ path: FilePath, hash: UInt64, reason: DiskEntryError.Code) async {
+    func discard(_ path: FilePath, hash: UInt64, reason: StoredEntryError.Code) async {
         state.withLockedValue {
             $0.stats.corrupt[reason, default: 0] += 1
             $0.index.remove(hash)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyCache
 import NIOConcurrencyHelpers
 
 /// How far a streaming write has come, for the readers of the growing file: the blocks written,
@@ -26,7 +27,7 @@ final class DiskWriteProgress: Sendable {
     var isFinished: Bool { state.withLockedValue { $0.finalLength != nil || $0.failed } }
 
     /// The length of block `index` once it is written, or `nil` when the body ended before it.
-    /// - Throws: ``DiskEntryError`` `truncated` when the write was abandoned.
+    /// - Throws: ``StoredEntryError`` `truncated` when the write was abandoned.
     func waitForBlock(_ index: Int) async throws -> Int? {
         try await withCheckedThrowingContinuation { continuation in
             let answer = state.withLockedValue { state -> Result<Int?, any Error>? in
@@ -47,7 +48,7 @@ final class DiskWriteProgress: Sendable {
     func finish(length: Int) {
         wake {
             $0.finalLength = length
-            $0.blocks = DiskBlocks.blockCount(length)
+            $0.blocks = StoredBlocks.blockCount(length)
         }
     }
 
@@ -71,11 +72,11 @@ final class DiskWriteProgress: Sendable {
     }
 
     private static func answer(_ index: Int, _ state: State) -> Result<Int?, any Error>? {
-        if state.failed { return .failure(DiskEntryError(.truncated)) }
+        if state.failed { return .failure(StoredEntryError(.truncated)) }
         if let length = state.finalLength {
-            guard index < DiskBlocks.blockCount(length) else { return .success(nil) }
-            return .success(min(DiskBlocks.blockSize, length - index * DiskBlocks.blockSize))
+            guard index < StoredBlocks.blockCount(length) else { return .success(nil) }
+            return .success(min(StoredBlocks.blockSize, length - index * StoredBlocks.blockSize))
         }
-        return index < state.blocks ? .success(DiskBlocks.blockSize) : nil
+        return index < state.blocks ? .success(StoredBlocks.blockSize) : nil
     }
 }

@@ -14,7 +14,7 @@ import _NIOFileSystem
 /// download), while any number of readers follow the growing file through ``body``.
 public final class DiskWriter: Sendable {
     private let store: DiskStore
-    private let header: DiskEntry
+    private let header: StoredEntry
     private let hash: UInt64
     private let path: FilePath
     private let temporary: FilePath
@@ -35,7 +35,7 @@ public final class DiskWriter: Sendable {
     private let state = NIOLockedValueBox(State())
 
     init(
-        store: DiskStore, header: DiskEntry, hash: UInt64, path: FilePath, temporary: FilePath, handle: WriteFileHandle,
+        store: DiskStore, header: StoredEntry, hash: UInt64, path: FilePath, temporary: FilePath, handle: WriteFileHandle,
         bodyOffset: Int, progress: DiskWriteProgress, body: DiskBody
     ) {
         self.store = store
@@ -59,8 +59,8 @@ public final class DiskWriter: Sendable {
         state.withLockedValue { state in
             state.pending.writeImmutableBuffer(chunk)
             state.length += chunk.readableBytes
-            while state.pending.readableBytes >= DiskBlocks.blockSize {
-                ready.append((state.blocks + ready.count, state.pending.readSlice(length: DiskBlocks.blockSize)!))
+            while state.pending.readableBytes >= StoredBlocks.blockSize {
+                ready.append((state.blocks + ready.count, state.pending.readSlice(length: StoredBlocks.blockSize)!))
             }
             if !ready.isEmpty { state.pending.discardReadBytes() }
         }
@@ -107,7 +107,7 @@ public final class DiskWriter: Sendable {
             return false
         }
         return await store.publish(
-            temporary, as: path, hash: hash, size: bodyOffset + DiskBlocks.storedLength(ofBody: length), usableUntil: header.usableUntil)
+            temporary, as: path, hash: hash, size: bodyOffset + StoredBlocks.storedLength(ofBody: length), usableUntil: header.usableUntil)
     }
 
     /// Gives the write up: readers of the growing file fail, the temporary file is removed.
@@ -129,7 +129,7 @@ public final class DiskWriter: Sendable {
     private func writeBlock(_ index: Int, _ bytes: ByteBuffer) async throws {
         var stored = ByteBuffer()
         stored.reserveCapacity(bytes.readableBytes + 4)
-        DiskBlocks.write(bytes, into: &stored)
-        try await handle.write(contentsOf: stored, toAbsoluteOffset: Int64(bodyOffset + DiskBlocks.offset(ofBlock: index)))
+        StoredBlocks.write(bytes, into: &stored)
+        try await handle.write(contentsOf: stored, toAbsoluteOffset: Int64(bodyOffset + StoredBlocks.offset(ofBlock: index)))
     }
 }

@@ -19,26 +19,26 @@ import Testing
     }
 
     @Test func theLastUsableMomentCoversFreshnessStaleWindowsAndLastGood() {
-        #expect(DiskEntry(key: "k", response: Self.response(age: 0, lifetime: 600)).usableUntil == Self.now + 600)
-        #expect(DiskEntry(key: "k", response: Self.response(age: 0, lifetime: 600, staleIfError: 3600)).usableUntil == Self.now + 4200)
-        #expect(DiskEntry(key: "k", response: Self.response(age: 0, lifetime: 600, etag: true)).usableUntil == nil, "revalidatable")
+        #expect(StoredEntry(key: "k", response: Self.response(age: 0, lifetime: 600)).usableUntil == Self.now + 600)
+        #expect(StoredEntry(key: "k", response: Self.response(age: 0, lifetime: 600, staleIfError: 3600)).usableUntil == Self.now + 4200)
+        #expect(StoredEntry(key: "k", response: Self.response(age: 0, lifetime: 600, etag: true)).usableUntil == nil, "revalidatable")
         let good = Self.response(age: 0, lifetime: 60)
-        let keep = DiskEntry.lastGoodUntil(good, keepLastGood: 86_400)
+        let keep = StoredEntry.lastGoodUntil(good, keepLastGood: 86_400)
         #expect(keep == Self.now + 60 + 86_400)
-        #expect(DiskEntry(key: "k", response: good, lastGoodUntil: keep).usableUntil == keep)
-        #expect(DiskEntry(key: "k", response: .variantMarker(names: ["accept"], generation: 3)).usableUntil == nil)
+        #expect(StoredEntry(key: "k", response: good, lastGoodUntil: keep).usableUntil == keep)
+        #expect(StoredEntry(key: "k", response: .variantMarker(names: ["accept"], generation: 3)).usableUntil == nil)
     }
 
     /// Expired entries go, at the first run and after a restart (their window read from the
     /// files' modification times, then checked against the file itself).
     @Test func expiredEntriesAreRemovedAndOthersKept() async throws {
         try await DiskStoreTests.withStore { store, directory in
-            await store.put(DiskEntry(key: "fresh", response: Self.response(age: 0, lifetime: 600)))
-            await store.put(DiskEntry(key: "expired", response: Self.response(age: 1_000, lifetime: 60)))
-            await store.put(DiskEntry(key: "revalidatable", response: Self.response(age: 1_000, lifetime: 60, etag: true)))
+            await store.put(StoredEntry(key: "fresh", response: Self.response(age: 0, lifetime: 600)))
+            await store.put(StoredEntry(key: "expired", response: Self.response(age: 1_000, lifetime: 60)))
+            await store.put(StoredEntry(key: "revalidatable", response: Self.response(age: 1_000, lifetime: 60, etag: true)))
             let good = Self.response(age: 1_000, lifetime: 60)
-            await store.put(DiskEntry(key: "last-good", response: good, lastGoodUntil: DiskEntry.lastGoodUntil(good, keepLastGood: 86_400)))
-            await store.put(DiskEntry(key: "also-expired", response: Self.response(age: 1_000, lifetime: 60)))
+            await store.put(StoredEntry(key: "last-good", response: good, lastGoodUntil: StoredEntry.lastGoodUntil(good, keepLastGood: 86_400)))
+            await store.put(StoredEntry(key: "also-expired", response: Self.response(age: 1_000, lifetime: 60)))
             #expect(await store.removeExpired(now: Self.now) == 2)
             #expect(store.stats.expired == 2 && store.stats.entries == 3)
             for key in ["expired", "also-expired"] { #expect(!FileManager.default.fileExists(atPath: store.location(of: key))) }

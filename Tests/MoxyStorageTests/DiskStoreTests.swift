@@ -2,6 +2,7 @@
 
 import Foundation
 import MoxyCache
+import MoxySimulation
 @testable import MoxyStorage
 import NIOConcurrencyHelpers
 import NIOCore
@@ -25,7 +26,7 @@ import Testing
         try await Self.withStore { store, directory in
             let key = "https://images.example.com/a.png"
             #expect(await store.get(key) == nil)
-            #expect(await store.put(DiskEntry(key: key, response: DiskEntryTests.response())))
+            #expect(await store.put(StoredEntry(key: key, response: SampleResponse.make())))
             let path = store.location(of: key)
             let name = DiskStore.hexDigest(key)
             #expect(path == "\(directory)/\(name.suffix(1))/\(name.dropLast().suffix(2))/\(name)")
@@ -52,7 +53,7 @@ import Testing
         let block = try #require(DiskStore.blockSize(at: directory))
         #expect(block >= 512)
         for index in 0..<1_000 {
-            await store.put(DiskEntry(key: "small-\(index)", response: DiskEntryTests.response(String(repeating: "x", count: 200))))
+            await store.put(StoredEntry(key: "small-\(index)", response: SampleResponse.make(String(repeating: "x", count: 200))))
         }
         var files = 0
         var allocated = 0
@@ -74,8 +75,8 @@ import Testing
     @Test func aSecondWriteReplacesTheFirstWhole() async throws {
         try await Self.withStore { store, _ in
             let key = "k"
-            await store.put(DiskEntry(key: key, response: DiskEntryTests.response(String(repeating: "a", count: 10_000))))
-            await store.put(DiskEntry(key: key, response: DiskEntryTests.response("short")))
+            await store.put(StoredEntry(key: key, response: SampleResponse.make(String(repeating: "a", count: 10_000))))
+            await store.put(StoredEntry(key: key, response: SampleResponse.make("short")))
             let replaced = await store.get(key)
             #expect(replaced?.body == ByteBuffer(string: "short"))
             await store.remove(key)
@@ -88,7 +89,7 @@ import Testing
     @Test func damagedFilesAreDetectedDeletedAndCounted() async throws {
         try await Self.withStore { store, _ in
             let keys = ["flip", "cut", "other", "moved"]
-            for key in keys + ["donor"] { await store.put(DiskEntry(key: key, response: DiskEntryTests.response("body of \(key)"))) }
+            for key in keys + ["donor"] { await store.put(StoredEntry(key: key, response: SampleResponse.make("body of \(key)"))) }
             func path(_ key: String) -> String { store.location(of: key) }
             var flipped = try Data(contentsOf: URL(fileURLWithPath: path("flip")))
             flipped[flipped.count - 10] ^= 0x40
@@ -110,7 +111,7 @@ import Testing
 
     @Test func aDirectoryThatCannotBeWrittenFailsTheWriteAndIsCounted() async throws {
         let store = DiskStore(directory: "/proc/moxy-cannot-write-here")
-        #expect(await store.put(DiskEntry(key: "k", response: DiskEntryTests.response())) == false)
+        #expect(await store.put(StoredEntry(key: "k", response: SampleResponse.make())) == false)
         #expect(store.stats.writeErrors == 1)
         #expect(await store.get("k") == nil)
     }
@@ -125,18 +126,18 @@ import Testing
             let retrying = DiskStore(directory: blocker + "/cache", writeRetry: .zero) { _, _ in } onWritesFailing: { failing, _ in
                 told.withLockedValue { $0.append(failing) }
             }
-            #expect(await retrying.put(DiskEntry(key: "a", response: DiskEntryTests.response())) == false)
-            #expect(await retrying.put(DiskEntry(key: "b", response: DiskEntryTests.response())) == false)
+            #expect(await retrying.put(StoredEntry(key: "a", response: SampleResponse.make())) == false)
+            #expect(await retrying.put(StoredEntry(key: "b", response: SampleResponse.make())) == false)
             #expect(retrying.stats.writeErrors == 2 && told.withLockedValue { $0 } == [true], "told once")
             try FileManager.default.removeItem(atPath: blocker)
-            #expect(await retrying.put(DiskEntry(key: "c", response: DiskEntryTests.response())))
+            #expect(await retrying.put(StoredEntry(key: "c", response: SampleResponse.make())))
             #expect(told.withLockedValue { $0 } == [true, false], "and once when writes work again")
 
             FileManager.default.createFile(atPath: directory + "/blocked-too", contents: Data())
             let pausing = DiskStore(directory: directory + "/blocked-too/cache")
-            #expect(await pausing.put(DiskEntry(key: "a", response: DiskEntryTests.response())) == false)
-            #expect(await pausing.put(DiskEntry(key: "b", response: DiskEntryTests.response())) == false)
-            #expect(await pausing.beginWrite(DiskEntry(key: "c", response: DiskEntryTests.response("")), declaredLength: nil) == nil)
+            #expect(await pausing.put(StoredEntry(key: "a", response: SampleResponse.make())) == false)
+            #expect(await pausing.put(StoredEntry(key: "b", response: SampleResponse.make())) == false)
+            #expect(await pausing.beginWrite(StoredEntry(key: "c", response: SampleResponse.make("")), declaredLength: nil) == nil)
             #expect(pausing.stats.writeErrors == 1 && pausing.stats.writesPaused == 2, "the next writes are not even tried")
         }
     }
@@ -153,10 +154,10 @@ import Testing
         try await DiskStoreTests.withStore { _, directory in
             let store = DiskStore(directory: directory, maxSize: 20_000)
             let body = String(repeating: "x", count: 1_500)
-            await store.put(DiskEntry(key: "read", response: DiskEntryTests.response(body)))
+            await store.put(StoredEntry(key: "read", response: SampleResponse.make(body)))
             for index in 0..<40 {
                 _ = await store.get("read")
-                await store.put(DiskEntry(key: "k\(index)", response: DiskEntryTests.response(body)))
+                await store.put(StoredEntry(key: "k\(index)", response: SampleResponse.make(body)))
             }
             let stats = store.stats
             #expect(stats.bytes <= 20_000 && stats.evictions > 0, "\(stats)")
@@ -168,7 +169,7 @@ import Testing
 
     @Test func aRestartedStoreFindsWhatIsOnDiskAndEnforcesASmallerSize() async throws {
         try await DiskStoreTests.withStore { first, directory in
-            for index in 0..<30 { await first.put(DiskEntry(key: "k\(index)", response: DiskEntryTests.response("body \(index)"))) }
+            for index in 0..<30 { await first.put(StoredEntry(key: "k\(index)", response: SampleResponse.make("body \(index)"))) }
             let written = first.stats.bytes
             let again = DiskStore(directory: directory)
             var batches = 0
@@ -186,12 +187,12 @@ import Testing
     /// make room, it is counted, and the change is told once, not per write.
     @Test func belowMinFreeNothingIsWrittenAndFilesMakeRoom() async throws {
         try await DiskStoreTests.withStore { first, directory in
-            for index in 0..<5 { await first.put(DiskEntry(key: "k\(index)", response: DiskEntryTests.response())) }
+            for index in 0..<5 { await first.put(StoredEntry(key: "k\(index)", response: SampleResponse.make())) }
             let changes = NIOLockedValueBox<[Bool]>([])
             let full = DiskStore(directory: directory, minFree: 1 << 60) { low, _ in changes.withLockedValue { $0.append(low) } }
             _ = await full.load()
             #expect(full.stats.entries == 5)
-            for index in 0..<3 { #expect(await full.put(DiskEntry(key: "new\(index)", response: DiskEntryTests.response())) == false) }
+            for index in 0..<3 { #expect(await full.put(StoredEntry(key: "new\(index)", response: SampleResponse.make())) == false) }
             let stats = full.stats
             #expect(stats.lowSpace && stats.lowSpaceSkips == 3 && stats.writes == 0, "\(stats)")
             #expect(stats.entries == 0 && Self.entryFiles(directory) == 0, "files deleted to make room")

@@ -17,8 +17,8 @@ import Testing
         return (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
     }
 
-    static func header(_ key: String = key) -> DiskEntry {
-        DiskEntry(key: key, response: DiskEntryTests.response("", fields: [("Content-Type", "video/mp4")]))
+    static func header(_ key: String = key) -> StoredEntry {
+        StoredEntry(key: key, response: SampleResponse.make("", fields: [("Content-Type", "video/mp4")]))
     }
 
     /// Everything a body source yields, in reads of at most `chunk` bytes.
@@ -47,7 +47,7 @@ import Testing
 
     @Test func aStreamedBodyIsReadWhileItIsWrittenAndAfterItIsPublished() async throws {
         try await DiskStoreTests.withStore { store, directory in
-            let body = Self.bytes(3 * DiskBlocks.blockSize + 12_345)
+            let body = Self.bytes(3 * StoredBlocks.blockSize + 12_345)
             let writer = try #require(await store.beginWrite(Self.header(), declaredLength: body.count))
             #expect(writer.body.length == body.count && writer.body.isGrowing)
             // A reader that starts before the first byte follows the growing file to its end.
@@ -65,7 +65,7 @@ import Testing
             #expect(entry.fields.first { $0.name == "Content-Type" }?.value == "video/mp4" && entry.body.readableBytes == 0)
             #expect(large.length == body.count && !large.isGrowing)
             #expect(try await Self.drain(large) == body)
-            #expect(try await Self.drain(large, from: DiskBlocks.blockSize - 10, chunk: 70_000) == Array(body[(DiskBlocks.blockSize - 10)...]))
+            #expect(try await Self.drain(large, from: StoredBlocks.blockSize - 10, chunk: 70_000) == Array(body[(StoredBlocks.blockSize - 10)...]))
             #expect(await store.get(Self.key)?.body == ByteBuffer(bytes: body))
             let size = try FileManager.default.attributesOfItem(atPath: store.location(of: Self.key))[.size] as! UInt64
             let block = try #require(DiskStore.blockSize(at: NSTemporaryDirectory()))
@@ -77,19 +77,19 @@ import Testing
         try await DiskStoreTests.withStore { store, directory in
             let writer = try #require(await store.beginWrite(Self.header(), declaredLength: nil))
             #expect(writer.body.length == nil)
-            try await writer.append(ByteBuffer(bytes: Self.bytes(DiskBlocks.blockSize + 5)))
+            try await writer.append(ByteBuffer(bytes: Self.bytes(StoredBlocks.blockSize + 5)))
             let first = try await writer.body.read(from: 0, maxLength: .max)
-            #expect(first.readableBytes == DiskBlocks.blockSize, "a full block is readable at once")
+            #expect(first.readableBytes == StoredBlocks.blockSize, "a full block is readable at once")
             async let waiting: (any Error)? = {
                 do {
-                    _ = try await writer.body.read(from: DiskBlocks.blockSize, maxLength: .max)
+                    _ = try await writer.body.read(from: StoredBlocks.blockSize, maxLength: .max)
                     return nil
                 } catch {
                     return error
                 }
             }()
             await writer.abort()
-            #expect(await waiting as? DiskEntryError == DiskEntryError(.truncated))
+            #expect(await waiting as? StoredEntryError == StoredEntryError(.truncated))
             #expect(await store.get(Self.key) == nil)
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/tmp").isEmpty)
             #expect(store.stats.entries == 0 && store.stats.writes == 0)
@@ -98,7 +98,7 @@ import Testing
 
     @Test func aDamagedBlockIsNeverReturnedAndTheFileGoes() async throws {
         try await DiskStoreTests.withStore { store, _ in
-            let body = Self.bytes(3 * DiskBlocks.blockSize)
+            let body = Self.bytes(3 * StoredBlocks.blockSize)
             let writer = try #require(await store.beginWrite(Self.header(), declaredLength: nil))
             try await Self.write(body, to: writer)
             #expect(await writer.finish())
@@ -109,13 +109,13 @@ import Testing
             // One byte of the third block changes on disk after the lookup.
             let path = store.location(of: Self.key)
             let handle = try #require(FileHandle(forUpdatingAtPath: path))
-            try handle.seek(toOffset: UInt64(large.bodyOffset + DiskBlocks.offset(ofBlock: 2) + 100))
+            try handle.seek(toOffset: UInt64(large.bodyOffset + StoredBlocks.offset(ofBlock: 2) + 100))
             let original = try #require(try handle.read(upToCount: 1)?.first)
-            try handle.seek(toOffset: UInt64(large.bodyOffset + DiskBlocks.offset(ofBlock: 2) + 100))
+            try handle.seek(toOffset: UInt64(large.bodyOffset + StoredBlocks.offset(ofBlock: 2) + 100))
             handle.write(Data([original ^ 0x40]))
             try handle.close()
-            #expect(try await large.read(from: 0, maxLength: .max) == ByteBuffer(bytes: body[0..<DiskBlocks.blockSize]))
-            await #expect(throws: DiskEntryError(.badChecksum)) { try await large.read(from: 2 * DiskBlocks.blockSize, maxLength: .max) }
+            #expect(try await large.read(from: 0, maxLength: .max) == ByteBuffer(bytes: body[0..<StoredBlocks.blockSize]))
+            await #expect(throws: StoredEntryError(.badChecksum)) { try await large.read(from: 2 * StoredBlocks.blockSize, maxLength: .max) }
             #expect(!FileManager.default.fileExists(atPath: path) && store.stats.corrupt[.badChecksum] == 1)
         }
     }
@@ -123,7 +123,7 @@ import Testing
     @Test func aTruncatedLargeFileIsRefusedAtItsLookup() async throws {
         try await DiskStoreTests.withStore { store, _ in
             let writer = try #require(await store.beginWrite(Self.header(), declaredLength: nil))
-            try await Self.write(Self.bytes(2 * DiskBlocks.blockSize + 1), to: writer)
+            try await Self.write(Self.bytes(2 * StoredBlocks.blockSize + 1), to: writer)
             #expect(await writer.finish())
             let path = store.location(of: Self.key)
             let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! UInt64

@@ -28,7 +28,7 @@ await withTaskGroup(of: Void.self) { group in
                     body: ByteBuffer(repeating: UInt8(truncatingIfNeeded: number), count: 2_048),
                     responseTime: now, freshness: Freshness(lifetime: 31_536_000, initialAge: 0, isExplicit: true),
                     downstreamMaxAge: 31_536_000)
-                await store.put(DiskEntry(key: "http://127.0.0.1:\(port)/o/\(number).png", response: response))
+                await store.put(StoredEntry(key: "http://127.0.0.1:\(port)/o/\(number).png", response: response))
             }
         }
     }

@@ -32,7 +32,7 @@ func fill(_ store: DiskStore) async {
                         status: 200, fields: fields, body: ByteBuffer(repeating: 1, count: 2_048), responseTime: now - 1,
                         freshness: Freshness(lifetime: 31_536_000, initialAge: 0, isExplicit: true), downstreamMaxAge: 31_536_000)
                     let prefix = number % 10 == 0 ? "https://a.example/" : "https://b.example/"
-                    await store.put(DiskEntry(key: prefix + "\(number).png", response: response))
+                    await store.put(StoredEntry(key: prefix + "\(number).png", response: response))
                 }
             }
         }

@@ -30,7 +30,7 @@ extension AdminAPI {
                 ("evictions", .int(memory.evictions)),
             ]))
         ]
-        if let disk = proxy.tier.disk {
+        if let disk = proxy.tier.disk?.store {
             let stats = disk.stats
             let loader = metrics.loader.withLockedValue { $0 }
             tiers.append(
@@ -93,7 +93,7 @@ extension AdminAPI {
             seen.insert(key)
             listed.append(entry(key, response, size: response.cost, tier: "memory", now: now))
         }
-        if listed.count < limit, let disk = tier.disk {
+        if listed.count < limit, let disk = tier.disk?.store {
             let found = await disk.headers(limit: limit - listed.count) { included($0.key) && !seen.contains($0.key) }
             for (header, size) in found { listed.append(entry(header.key, header.response, size: size, tier: "disk", now: now)) }
         }
@@ -128,6 +128,6 @@ extension AdminAPI {
 
     /// Sets the metrics that are read from the tiers rather than counted as things happen.
     func updateScrapedMetrics() {
-        proxy.metrics.updateTiers(memory: proxy.tier.store.stats, disk: proxy.tier.disk?.stats, validation: proxy.validationLog.snapshot)
+        proxy.metrics.updateTiers(memory: proxy.tier.store.stats, disk: proxy.tier.disk?.store.stats, validation: proxy.validationLog.snapshot)
     }
 }

@@ -59,6 +59,7 @@ extension CacheExchange {
         _ download: Download, prefix: ByteBuffer, rest: ResponseBodyReader?, limit: Int, expectedLength: Int?, request: CacheRequest
     ) async {
         var received = prefix.readableBytes
+        var published = false
         do {
             try await download.writer.append(prefix)
             while let rest, let chunk = try await rest.next() {
@@ -67,7 +68,8 @@ extension CacheExchange {
                 try await download.writer.append(chunk)
             }
             if let expectedLength, received != expectedLength { throw ProxyError(.upstreamError, "upstream body was incomplete") }
-            if await download.writer.finish() {
+            published = await download.writer.finish()
+            if published {
                 logger.debug("large body stored", metadata: ["key": "\(request.key)", "bytes": "\(received)"])
             }
         } catch {
@@ -75,6 +77,6 @@ extension CacheExchange {
                 "large body not stored", metadata: ["source": "\(request.source.name)", "url": "\(request.url)", "error": "\(UpstreamFetcher.mapError(error))"])
             await download.writer.abort()
         }
-        tier.endDownload(download)
+        tier.endDownload(download, published: published, keepLastGood: request.source.validation?.keepLastGood)
     }
 }

@@ -14,8 +14,8 @@ extension CacheExchange {
     /// An entry only on disk answers it as a `GET` would be answered.
     func fetchHead(_ request: CacheRequest, lookup: CacheLookup, on eventLoop: any EventLoop) -> EventLoopFuture<ProxyOutcome> {
         inBackground(request, on: eventLoop) {
-            guard lookup.entry == nil, let found = await self.diskLookup(request) else { return await self.head(request, lookup: lookup) }
-            return self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(.hit(.disk))) : await self.head(request, lookup: found)
+            guard lookup.entry == nil, let found = await self.slowerLookup(request) else { return await self.head(request, lookup: lookup) }
+            return self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(.hit(found.tier))) : await self.head(request, lookup: found)
         }
     }
 

@@ -13,7 +13,7 @@ import NIOCore
 /// decisions about the upstream's answer are carried out: store, freshen, pass, serve the stored
 /// entry, fail, and the per-key effects in ``KeyStateTable``.
 final class CacheExchange: Sendable {
-    let tier: CacheTier
+    let tier: TieredCache
     let keys: KeyStateTable
     let upstream: UpstreamClient
     let renderer: ResponseRenderer
@@ -27,7 +27,7 @@ final class CacheExchange: Sendable {
     var metrics: MoxyMetrics { upstream.metrics }
 
     init(
-        tier: CacheTier,
+        tier: TieredCache,
         keys: KeyStateTable,
         upstream: UpstreamClient,
         renderer: ResponseRenderer,
@@ -91,9 +91,9 @@ final class CacheExchange: Sendable {
             {
                 // Stored by a fetch that finished between our lookup and our join.
                 outcome = .complete(entry, CacheStatus(.hit(.memory)))
-            } else if current.entry == nil, let found = await self.diskLookup(request) {
+            } else if current.entry == nil, let found = await self.slowerLookup(request) {
                 // On disk (written before a restart, or too large for memory): served as any stored entry.
-                outcome = self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(.hit(.disk))) : await self.exchange(request, lookup: found)
+                outcome = self.isFresh(found, request) ? .complete(found.entry!, CacheStatus(.hit(found.tier))) : await self.exchange(request, lookup: found)
             } else {
                 // An entry that appeared since the request's lookup (stored meanwhile, a large file
                 // opened) is the one to revalidate or fall back on.
@@ -106,9 +106,9 @@ final class CacheExchange: Sendable {
         return future
     }
 
-    /// The request's entry on disk after a memory miss (promoted to memory when it fits).
-    func diskLookup(_ request: CacheRequest) async -> CacheLookup? {
-        let found = await tier.diskLookup(request.key, headers: request.headers) { response in
+    /// The request's entry in a slower tier after a memory miss (promoted to memory when it fits).
+    func slowerLookup(_ request: CacheRequest) async -> CacheLookup? {
+        let found = await tier.slowerLookup(request.key, headers: request.headers) { response in
             // Encoded again as when it was stored: its gzip form comes back.
             ResponseRenderer.stored(
                 status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,

@@ -20,7 +20,7 @@ final class Proxy: Sendable {
     let accessLog: AccessLog?
     /// Requests answered before routing (limits, loops, no route).
     let unroutedCounters: RequestCounters
-    let tier: CacheTier
+    let tier: TieredCache
     let keys: KeyStateTable
     let exchange: CacheExchange
     let passThrough: PassThrough
@@ -52,16 +52,16 @@ final class Proxy: Sendable {
         self.forwarder = forwarder
         let background = BackgroundWork()
         self.background = background
-        self.tier = CacheTier(
+        self.tier = TieredCache(
             store: MemoryStore(
                 capacity: configuration.memoryCacheSize, maxEntrySize: configuration.memoryMaxObjectSize,
                 policy: configuration.memoryCachePolicy),
-            disk: configuration.diskCachePath.map {
-                DiskStore(
+            tiers: configuration.diskCachePath.map {
+                DiskTier(store: DiskStore(
                     directory: $0, maxSize: configuration.diskCacheMaxSize, minFree: configuration.diskCacheMinFree,
                     // The largest object any source stores, its header and block checksums.
-                    maxFileSize: DiskBlocks.storedLength(ofBody: configuration.routes.reduce(configuration.upstream.maxObjectSize) { max($0, $1.maxObjectSize) })
-                        + DiskEntry.maxHeaderBytes,
+                    maxFileSize: StoredBlocks.storedLength(ofBody: configuration.routes.reduce(configuration.upstream.maxObjectSize) { max($0, $1.maxObjectSize) })
+                        + StoredEntry.maxHeaderBytes,
                     onSpaceChange: { low, free in
                         if low {
                             logger.warning("disk cache stops writing: free space below min_free", metadata: ["free": "\(free)"])
@@ -75,8 +75,8 @@ final class Proxy: Sendable {
                         } else {
                             logger.info("disk cache writes again")
                         }
-                    })
-            },
+                    }))
+            }.map { [$0] } ?? [],
             background: background)
         self.keys = KeyStateTable()
         self.renderer = ResponseRenderer(

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MoxyCache
 import FuzzSupport
 import MoxyStorage
 import NIOCore
@@ -9,20 +10,20 @@ import NIOCore
 /// prefix, checksum and body blocks the harness makes valid, so the mutations reach the field
 /// parser behind the checksums. What decodes encodes to a file that decodes to the same entry,
 /// and the header decoder agrees with the whole-file decoder on where the body starts.
-@_cdecl("FuzzDiskEntry_main")
+@_cdecl("FuzzStoredEntry_main")
 func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     runFuzzer(argc, argv) { data, size in
         let input = bytes(data, size)
         let file = input.starts(with: Array("MOXY".utf8)) ? ByteBuffer(bytes: input) : checksummed(header: input)
-        let header = try? DiskEntry.decodeHeader(file, expectedKey: nil)
-        guard let entry = try? DiskEntry.decode(file, expectedKey: nil) else { return 0 }
+        let header = try? StoredEntry.decodeHeader(file, expectedKey: nil)
+        guard let entry = try? StoredEntry.decode(file, expectedKey: nil) else { return 0 }
         check(header != nil, "a file that decodes has a header that decodes")
         if let header {
             check(header.bodyLength == entry.body.readableBytes, "the header's body length is the body's")
-            check(header.bodyOffset + DiskBlocks.storedLength(ofBody: header.bodyLength) == file.readableBytes, "the lengths add up")
+            check(header.bodyOffset + StoredBlocks.storedLength(ofBody: header.bodyLength) == file.readableBytes, "the lengths add up")
         }
         let encoded = entry.encode()
-        guard let again = try? DiskEntry.decode(encoded, expectedKey: entry.key) else {
+        guard let again = try? StoredEntry.decode(encoded, expectedKey: entry.key) else {
             check(false, "an entry's own encoding decodes")
             return 0
         }
@@ -52,9 +53,9 @@ func checksummed(header: [UInt8]) -> ByteBuffer {
     var remaining = Int(length)
     var filler: UInt8 = 0
     while remaining > 0 {
-        let count = min(DiskBlocks.blockSize, remaining)
+        let count = min(StoredBlocks.blockSize, remaining)
         let block = ByteBuffer(bytes: (0..<count).map { _ in filler &+= 1; return filler })
-        DiskBlocks.write(block, into: &file)
+        StoredBlocks.write(block, into: &file)
         remaining -= count
     }
     return file

@@ -22,17 +22,17 @@ struct PurgeError: Error, CustomStringConvertible {
     var description: String { "the purge log cannot be written: \(reason)" }
 }
 
-extension CacheTier {
+extension TieredCache {
     /// Reads the purge log of an earlier run (call before serving).
     func loadPurges() async {
         guard let disk else { return }
-        let records = await disk.loadPurges()
+        let records = await disk.store.loadPurges()
         purges.withLockedValue { $0 = records }
     }
 
     /// What the recorded purges do to an entry read from disk: the newest verdict that applies
     /// (a removal wins over a stale mark).
-    func purgeVerdict(_ entry: DiskEntry) -> PurgeRecord.Verdict? {
+    func purgeVerdict(_ entry: StoredEntry) -> PurgeRecord.Verdict? {
         let records = purges.withLockedValue { $0 }
         guard !records.isEmpty else { return nil }
         var verdict: PurgeRecord.Verdict?
@@ -79,21 +79,28 @@ extension CacheTier {
 
     /// Purges every tier: records the purge in the disk tier's log first (synced), so neither a
     /// restart nor a write in flight brings the entries back; then removes (hard) or marks stale
-    /// (soft) what memory holds, withdraws downloads and forgets open large files; then sweeps
-    /// the disk tier's files, waiting for it (`waitForDisk`) or in the background: the log
-    /// already refuses every purged file that is read, so the sweep only frees their space, and
-    /// the answer need not wait for a read of every file's header (2.8 s per 100,000 files).
+    /// (soft) what memory holds, withdraws downloads and forgets open large files; then applies
+    /// it to each slower tier, waiting for them (`waitForTiers`) or in the background: the log
+    /// already refuses every purged file that is read, so the disk's sweep only frees their
+    /// space, and the answer need not wait for a read of every file's header (2.8 s per
+    /// 100,000 files).
+    /// - Parameter tiers: Which slower tiers to apply it to (a purge that arrives from the
+    ///   shared tier's feed is applied there already).
     /// - Throws: ``PurgeError`` when the purge log cannot be written (nothing is purged then).
-    func purge(_ selector: PurgeSelector, soft: Bool, now: Int64, waitForDisk: Bool = true) async throws(PurgeError) -> PurgeCount {
+    func purge(
+        _ selector: PurgeSelector, soft: Bool, now: Int64, waitForDisk: Bool = true, tiers selected: ((any SlowerTier) -> Bool)? = nil
+    ) async throws(PurgeError) -> PurgeCount {
         let record = PurgeRecord(selector: selector, soft: soft, time: now)
         if let disk {
             let all = purges.withLockedValue { $0 } + [record]
             do {
-                try await disk.recordPurge(record, all: all)
+                try await disk.store.recordPurge(record, all: all)
             } catch {
                 throw PurgeError(reason: "\(error)")
             }
             purges.withLockedValue { $0 = Array(all.suffix(DiskStore.maxPurges)) }
+        } else {
+            purges.withLockedValue { $0 = Array(($0 + [record]).suffix(DiskStore.maxPurges)) }
         }
         // Before memory is purged: a fetch in flight that stores after this point is refused.
         recentPurges.withLockedValue { state in
@@ -117,18 +124,11 @@ extension CacheTier {
         }
         count.memory = memoryKeys.count
         // Large entries: open files and bodies still arriving.
-        openLarge.withLockedValue { open in
-            for key in open.keys where selector.matches(key: key, tags: open.get(key)?.surrogateKeys ?? []) {
-                open.remove(key)
-            }
-        }
-        let arriving = downloads.withLockedValue { $0 }.filter { selector.matches(key: $0.key, tags: $0.value.response.surrogateKeys) }
-        for (key, download) in arriving where !soft {
-            downloads.withLockedValue { _ = $0.removeValue(forKey: key) }
-            download.writer.withdraw()
-        }
-        guard let disk else {
+        disk?.purgeOpen(selector, soft: soft)
+        let applied = tiers.filter { selected?($0) ?? true }
+        guard !applied.isEmpty else {
             count.entries = count.memory
+            count.disk = disk == nil ? 0 : nil
             return count
         }
         if !waitForDisk, let background {
@@ -136,12 +136,18 @@ extension CacheTier {
             count.entries = count.memory
             // Refused when the server stops: the log still refuses the files, and the janitor or
             // the size bound frees them later.
-            background.submit({ _ = await disk.sweep(record) }, refused: {})
+            background.submit({ for tier in applied { _ = await tier.apply(record) } }, refused: {})
             return count
         }
-        let swept = await disk.sweep(record)
-        count.disk = swept.count
-        count.entries = swept.keys.map { $0.union(memoryKeys).count } ?? max(swept.count, count.memory)
+        var entries = memoryKeys
+        var uncounted = count.memory
+        for tier in applied {
+            guard let swept = await tier.apply(record) else { continue }
+            if tier === disk { count.disk = swept.count }
+            if let keys = swept.keys { entries.formUnion(keys) } else { uncounted = max(uncounted, swept.count) }
+        }
+        if disk == nil { count.disk = 0 }
+        count.entries = max(entries.count, uncounted)
         return count
     }
 }

@@ -14,14 +14,17 @@ public enum PurgeSelector: Sendable, Hashable {
     /// Everything.
     case all
 
-    /// Whether an entry with this store key and these surrogate keys is selected. Pure.
-    /// A variant's store key is its primary key, `\u{1}`, the marker's generation and the
-    /// request's values; it is selected with its primary key.
+    /// Whether an entry with this store key (``StoreKey/encoded``) and these surrogate keys is
+    /// selected. Pure. A variant is selected with its primary key.
     public func matches(key: String, tags: @autoclosure () -> [String]) -> Bool {
         switch self {
         case .all: return true
-        case .keys(let keys): return keys.contains { key == $0 || key.hasPrefix($0 + "\u{1}") }
-        case .prefixes(let prefixes): return prefixes.contains { key.hasPrefix($0) }
+        case .keys(let keys):
+            let primary = StoreKey(encoded: key).primary
+            return keys.contains(primary)
+        case .prefixes(let prefixes):
+            let primary = StoreKey(encoded: key).primary
+            return prefixes.contains { primary.hasPrefix($0) }
         case .tag(let tag): return tags().contains(tag)
         }
     }

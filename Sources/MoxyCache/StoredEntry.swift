@@ -1,25 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import MoxyCache
 public import NIOCore
 
 /// One cache entry as a file of the disk tier (the layout is in `docs/storage.md`, "Disk format"):
 /// a fixed prefix (magic, version, header length), a header (the full key, the stored head's
 /// status and fields, freshness, `Vary` names, variant generation, surrogate keys, the last-good
 /// window) and a CRC-32C of both, then the body in blocks each followed by its CRC-32C
-/// (``DiskBlocks``).
+/// (``StoredBlocks``).
 ///
 /// The full key is compared on read, so a hash collision can never serve another URL; a file that
 /// is truncated, has another magic, an unknown version or a wrong checksum is refused.
-public struct DiskEntry: Sendable {
+public struct StoredEntry: Sendable {
     /// `MOXY` in ASCII.
     public static let magic: UInt32 = 0x4D4F_5859
     /// The format version written; others are refused (and the file deleted as unusable).
     public static let version: UInt16 = 2
     /// Bytes before the header: magic, version, flags, header length.
-    static let prefixLength = 12
+    public static let prefixLength = 12
     /// Bytes of the header's checksum.
-    static let checksumLength = 4
+    public static let checksumLength = 4
 
     /// The cache key, in full.
     public var key: String
@@ -101,8 +100,8 @@ public struct DiskEntry: Sendable {
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, surrogateKeys: surrogateKeys)
     }
 
-    /// The response again with a body read from disk as it is sent (a large entry's).
-    public func response(externalBody: DiskBody) -> CachedResponse {
+    /// The response again with a body read as it is sent (a large entry's, from a file).
+    public func response(externalBody: any BodySource) -> CachedResponse {
         CachedResponse(
             status: status, fields: fields, body: ByteBuffer(), responseTime: responseTime, freshness: freshness,
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, externalBody: externalBody,
@@ -111,7 +110,7 @@ public struct DiskEntry: Sendable {
 }
 
 /// Why a file is not a usable entry. Each one is counted and the file deleted.
-public struct DiskEntryError: Error, Hashable, CustomStringConvertible {
+public struct StoredEntryError: Error, Hashable, CustomStringConvertible {
     /// A stable reason.
     public enum Code: String, Sendable, Hashable {
         /// Shorter than its lengths say.
@@ -131,7 +130,7 @@ public struct DiskEntryError: Error, Hashable, CustomStringConvertible {
     /// The reason.
     public let code: Code
 
-    init(_ code: Code) { self.code = code }
+    public init(_ code: Code) { self.code = code }
 
     /// The code's text.
     public var description: String { code.rawValue }

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MoxyCache
 public import NIOCore
 
-extension DiskEntry {
+extension StoredEntry {
     /// Bounds on what a header may hold, so a corrupt length cannot make a reader allocate much.
     static let maxKeyBytes = 64 << 10
     static let maxFields = 1_000
@@ -15,11 +14,11 @@ extension DiskEntry {
     /// checksummed blocks.
     public func encode(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var file = encodeHeader(bodyLength: body.readableBytes, allocator: allocator)
-        file.reserveCapacity(minimumWritableBytes: DiskBlocks.storedLength(ofBody: body.readableBytes))
+        file.reserveCapacity(minimumWritableBytes: StoredBlocks.storedLength(ofBody: body.readableBytes))
         var rest = body
         while rest.readableBytes > 0 {
-            let block = rest.readSlice(length: min(DiskBlocks.blockSize, rest.readableBytes))!
-            DiskBlocks.write(block, into: &file)
+            let block = rest.readSlice(length: min(StoredBlocks.blockSize, rest.readableBytes))!
+            StoredBlocks.write(block, into: &file)
         }
         return file
     }
@@ -60,8 +59,8 @@ extension DiskEntry {
     /// - Parameters:
     ///   - file: The whole file.
     ///   - expectedKey: The key looked up; a file holding another one is refused.
-    /// - Throws: ``DiskEntryError``.
-    public static func decode(_ file: ByteBuffer, expectedKey: String?) throws(DiskEntryError) -> DiskEntry {
+    /// - Throws: ``StoredEntryError``.
+    public static func decode(_ file: ByteBuffer, expectedKey: String?) throws(StoredEntryError) -> StoredEntry {
         var (entry, bodyOffset, bodyLength) = try decodeHeader(file, expectedKey: expectedKey)
         entry.body = try body(of: file, at: bodyOffset, length: bodyLength)
         return entry
@@ -69,19 +68,19 @@ extension DiskEntry {
 
     /// The body of a whole file whose header said where it starts and how long it is, every
     /// block's checksum checked.
-    /// - Throws: ``DiskEntryError``: the file's length does not match, or a block is damaged.
-    static func body(of file: ByteBuffer, at bodyOffset: Int, length bodyLength: Int) throws(DiskEntryError) -> ByteBuffer {
-        let expected = bodyOffset + DiskBlocks.storedLength(ofBody: bodyLength)
-        guard file.readableBytes == expected else { throw DiskEntryError(expected > file.readableBytes ? .truncated : .malformed) }
+    /// - Throws: ``StoredEntryError``: the file's length does not match, or a block is damaged.
+    public static func body(of file: ByteBuffer, at bodyOffset: Int, length bodyLength: Int) throws(StoredEntryError) -> ByteBuffer {
+        let expected = bodyOffset + StoredBlocks.storedLength(ofBody: bodyLength)
+        guard file.readableBytes == expected else { throw StoredEntryError(expected > file.readableBytes ? .truncated : .malformed) }
         var blocks = file.getSlice(at: file.readerIndex + bodyOffset, length: file.readableBytes - bodyOffset)!
-        if bodyLength <= DiskBlocks.blockSize {
-            return bodyLength == 0 ? ByteBuffer() : try DiskBlocks.read(&blocks, length: bodyLength)
+        if bodyLength <= StoredBlocks.blockSize {
+            return bodyLength == 0 ? ByteBuffer() : try StoredBlocks.read(&blocks, length: bodyLength)
         }
         var body = ByteBuffer()
         body.reserveCapacity(bodyLength)
         var remaining = bodyLength
         while remaining > 0 {
-            var block = try DiskBlocks.read(&blocks, length: min(DiskBlocks.blockSize, remaining))
+            var block = try StoredBlocks.read(&blocks, length: min(StoredBlocks.blockSize, remaining))
             remaining -= block.readableBytes
             body.writeBuffer(&block)
         }
@@ -90,26 +89,26 @@ extension DiskEntry {
 
     /// Reads the prefix and header of a file (or of its first bytes) and checks their checksum.
     /// - Returns: The entry without its body, where the body's first block starts, and its length.
-    /// - Throws: ``DiskEntryError``; `truncated` when `bytes` end before the header does.
-    public static func decodeHeader(_ bytes: ByteBuffer, expectedKey: String?) throws(DiskEntryError)
-        -> (entry: DiskEntry, bodyOffset: Int, bodyLength: Int)
+    /// - Throws: ``StoredEntryError``; `truncated` when `bytes` end before the header does.
+    public static func decodeHeader(_ bytes: ByteBuffer, expectedKey: String?) throws(StoredEntryError)
+        -> (entry: StoredEntry, bodyOffset: Int, bodyLength: Int)
     {
         let headerLength = try Self.headerLength(bytes)
-        guard bytes.readableBytes >= prefixLength + headerLength + checksumLength else { throw DiskEntryError(.truncated) }
+        guard bytes.readableBytes >= prefixLength + headerLength + checksumLength else { throw StoredEntryError(.truncated) }
         // The checksum covers the prefix and the header, so it is checked before any length inside is trusted.
         let covered = prefixLength + headerLength
         let stored = bytes.getInteger(at: bytes.readerIndex + covered, as: UInt32.self)
         let computed = bytes.withUnsafeReadableBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<covered])) }
-        guard stored == computed else { throw DiskEntryError(.badChecksum) }
+        guard stored == computed else { throw StoredEntryError(.badChecksum) }
 
         var header = bytes.getSlice(at: bytes.readerIndex + prefixLength, length: headerLength)!
         let key = try header.readText(lengthBytes: 4, limit: maxKeyBytes)
-        if let expectedKey, key != expectedKey { throw DiskEntryError(.wrongKey) }
+        if let expectedKey, key != expectedKey { throw StoredEntryError(.wrongKey) }
         guard let status = header.readInteger(as: UInt16.self), let responseTime = header.readInteger(as: Int64.self),
             let downstreamMaxAge = header.readInteger(as: Int64.self)
-        else { throw DiskEntryError(.malformed) }
+        else { throw StoredEntryError(.malformed) }
         let freshness = try header.readFreshness()
-        guard let fieldCount = header.readInteger(as: UInt16.self), Int(fieldCount) <= maxFields else { throw DiskEntryError(.malformed) }
+        guard let fieldCount = header.readInteger(as: UInt16.self), Int(fieldCount) <= maxFields else { throw StoredEntryError(.malformed) }
         var fields: [(name: String, value: String)] = []
         fields.reserveCapacity(Int(fieldCount))
         for _ in 0..<fieldCount {
@@ -122,9 +121,9 @@ extension DiskEntry {
         let surrogateKeys = try header.readTextList()
         let lastGoodUntil = try header.readOptional().map { Int64(bitPattern: $0) }
         guard let bodyLength = header.readInteger(as: UInt64.self), header.readableBytes == 0, bodyLength < 1 << 48 else {
-            throw DiskEntryError(.malformed)
+            throw StoredEntryError(.malformed)
         }
-        let entry = DiskEntry(
+        let entry = StoredEntry(
             key: key, status: Int(status), fields: fields, body: ByteBuffer(), responseTime: responseTime, freshness: freshness,
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, variantGeneration: variantGeneration,
             surrogateKeys: surrogateKeys, lastGoodUntil: lastGoodUntil)
@@ -132,15 +131,15 @@ extension DiskEntry {
     }
 
     /// The header length a file's first bytes announce (magic and version checked).
-    /// - Throws: ``DiskEntryError``.
-    public static func headerLength(_ bytes: ByteBuffer) throws(DiskEntryError) -> Int {
-        guard bytes.readableBytes >= prefixLength + checksumLength else { throw DiskEntryError(.truncated) }
+    /// - Throws: ``StoredEntryError``.
+    public static func headerLength(_ bytes: ByteBuffer) throws(StoredEntryError) -> Int {
+        guard bytes.readableBytes >= prefixLength + checksumLength else { throw StoredEntryError(.truncated) }
         var buffer = bytes
-        guard buffer.readInteger(as: UInt32.self) == magic else { throw DiskEntryError(.badMagic) }
-        guard buffer.readInteger(as: UInt16.self) == version else { throw DiskEntryError(.unknownVersion) }
+        guard buffer.readInteger(as: UInt32.self) == magic else { throw StoredEntryError(.badMagic) }
+        guard buffer.readInteger(as: UInt16.self) == version else { throw StoredEntryError(.unknownVersion) }
         _ = buffer.readInteger(as: UInt16.self)
         guard let headerLength = buffer.readInteger(as: UInt32.self).map(Int.init), headerLength <= maxHeaderBytes else {
-            throw DiskEntryError(.malformed)
+            throw StoredEntryError(.malformed)
         }
         return headerLength
     }
@@ -153,10 +152,10 @@ extension ByteBuffer {
         writeString(text)
     }
 
-    fileprivate mutating func readText(lengthBytes: Int, limit: Int) throws(DiskEntryError) -> String {
+    fileprivate mutating func readText(lengthBytes: Int, limit: Int) throws(StoredEntryError) -> String {
         let count: Int?
         if lengthBytes == 2 { count = readInteger(as: UInt16.self).map(Int.init) } else { count = readInteger(as: UInt32.self).map(Int.init) }
-        guard let count, count <= limit, let text = readString(length: count) else { throw DiskEntryError(.malformed) }
+        guard let count, count <= limit, let text = readString(length: count) else { throw StoredEntryError(.malformed) }
         return text
     }
 
@@ -165,10 +164,10 @@ extension ByteBuffer {
         for text in list { writeText(text, lengthBytes: 2) }
     }
 
-    fileprivate mutating func readTextList() throws(DiskEntryError) -> [String] {
-        guard let count = readInteger(as: UInt16.self), Int(count) <= DiskEntry.maxFields else { throw DiskEntryError(.malformed) }
+    fileprivate mutating func readTextList() throws(StoredEntryError) -> [String] {
+        guard let count = readInteger(as: UInt16.self), Int(count) <= StoredEntry.maxFields else { throw StoredEntryError(.malformed) }
         var list: [String] = []
-        for _ in 0..<count { list.append(try readText(lengthBytes: 2, limit: DiskEntry.maxTextBytes)) }
+        for _ in 0..<count { list.append(try readText(lengthBytes: 2, limit: StoredEntry.maxTextBytes)) }
         return list
     }
 
@@ -177,9 +176,9 @@ extension ByteBuffer {
         writeInteger(value ?? 0)
     }
 
-    fileprivate mutating func readOptional() throws(DiskEntryError) -> UInt64? {
+    fileprivate mutating func readOptional() throws(StoredEntryError) -> UInt64? {
         guard let present = readInteger(as: UInt8.self), present <= 1, let value = readInteger(as: UInt64.self) else {
-            throw DiskEntryError(.malformed)
+            throw StoredEntryError(.malformed)
         }
         return present == 1 ? value : nil
     }
@@ -200,11 +199,11 @@ extension ByteBuffer {
         writeTextList(freshness.withheldFields)
     }
 
-    fileprivate mutating func readFreshness() throws(DiskEntryError) -> Freshness {
+    fileprivate mutating func readFreshness() throws(StoredEntryError) -> Freshness {
         guard let lifetime = readInteger(as: Int64.self), let initialAge = readInteger(as: Int64.self),
             let staleWhileRevalidate = readInteger(as: Int64.self), let staleIfError = readInteger(as: Int64.self),
             let maxStale = readInteger(as: Int64.self), let flags = readInteger(as: UInt8.self), flags < 32
-        else { throw DiskEntryError(.malformed) }
+        else { throw StoredEntryError(.malformed) }
         var freshness = Freshness(
             lifetime: lifetime, initialAge: initialAge, isExplicit: flags & 1 != 0, mustRevalidate: flags & 2 != 0,
             alwaysRevalidate: flags & 4 != 0, staleWhileRevalidate: staleWhileRevalidate, staleIfError: staleIfError,

@@ -6,11 +6,11 @@ public import NIOCore
 /// shorter), each followed by its CRC-32C. A reader checks each block before passing it on, so a
 /// large body streams from disk in bounded memory and a damaged byte is never sent: the block
 /// holding it fails its checksum first.
-public enum DiskBlocks {
+public enum StoredBlocks {
     /// Body bytes per block.
     public static let blockSize = 256 << 10
     /// Bytes of each block's checksum.
-    static let checksumLength = 4
+    public static let checksumLength = 4
 
     /// Bytes a body of `length` takes in the file, checksums included.
     public static func storedLength(ofBody length: Int) -> Int {
@@ -34,12 +34,12 @@ public enum DiskBlocks {
     }
 
     /// Reads a block of `length` body bytes and its checksum from the front of `stored`.
-    /// - Throws: ``DiskEntryError`` `truncated` or `bad-checksum`.
-    public static func read(_ stored: inout ByteBuffer, length: Int) throws(DiskEntryError) -> ByteBuffer {
+    /// - Throws: ``StoredEntryError`` `truncated` or `bad-checksum`.
+    public static func read(_ stored: inout ByteBuffer, length: Int) throws(StoredEntryError) -> ByteBuffer {
         guard let block = stored.readSlice(length: length), let checksum = stored.readInteger(as: UInt32.self) else {
-            throw DiskEntryError(.truncated)
+            throw StoredEntryError(.truncated)
         }
-        guard block.withUnsafeReadableBytes({ CRC32C.checksum($0) }) == checksum else { throw DiskEntryError(.badChecksum) }
+        guard block.withUnsafeReadableBytes({ CRC32C.checksum($0) }) == checksum else { throw StoredEntryError(.badChecksum) }
         return block
     }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MoxyStorage
+@testable import MoxyCache
 import Testing
 
 /// The purge log's records: what they select, what they do, and their line form.

@@ -9,7 +9,7 @@ import NIOCore
 /// goes first. A file evicted or replaced on disk meanwhile is still read whole through its open
 /// descriptor, so a client never gets a mix of two versions; whatever stores or invalidates a key
 /// removes it here first.
-struct OpenLargeEntries {
+struct OpenLargeEntries: Sendable {
     /// Entries kept at most (one descriptor each).
     static let limit = 64
 
