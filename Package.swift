@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "MoxyValidation", targets: ["MoxyValidation"]),
         .library(name: "MoxyServer", targets: ["MoxyServer"]),
         .library(name: "MoxyRedis", targets: ["MoxyRedis"]),
+        .library(name: "MoxySharedTier", targets: ["MoxySharedTier"]),
         .executable(name: "moxy", targets: ["moxy"]),
     ],
     dependencies: [
@@ -101,6 +102,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MoxySharedTier",
+            dependencies: [
+                "MoxyCache",
+                "MoxyRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MoxySimulation",
             dependencies: ["MoxyCache", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
@@ -114,6 +126,8 @@ let package = Package(
             name: "MoxyServer",
             dependencies: [
                 "MoxyStorage",
+                "MoxySharedTier",
+                "MoxyRedis",
                 "MoxyHTTP",
                 "MoxySigning",
                 "MoxyCache",
@@ -139,6 +153,8 @@ let package = Package(
                 "MoxyCache",
                 "MoxyValidation",
                 "MoxyServer",
+                "MoxySharedTier",
+                "MoxyRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -161,6 +177,7 @@ let package = Package(
             name: "MoxyTestSupport",
             dependencies: [
                 "MoxyServer",
+                "MoxyRedis",
                 "MoxySigning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -178,7 +195,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MoxyRedisTests",
-            dependencies: ["MoxyRedis", "MoxyTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["MoxyRedis", "MoxySharedTier", "MoxyCache", "MoxySimulation", "MoxyTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,8 @@
 
 public import Configuration
 import MoxyCache
+import MoxyHTTP
+import MoxySharedTier
 public import MoxyServer
 import MoxyValidation
 
@@ -36,8 +38,10 @@ extension ServerConfiguration {
         if let size = try settings.parsed(.memorySize, ValueParsers.size) { server.memoryCacheSize = size }
         if let policy = try settings.parsed(.memoryPolicy, { MemoryStore.Policy(rawValue: $0) }) { server.memoryCachePolicy = policy }
         server.memoryMaxObjectSize = try settings.parsed(.memoryMaxObject, ValueParsers.size)
+        server.shared = try SharedTierConfiguration(reader: reader)
+        let tiers = try Self.tiers(reader.stringArray(forKey: ConfigKey(SettingsKey.cacheTiers.path)), shared: server.shared != nil)
         // The disk tier is the embedded default: on unless turned off.
-        if try settings.parsed(.diskEnabled, ValueParsers.bool) ?? true {
+        if tiers.contains("disk"), try settings.parsed(.diskEnabled, ValueParsers.bool) ?? true {
             server.diskCachePath = try settings.parsed(.diskPath) { $0.isEmpty ? nil : $0 } ?? "./moxy-cache"
             if let size = try settings.parsed(.diskMaxSize, { ValueParsers.size($0).flatMap { $0 >= 1 << 20 ? $0 : nil } }) {
                 server.diskCacheMaxSize = size
@@ -89,5 +93,26 @@ extension ServerConfiguration {
         }
         server.signedCache = try CacheOverrides(node: node["signed"]["cache"], defaults: server.signedCache)
         self = server
+    }
+
+    /// The tier names of `cache.tiers` checked: `memory` first, then `disk` and `shared` in that
+    /// order, each once; `shared` only with `shared.url` or `shared.cluster`. Unset: memory, disk,
+    /// and shared when it is configured.
+    static func tiers(_ listed: [String]?, shared: Bool) throws -> [String] {
+        guard let listed else { return shared ? ["memory", "disk", "shared"] : ["memory", "disk"] }
+        let names = listed.map { String($0.trimmingSpaces).lowercased() }
+        let order = ["memory", "disk", "shared"]
+        guard names.first == "memory", Set(names).count == names.count, names.allSatisfy(order.contains),
+            names == order.filter(names.contains)
+        else {
+            throw SettingsError(.invalidValue, "invalid cache.tiers: '\(listed.joined(separator: ", "))' (memory first, then disk and/or shared, each once)")
+        }
+        if names.contains("shared") && !shared {
+            throw SettingsError(.invalidValue, "cache.tiers lists shared, but shared.url (or shared.cluster) is not set")
+        }
+        if !names.contains("shared") && shared {
+            throw SettingsError(.invalidValue, "shared.url is set, but cache.tiers does not list shared")
+        }
+        return names
     }
 }

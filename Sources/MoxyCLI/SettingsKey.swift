@@ -65,6 +65,23 @@ public struct SettingsKey: Sendable, Hashable {
     static let diskPath = SettingsKey("cache.disk.path", flag: nil, "./moxy-cache", "the disk tier's directory")
     static let diskMaxSize = SettingsKey("cache.disk.max_size", flag: nil, "1GiB", "bytes of files the disk tier keeps")
     static let diskMinFree = SettingsKey("cache.disk.min_free", flag: nil, "0", "free bytes the disk tier leaves on its file system")
+    static let cacheTiers = SettingsKey(
+        "cache.tiers", flag: nil, "memory, disk (+ shared with shared.url)", list: true,
+        "the tiers in order: memory, then disk and/or shared")
+    static let sharedURL = SettingsKey(
+        "shared.url", flag: nil, "(none)", secret: true, "the shared tier's Redis: redis://[user:password@]host:port/db")
+    static let sharedCluster = SettingsKey(
+        "shared.cluster", flag: nil, "(none)", list: true, "Redis Cluster seed nodes, host:port each")
+    static let sharedTimeout = SettingsKey(
+        "shared.timeout", flag: nil, "20ms", "time a shared-tier lookup may take before it is a miss")
+    static let sharedWriteTimeout = SettingsKey(
+        "shared.write_timeout", flag: nil, "1s", "time a shared-tier write, removal or purge may take (behind the answer)")
+    static let sharedMaxObject = SettingsKey(
+        "shared.max_object_size", flag: nil, "8MiB", "largest body the shared tier stores")
+    static let sharedCoalesce = SettingsKey(
+        "shared.coalesce", flag: nil, "true", "one node of the cluster fetches a cold key while the others wait")
+    static let sharedKeyPrefix = SettingsKey(
+        "shared.key_prefix", flag: nil, "moxy:", "what every Redis key of Moxy starts with")
     static let defaultTTL = SettingsKey(
         "cache.default_ttl", flag: "--default-ttl", "1h", "freshness when the origin gives none (0 = do not store)")
     static let connectTimeout = SettingsKey(
@@ -141,7 +158,8 @@ public struct SettingsKey: Sendable, Hashable {
     /// All keys, in documentation order.
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, memoryPolicy,
-        memoryMaxObject, diskEnabled, diskPath, diskMaxSize, diskMinFree, defaultTTL,
+        memoryMaxObject, diskEnabled, diskPath, diskMaxSize, diskMinFree, cacheTiers, sharedURL, sharedCluster, sharedTimeout,
+        sharedWriteTimeout, sharedMaxObject, sharedCoalesce, sharedKeyPrefix, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,

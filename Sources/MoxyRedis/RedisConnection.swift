@@ -134,4 +134,9 @@ public final class RedisConnection: Sendable {
     public func close() async {
         try? await channel.close()
     }
+
+    /// Starts closing the connection without waiting (from a cancellation handler).
+    public func closeSoon() {
+        channel.close(promise: nil)
+    }
 }

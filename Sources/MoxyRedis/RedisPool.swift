@@ -9,7 +9,7 @@ import NIOCore
 public final class RedisPool: Sendable {
     /// Where and how.
     public let configuration: RedisConfiguration
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let onPush: (@Sendable (RESPValue) -> Void)?
     private let state: NIOLockedValueBox<State>
 

@@ -3,6 +3,7 @@
 public import Logging
 public import MoxySigning
 import MoxyCache
+import MoxySharedTier
 import MoxyStorage
 import NIOConcurrencyHelpers
 import NIOCore
@@ -64,7 +65,8 @@ public final class MoxyServer: Service, Sendable {
         let metrics = MoxyMetrics()
         self.metrics = metrics
         let proxy = Proxy(
-            configuration: configuration, signer: signer, fetcher: fetcher, forwarder: forwarder, clock: clock, metrics: metrics, logger: logger)
+            configuration: configuration, signer: signer, fetcher: fetcher, forwarder: forwarder, clock: clock, metrics: metrics,
+            eventLoopGroup: group, logger: logger)
         self.proxy = proxy
         self.admin = configuration.admin.map { AdminAPI(proxy: proxy, token: $0.token) }
         if proxy.tier.disk != nil { metrics.loader.withLockedValue { $0 = (0, false) } }
@@ -282,6 +284,7 @@ public final class MoxyServer: Service, Sendable {
         try? await proxy.fetcher.shutdown()
         try? await proxy.forwarder.shutdown()
         try? await group.shutdownGracefully()
+        await proxy.tier.shared?.close()
         proxy.tier.disk?.store.unlock()
     }
 

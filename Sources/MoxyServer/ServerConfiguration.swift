@@ -2,6 +2,7 @@
 
 import AsyncHTTPClient
 public import MoxyCache
+public import MoxySharedTier
 public import MoxyValidation
 public import MoxySigning
 import NIOCore
@@ -29,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var diskCacheMaxSize = 1 << 30
     /// The free bytes the disk tier leaves on its file system (0: not checked).
     public var diskCacheMinFree = 0
+    /// The shared tier on Redis, behind memory and disk (`nil`: none).
+    public var shared: SharedTierConfiguration?
     /// Freshness (seconds) for signed-URL responses whose origin gives no lifetime.
     public var defaultTTL: Int64 {
         get { signedCache.defaultTTL ?? 0 }

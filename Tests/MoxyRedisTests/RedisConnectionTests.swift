@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyRedis
+import MoxyTestSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

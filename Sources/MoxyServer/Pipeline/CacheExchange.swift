@@ -97,7 +97,8 @@ final class CacheExchange: Sendable {
             } else {
                 // An entry that appeared since the request's lookup (stored meanwhile, a large file
                 // opened) is the one to revalidate or fall back on.
-                outcome = await self.exchange(request, lookup: lookup.entry == nil && current.entry != nil ? current : lookup)
+                let chosen = lookup.entry == nil && current.entry != nil ? current : lookup
+                outcome = chosen.entry == nil ? await self.coldFetch(request, lookup: chosen) : await self.exchange(request, lookup: chosen)
             }
             self.keys.complete(lookup.storeKey, with: outcome, nowMilliseconds: self.clock.nowMilliseconds())
         } refused: {

@@ -3,9 +3,9 @@
 import MoxyHTTP
 import Logging
 import MoxyCache
-import MoxyStorage
 import MoxySigning
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// The parts a connection uses, wired once at start-up. It holds them and decides nothing itself:
 /// routing is the ``Router``'s, per-key state the ``KeyStateTable``'s, upstream exchanges the
@@ -40,6 +40,7 @@ final class Proxy: Sendable {
         forwarder: OriginForwarder,
         clock: MoxyClock,
         metrics: MoxyMetrics,
+        eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -56,28 +57,9 @@ final class Proxy: Sendable {
             store: MemoryStore(
                 capacity: configuration.memoryCacheSize, maxEntrySize: configuration.memoryMaxObjectSize,
                 policy: configuration.memoryCachePolicy),
-            tiers: configuration.diskCachePath.map {
-                DiskTier(store: DiskStore(
-                    directory: $0, maxSize: configuration.diskCacheMaxSize, minFree: configuration.diskCacheMinFree,
-                    // The largest object any source stores, its header and block checksums.
-                    maxFileSize: StoredBlocks.storedLength(ofBody: configuration.routes.reduce(configuration.upstream.maxObjectSize) { max($0, $1.maxObjectSize) })
-                        + StoredEntry.maxHeaderBytes,
-                    onSpaceChange: { low, free in
-                        if low {
-                            logger.warning("disk cache stops writing: free space below min_free", metadata: ["free": "\(free)"])
-                        } else {
-                            logger.info("disk cache writes again: free space above min_free", metadata: ["free": "\(free)"])
-                        }
-                    },
-                    onWritesFailing: { failing, error in
-                        if failing {
-                            logger.warning("disk cache writes fail: serving goes on, writes are retried every 10 s", metadata: ["error": "\(error)"])
-                        } else {
-                            logger.info("disk cache writes again")
-                        }
-                    }))
-            }.map { [$0] } ?? [],
+            tiers: Self.slowerTiers(configuration, group: eventLoopGroup, clock: clock, logger: logger),
             background: background)
+        tier.applyPurgesFromOtherNodes()
         self.keys = KeyStateTable()
         self.renderer = ResponseRenderer(
             serverName: configuration.serverName, profile: configuration.compatProfile, camoHost: configuration.camoHost, clock: clock)

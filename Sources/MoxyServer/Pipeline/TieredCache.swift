@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyCache
+import MoxySharedTier
 import MoxyStorage
 import NIOConcurrencyHelpers
 import NIOCore
@@ -22,6 +23,8 @@ final class TieredCache: Sendable {
     let store: MemoryStore
     /// The disk tier, if enabled (also in ``tiers``): large bodies stream to it.
     let disk: DiskTier?
+    /// The shared tier, if enabled (also in ``tiers``): it coalesces cold misses across nodes.
+    let shared: SharedTier?
     /// The tiers slower than memory, fastest first.
     let tiers: [any SlowerTier]
     /// One write-behind queue per slower tier, in the same order.
@@ -41,6 +44,7 @@ final class TieredCache: Sendable {
         self.store = store
         self.tiers = tiers
         self.disk = tiers.lazy.compactMap { $0 as? DiskTier }.first
+        self.shared = tiers.lazy.compactMap { $0 as? SharedTier }.first
         self.queues = tiers.map { WriteBehindQueue(tier: $0, capacity: queueCapacity) }
         self.background = background
     }
@@ -58,6 +62,14 @@ final class TieredCache: Sendable {
                 await group.waitForAll()
                 work.cancelAll()
             }
+        }
+    }
+
+    /// Applies the purges other nodes publish to this node's memory and disk (the shared tier
+    /// has them already).
+    func applyPurgesFromOtherNodes() {
+        shared?.onPurge { [weak self] record in
+            _ = try? await self?.purge(record.selector, soft: record.soft, now: record.time, waitForDisk: false) { !($0 is SharedTier) }
         }
     }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyRedis
-import MoxyTestSupport
 import NIOPosix
 
 #if canImport(Glibc)
@@ -12,11 +11,11 @@ import Darwin
 
 /// A real `redis-server` (Debian's `redis-server` package) on a loopback port, in its own
 /// directory, persistence off; stopped by ``stop()``.
-final class RedisServer: Sendable {
-    static let path = "/usr/bin/redis-server"
-    let port: Int
-    let directory: String
-    let process: SpawnedProcess
+public final class RedisServer: Sendable {
+    public static let path = "/usr/bin/redis-server"
+    public let port: Int
+    public let directory: String
+    public let process: SpawnedProcess
 
     private init(port: Int, directory: String, process: SpawnedProcess) {
         self.port = port
@@ -24,13 +23,13 @@ final class RedisServer: Sendable {
         self.process = process
     }
 
-    struct StartError: Error, CustomStringConvertible {
-        let description: String
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Starts a server (on `port`, or a free one) with extra `redis.conf` directives as arguments
     /// (`["--requirepass", "pw"]`), and waits until it answers.
-    static func start(_ extra: [String] = [], port fixedPort: Int? = nil) async throws -> RedisServer {
+    public static func start(_ extra: [String] = [], port fixedPort: Int? = nil) async throws -> RedisServer {
         guard access(path, X_OK) == 0 else { throw StartError(description: "redis-server is missing: apt-get install redis-server") }
         var template = Array("/tmp/moxy-redis-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw StartError(description: "mkdtemp failed") }
@@ -67,20 +66,20 @@ final class RedisServer: Sendable {
     }
 
     /// Stops it at once (SIGKILL) and waits for the exit.
-    func kill() async {
+    public func kill() async {
         process.signal(SIGKILL)
         _ = await process.waitForExit(seconds: 10)
     }
 
     /// Stops it and removes its directory.
-    func stop() async {
+    public func stop() async {
         await kill()
         _ = unlink(directory + "/log")
         _ = rmdir(directory)
     }
 
     /// A loopback TCP port nothing listens on right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw StartError(description: "socket failed") }
         defer { close(socket) }
@@ -97,7 +96,7 @@ final class RedisServer: Sendable {
     }
 
     /// Runs `body` with a fresh server, stopped on every path.
-    static func with<T>(_ extra: [String] = [], _ body: (RedisServer) async throws -> T) async throws -> T {
+    public static func with<T>(_ extra: [String] = [], _ body: (RedisServer) async throws -> T) async throws -> T {
         let server = try await start(extra)
         do {
             let result = try await body(server)
