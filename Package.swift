@@ -240,6 +240,7 @@ let package = Package(
                 "MoxyCLI",
                 "MoxyYAML",
                 "MoxyTestSupport",
+                "MoxyRedis",
                 "MoxyServer",
                 "MoxyCache",
                 "MoxySigning",

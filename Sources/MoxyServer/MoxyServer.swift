@@ -283,8 +283,9 @@ public final class MoxyServer: Service, Sendable {
         try? await admin?.close()
         try? await proxy.fetcher.shutdown()
         try? await proxy.forwarder.shutdown()
-        try? await group.shutdownGracefully()
+        // Before the event loops stop: its connections close on them.
         await proxy.tier.shared?.close()
+        try? await group.shutdownGracefully()
         proxy.tier.disk?.store.unlock()
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyCache
+import MoxySharedTier
 import MoxyStorage
 import NIOConcurrencyHelpers
 import NIOCore
@@ -39,6 +40,16 @@ extension AdminAPI {
                     ("evictions", .int(stats.evictions)), ("expired", .int(stats.expired)),
                     ("corrupt", .int(stats.corrupt.values.reduce(0, +))), ("write_errors", .int(stats.writeErrors)),
                     ("loading", .bool(!loader.done)), ("loaded_entries", .int(loader.entries)),
+                ])))
+        }
+        if let shared = proxy.tier.shared?.stats {
+            let breaker = ["closed", "open", "half-open"][shared.breaker]
+            tiers.append(
+                ("shared", .object([
+                    ("hits", .int(shared.operations["read_hit", default: 0])), ("misses", .int(shared.operations["read_miss", default: 0])),
+                    ("stored", .int(shared.operations["write_stored", default: 0])), ("breaker", .string(breaker)),
+                    ("purges_applied", .int(shared.purgesApplied)),
+                    ("writes_dropped", .int(proxy.tier.queues.first { $0.tier.kind == .shared }?.counters.dropped ?? 0)),
                 ])))
         }
         let upstreamErrors = metrics.values("moxy_upstream_errors_total").map { entry -> JSONWriter.Value in
@@ -129,5 +140,6 @@ extension AdminAPI {
     /// Sets the metrics that are read from the tiers rather than counted as things happen.
     func updateScrapedMetrics() {
         proxy.metrics.updateTiers(memory: proxy.tier.store.stats, disk: proxy.tier.disk?.store.stats, validation: proxy.validationLog.snapshot)
+        proxy.metrics.updateSlowerTiers(proxy.tier)
     }
 }

@@ -126,27 +126,29 @@ extension TieredCache {
         // Large entries: open files and bodies still arriving.
         disk?.purgeOpen(selector, soft: soft)
         let applied = tiers.filter { selected?($0) ?? true }
-        guard !applied.isEmpty else {
-            count.entries = count.memory
-            count.disk = disk == nil ? 0 : nil
-            return count
-        }
-        if !waitForDisk, let background {
-            count.disk = nil
-            count.entries = count.memory
-            // Refused when the server stops: the log still refuses the files, and the janitor or
-            // the size bound frees them later.
-            background.submit({ for tier in applied { _ = await tier.apply(record) } }, refused: {})
-            return count
-        }
         var entries = memoryKeys
         var uncounted = count.memory
-        for tier in applied {
+        // Other tiers before the answer: the shared tier's feed carries the purge to every node.
+        for tier in applied where !(tier === disk) {
             guard let swept = await tier.apply(record) else { continue }
-            if tier === disk { count.disk = swept.count }
             if let keys = swept.keys { entries.formUnion(keys) } else { uncounted = max(uncounted, swept.count) }
         }
-        if disk == nil { count.disk = 0 }
+        if let disk, applied.contains(where: { $0 === disk }) {
+            if !waitForDisk, let background {
+                count.disk = nil
+                count.entries = max(entries.count, uncounted)
+                // Refused when the server stops: the log still refuses the files, and the janitor
+                // or the size bound frees them later.
+                background.submit({ _ = await disk.apply(record) }, refused: {})
+                return count
+            }
+            if let swept = await disk.apply(record) {
+                count.disk = swept.count
+                if let keys = swept.keys { entries.formUnion(keys) } else { uncounted = max(uncounted, swept.count) }
+            }
+        } else {
+            count.disk = disk == nil ? 0 : nil
+        }
         count.entries = max(entries.count, uncounted)
         return count
     }
