@@ -116,7 +116,8 @@ public final class SharedTier: SlowerTier {
         let nowSeconds = nowMilliseconds() / 1000
         let ttl = entry.usableUntil.map { $0 - nowSeconds } ?? configuration.maxTTL
         guard ttl > 0 else { return false }
-        let ttlMilliseconds = Int64(min(ttl, configuration.maxTTL)) * 1000
+        // Up to 2 % later: entries stored together do not all expire in the same second.
+        let ttlMilliseconds = Int64(min(ttl, configuration.maxTTL)) * 1000 * Int64.random(in: 1_000...1_020) / 1_000
         let file = entry.encode()
         let writeID = UInt64.random(in: 1...UInt64.max)
         let meta = SharedEntryMeta(file: file, writeID: writeID, chunkSize: configuration.chunkSize)

@@ -20,9 +20,19 @@ extension Proxy {
         if let shared = configuration.shared {
             var redis = shared.redis
             redis.commandTimeout = max(redis.commandTimeout, shared.writeTimeout)
+            let client: any RedisClient
+            if shared.cluster.isEmpty {
+                client = RedisPool(redis, group: group)
+            } else {
+                let seeds = shared.cluster.compactMap { node -> (host: String, port: Int)? in
+                    guard let colon = node.lastIndex(of: ":"), let port = Int(node[node.index(after: colon)...]) else { return nil }
+                    return (String(node[..<colon]), port)
+                }
+                client = RedisClusterClient(seeds: seeds, configuration: redis, group: group)
+            }
             tiers.append(
                 SharedTier(
-                    configuration: shared, client: RedisPool(redis, group: group), logger: logger,
+                    configuration: shared, client: client, logger: logger,
                     // The feed's position belongs with what the disk holds: a new disk replays the feed.
                     cursorPath: configuration.diskCachePath.map { $0 + "/shared-feed.position" },
                     nowMilliseconds: { clock.nowMilliseconds() }))
