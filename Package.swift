@@ -98,6 +98,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -241,6 +242,7 @@ let package = Package(
                 "MoxyYAML",
                 "MoxyTestSupport",
                 "MoxyRedis",
+                "MoxySharedTier",
                 "MoxyServer",
                 "MoxyCache",
                 "MoxySigning",

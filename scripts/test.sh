@@ -35,6 +35,7 @@ needs=(
     "php-cli|test -x /usr/bin/php"
     "openssl|test -x /usr/bin/openssl"
     "redis-server|test -x /usr/bin/redis-server"
+    "redis-tools|test -x /usr/bin/redis-cli"
 )
 present() { eval "${1#*|}" >/dev/null 2>&1; }
 missing=()

@@ -78,6 +78,8 @@ public struct SettingsKey: Sendable, Hashable {
         "shared.write_timeout", flag: nil, "1s", "time a shared-tier write, removal or purge may take (behind the answer)")
     static let sharedMaxObject = SettingsKey(
         "shared.max_object_size", flag: nil, "8MiB", "largest body the shared tier stores")
+    static let sharedTLSCAFile = SettingsKey(
+        "shared.tls_ca_file", flag: nil, "(the system's)", "PEM authorities that sign the Redis server's certificate (rediss://)")
     static let sharedCoalesce = SettingsKey(
         "shared.coalesce", flag: nil, "true", "one node of the cluster fetches a cold key while the others wait")
     static let sharedKeyPrefix = SettingsKey(
@@ -159,7 +161,7 @@ public struct SettingsKey: Sendable, Hashable {
     public static let all: [SettingsKey] = [
         listen, threads, idleTimeout, shutdownTimeout, key, keys, defaultKeyID, logLevel, allowLoopback, allowPrivate, allowNetworks, memorySize, memoryPolicy,
         memoryMaxObject, diskEnabled, diskPath, diskMaxSize, diskMinFree, cacheTiers, sharedURL, sharedCluster, sharedTimeout,
-        sharedWriteTimeout, sharedMaxObject, sharedCoalesce, sharedKeyPrefix, defaultTTL,
+        sharedWriteTimeout, sharedMaxObject, sharedTLSCAFile, sharedCoalesce, sharedKeyPrefix, defaultTTL,
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,

@@ -21,6 +21,10 @@ extension SharedTierConfiguration {
         for node in cluster where !Self.isEndpoint(node) {
             throw SettingsError(.invalidValue, "invalid shared.cluster: '\(node)' (use host:port)")
         }
+        if let file = settings.text(.sharedTLSCAFile) {
+            guard redis.tls else { throw SettingsError(.invalidValue, "shared.tls_ca_file is set, but the Redis URL is not rediss://") }
+            redis.tlsCAFile = file
+        }
         self.init(redis: redis)
         self.cluster = cluster
         if let budget = try settings.parsed(.sharedTimeout, { ValueParsers.duration($0).flatMap { $0 > 0 && $0 <= 10 ? $0 : nil } }) {

@@ -20,6 +20,11 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var poolSize: Int
     /// Bounds on what the server may send.
     public var limits: RESPDecoder.Limits
+    /// TLS (`rediss://`): TLS 1.2 or 1.3, the server's certificate verified (its name, or its IP
+    /// address when the host is one).
+    public var tls = false
+    /// A PEM file of the authorities that sign the server's certificate (`nil`: the system's).
+    public var tlsCAFile: String?
 
     /// Creates a configuration.
     public init(
@@ -49,9 +54,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// - Throws: ``RedisError/Code/badConfiguration`` naming what is wrong (never the password).
     public init(url: String) throws(RedisError) {
         self.init()
-        if url.hasPrefix("rediss://") { throw RedisError(.badConfiguration, "rediss:// (TLS) is not supported yet; use redis://") }
-        guard url.hasPrefix("redis://") else { throw RedisError(.badConfiguration, "a Redis URL starts with redis://") }
-        var rest = Substring(url.dropFirst("redis://".count))
+        tls = url.hasPrefix("rediss://")
+        guard url.hasPrefix("redis://") || tls else { throw RedisError(.badConfiguration, "a Redis URL starts with redis:// (or rediss:// for TLS)") }
+        var rest = Substring(url.dropFirst(tls ? "rediss://".count : "redis://".count))
         if let slash = rest.firstIndex(of: "/") {
             let path = rest[rest.index(after: slash)...]
             if !path.isEmpty {
@@ -127,6 +132,6 @@ extension RedisConfiguration: CustomStringConvertible {
     public var description: String {
         let credentials = password == nil ? (username.map { $0 + "@" } ?? "") : (username ?? "") + ":***@"
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "redis://\(credentials)\(hostPart):\(port)/\(database)"
+        return "\(tls ? "rediss" : "redis")://\(credentials)\(hostPart):\(port)/\(database)"
     }
 }

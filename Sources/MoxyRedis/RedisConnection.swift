@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import NIOCore
+import NIOSSL
 import NIOPosix
 
 /// One connection to a Redis or Valkey server, after its handshake: RESP3 through `HELLO 3` where
@@ -28,6 +29,7 @@ public final class RedisConnection: Sendable {
         onPush: (@Sendable (RESPValue) -> Void)? = nil
     ) async throws(RedisError) -> RedisConnection {
         let decoder = RESPDecoder(limits: configuration.limits)
+        let tls = try configuration.tls ? Self.tlsContext(configuration) : nil
         let timeout = TimeAmount.nanoseconds(Int64(configuration.commandTimeout * 1_000_000_000))
         let channel: any Channel
         do {
@@ -36,6 +38,11 @@ public final class RedisConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // A name is sent (SNI) and checked; an IP address is checked against the peer's.
+                            let name = IPAddressText.isAddress(configuration.host) ? nil : configuration.host
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                        }
                         try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(decoder: decoder, timeout: timeout, onPush: onPush))
                     }
                 }
@@ -50,6 +57,19 @@ public final class RedisConnection: Sendable {
         } catch {
             try? await channel.close()
             throw error
+        }
+    }
+
+    /// The TLS client context of a configuration (TLS 1.2 at least, the certificate verified).
+    static func tlsContext(_ configuration: RedisConfiguration) throws(RedisError) -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .fullVerification
+        if let file = configuration.tlsCAFile { tls.trustRoots = .file(file) }
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw RedisError(.badConfiguration, "TLS: \(error)")
         }
     }
 

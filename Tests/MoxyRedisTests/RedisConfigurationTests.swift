@@ -14,13 +14,15 @@ import Testing
         #expect(lone.password == "secret" && lone.username == nil)
         let emptyUser = try RedisConfiguration(url: "redis://:pw@h")
         #expect(emptyUser.password == "pw" && emptyUser.username == nil)
+        let tls = try RedisConfiguration(url: "rediss://u:pw@cache.internal:6380")
+        #expect(tls.tls && tls.host == "cache.internal" && tls.port == 6380 && tls.description == "rediss://u:***@cache.internal:6380/0")
+        #expect(try !RedisConfiguration(url: "redis://h").tls)
         let v6 = try RedisConfiguration(url: "redis://[::1]:7000/1")
         #expect(v6.host == "::1" && v6.port == 7000 && v6.database == 1)
     }
 
     @Test(arguments: [
         ("http://h", "starts with redis://"),
-        ("rediss://h", "TLS"),
         ("redis://h:0", "port"),
         ("redis://h:x", "port"),
         ("redis://h/x", "database"),
