@@ -5,6 +5,7 @@
 //   swift run -c release --package-path Benchmarks hit-ratio
 //   swift run -c release --package-path Benchmarks disk-index-cost
 //   swift run -c release --package-path Benchmarks disk-fill DIR N ORIGIN_PORT   (bench/startup.sh)
+//   swift run -c release --package-path Benchmarks shared-tier-cost PORT [GETS]   (bench/shared-tier.sh)
 import PackageDescription
 
 let package = Package(
@@ -14,6 +15,7 @@ let package = Package(
         .package(name: "moxy", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -58,6 +60,20 @@ let package = Package(
             name: "disk-index-cost",
             dependencies: [.product(name: "MoxyStorage", package: "moxy")],
             path: "Sources/DiskIndexCost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "shared-tier-cost",
+            dependencies: [
+                .product(name: "MoxySharedTier", package: "moxy"),
+                .product(name: "MoxyRedis", package: "moxy"),
+                .product(name: "MoxyStorage", package: "moxy"),
+                .product(name: "MoxyCache", package: "moxy"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SharedTierCost",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

@@ -201,4 +201,34 @@ import Glibc
             #expect(tier.stats.breaker == 0)
         }
     }
+
+    /// The ACL of docs/scaling.md is enough for everything the tier does, and confines it to its keys.
+    @Test func theDocumentedACLUserCanDoEverythingTheTierDoes() async throws {
+        try await RedisServer.with { redis in
+            _ = try await Self.command(
+                redis,
+                RedisCommand(
+                    "ACL", "SETUSER", "moxy", "on", ">pw", "~moxy:*", "+@read", "+@write", "+@stream", "+@scripting", "+ping", "+hello",
+                    "+auth", "+select", "+cluster|slots", "+asking", "-@dangerous"))
+            let tier = Self.tier(redis) { $0.redis.username = "moxy"; $0.redis.password = "pw" }
+            let other = Self.tier(redis) { $0.redis.username = "moxy"; $0.redis.password = "pw" }
+            defer { Task { await tier.close(); await other.close() } }
+            let received = NIOLockedValueBox<[PurgeRecord]>([])
+            other.onPurge { record in received.withLockedValue { $0.append(record) } }
+            let feed = Task { await other.run() }
+            defer { feed.cancel() }
+            #expect(await tier.write(Self.entry("https://a.example/acl", body: 200_000, tags: ["t"])))
+            #expect(await tier.read("https://a.example/acl", inMemoryLimit: 1 << 20) != nil)
+            guard case .fetch(let token?) = await tier.awaitFill("https://a.example/cold") else {
+                Issue.record("the fill lock")
+                return
+            }
+            await tier.releaseFill("https://a.example/cold", token: token)
+            let purge = PurgeRecord(selector: .tag("t"), soft: false, time: Self.nowMilliseconds() / 1000)
+            _ = await tier.apply(purge)
+            #expect(await tier.read("https://a.example/acl", inMemoryLimit: 1 << 20) == nil)
+            try await waitUntil { received.withLockedValue { $0 } == [purge] }
+            #expect(tier.stats.operations.keys.filter { $0.hasSuffix("_error") }.isEmpty, "\(tier.stats.operations)")
+        }
+    }
 }
