@@ -136,18 +136,14 @@ public final class RedisConnection: Sendable {
             channel.write(RedisOutbound(command: command, promise: promise), promise: nil)
         }
         channel.flush()
-        var answers: [RESPValue] = []
-        answers.reserveCapacity(commands.count)
-        for promise in promises {
-            do {
-                answers.append(try await promise.futureResult.get())
-            } catch let error as RedisError {
-                throw error
-            } catch {
-                throw RedisError(.connectionClosed, "\(error)")
-            }
+        // One suspension for the whole pipeline, not one per answer.
+        do {
+            return try await EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop).get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.connectionClosed, "\(error)")
         }
-        return answers
     }
 
     /// Closes the connection; commands in flight fail with `connection-closed`.

@@ -2,7 +2,7 @@
 
 public import MoxyCache
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 
 /// The disk tier as the tiered cache sees it: the files of a ``DiskStore``, plus what only a
 /// disk has: bodies being written that clients already read from the growing file
