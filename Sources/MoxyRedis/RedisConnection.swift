@@ -103,15 +103,29 @@ public final class RedisConnection: Sendable {
     }
 
     private static func send(_ command: RedisCommand, on channel: any Channel) async throws(RedisError) -> RESPValue {
-        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.writeAndFlush(RedisOutbound(command: command, promise: promise), promise: nil)
+        let answer = write(command, on: channel)
+        channel.flush()
         do {
-            return try await promise.futureResult.get()
+            return try await answer.get()
         } catch let error as RedisError {
             throw error
         } catch {
             throw RedisError(.connectionClosed, "\(error)")
         }
+    }
+
+    /// Writes a command (without flushing) and returns the future of its answer. A write that
+    /// never reaches the command handler (the channel closed and its handlers were removed, as
+    /// after a failed TLS handshake) fails the answer too: nothing else would complete it, and the
+    /// caller would wait forever.
+    private static func write(_ command: RedisCommand, on channel: any Channel) -> EventLoopFuture<RESPValue> {
+        let answer = channel.eventLoop.makePromise(of: RESPValue.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            answer.fail(error as? RedisError ?? RedisError(.connectionClosed, "\(error)"))
+        }
+        channel.write(RedisOutbound(command: command, promise: answer), promise: written)
+        return answer.futureResult
     }
 
     /// Whether the connection is still open.
@@ -131,14 +145,11 @@ public final class RedisConnection: Sendable {
     /// - Returns: The answers in order; an error answer is an ``RESPValue/error(_:)`` value there.
     /// - Throws: ``RedisError`` when the connection fails or times out before every answer.
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RESPValue] {
-        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
-        for (command, promise) in zip(commands, promises) {
-            channel.write(RedisOutbound(command: command, promise: promise), promise: nil)
-        }
+        let answers = commands.map { Self.write($0, on: channel) }
         channel.flush()
         // One suspension for the whole pipeline, not one per answer.
         do {
-            return try await EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop).get()
+            return try await EventLoopFuture.whenAllSucceed(answers, on: channel.eventLoop).get()
         } catch let error as RedisError {
             throw error
         } catch {

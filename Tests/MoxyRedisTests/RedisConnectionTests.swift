@@ -51,6 +51,19 @@ import Testing
         }
     }
 
+    /// A command on a closed connection fails at once. Its write never reaches the command
+    /// handler (a closed channel has none), and before the fix nothing completed its answer: the
+    /// caller waited forever (the TLS test hung in CI when a failed handshake closed the channel
+    /// before `HELLO` was written).
+    @Test func aCommandOnAClosedConnectionFailsInsteadOfWaiting() async throws {
+        try await RedisServer.with { server in
+            let connection = try await connect(server)
+            await connection.close()
+            await #expect(throws: RedisError.self) { try await connection.send(RedisCommand("PING")) }
+            await #expect(throws: RedisError.self) { try await connection.pipeline([RedisCommand("PING"), RedisCommand("PING")]) }
+        }
+    }
+
     @Test func anACLUserReachesOnlyItsKeysAndAWrongPasswordIsAnAuthenticationError() async throws {
         try await RedisServer.with { server in
             let admin = try await connect(server)

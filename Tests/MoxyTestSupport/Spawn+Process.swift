@@ -36,6 +36,7 @@ public final class SpawnedProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, error, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        try Spawn.closeInherited(&actions, path: path)
         // `env -C` changes directory and execs in place (same pid): Glibc's
         // posix_spawn_file_actions_addchdir_np is not visible to Swift.
         let argv = ([Self.env, "-C", directory, path] + arguments).map { strdup($0) } + [nil]

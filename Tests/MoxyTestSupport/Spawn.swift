@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Dispatch
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -12,37 +12,27 @@ import Glibc
 /// (a 256-byte over-read of `/proc/self/fd` entries in `findMaximumOpenFromProcSelfFD`,
 /// swift-corelibs-foundation PR #5472), which took the whole test process down in CI.
 ///
-/// Both forms are `async` and wait on a Dispatch thread: a test blocked in `waitpid` on one of the
-/// cooperative pool's threads (two, on a two-core machine) would starve every in-process server's
-/// Swift Concurrency work meanwhile, and other tests' requests would time out.
+/// Waiting happens on threads of a pool of its own (``waiters``), never on the Swift Concurrency
+/// pool nor on `DispatchQueue.global()`: on Linux the concurrency pool is a queue on Dispatch's
+/// global root queue, which keeps as many threads runnable as there are cores (two here) and adds
+/// one for a blocked thread only after its monitor notices, up to a second later. Programs waited
+/// on there stalled every socket test (connect and read timeouts). Nor is the wait a loop of
+/// `Task.sleep`s: on a loaded pool those oversleep, and the memory samples missed whole programs.
 public enum Spawn {
     static let nice = "/usr/bin/nice"
-
-    /// Runs `body` on a Dispatch thread, off the Swift Concurrency pool.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
-    }
 
     /// Runs `path` with `arguments` and exactly `environment`; kills it after `timeout` seconds.
     /// - Returns: Its exit status (128 + signal when killed), standard output and error.
     public static func run(
         _ path: String, _ arguments: [String], environment: [String: String], timeout: Double = 120
     ) async throws -> (status: Int32, out: String, err: String) {
-        try await offPool { try runBlocking(path, arguments, environment: environment, timeout: timeout) }
-    }
-
-    static func runBlocking(
-        _ path: String, _ arguments: [String], environment: [String: String], timeout: Double
-    ) throws -> (status: Int32, out: String, err: String) {
         let base = "/tmp/moxy-spawn-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let outPath = base + ".out", errPath = base + ".err"
         defer {
             unlink(outPath)
             unlink(errPath)
         }
-        let result = try runBlocking(path, arguments, environment: environment, input: "/dev/null", output: outPath, error: errPath, timeout: timeout)
+        let result = try await run(path, arguments, environment: environment, input: "/dev/null", output: outPath, error: errPath, timeout: timeout)
         return (result.status, read(outPath), read(errPath))
     }
 
@@ -53,33 +43,23 @@ public enum Spawn {
         _ path: String, _ arguments: [String], environment: [String: String], input: String, output: String, error: String,
         timeout: Double = 120
     ) async throws -> (status: Int32, maxRSSKiB: Int) {
-        try await offPool {
+        try await waiters.runIfActive {
             try runBlocking(path, arguments, environment: environment, input: input, output: output, error: error, timeout: timeout)
         }
     }
+
+    /// Threads that only wait for children (up to 16 at once; more queue), started on first use.
+    static let waiters: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
 
     static func runBlocking(
         _ path: String, _ arguments: [String], environment: [String: String], input: String, output: String, error: String,
         timeout: Double
     ) throws -> (status: Int32, maxRSSKiB: Int) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, error, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        // Under `nice`: the servers the tests run in this process come first on a busy machine, so
-        // an interpreter, a compiler or a long rewrite slows only itself (nice execs in place).
-        let niced = access(nice, X_OK) == 0
-        let argv = ((niced ? [nice, "-n", "10"] : []) + [path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, niced ? nice : path, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw SpawnError(path: path, errno: spawned) }
+        let pid = try spawn(path, arguments, environment: environment, input: input, output: output, error: error)
         var status: Int32 = 0
         var waited: Double = 0
         var peak = 0
@@ -98,6 +78,48 @@ public enum Spawn {
         let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return (exit, peak)
     }
+
+    /// Starts the program (under `nice` when there is one) and returns its pid.
+    static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String], input: String, output: String, error: String
+    ) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, error, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        try closeInherited(&actions, path: path)
+        // Under `nice`: the servers the tests run in this process come first on a busy machine, so
+        // an interpreter, a compiler or a long rewrite slows only itself (nice execs in place).
+        let niced = access(nice, X_OK) == 0
+        let argv = ((niced ? [nice, "-n", "10"] : []) + [path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, niced ? nice : path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw SpawnError(path: path, errno: spawned) }
+        return pid
+    }
+
+    /// Adds "close every descriptor from 3 up" to a spawn's actions. SwiftNIO opens its sockets
+    /// without `O_CLOEXEC`, so a child would otherwise keep every socket the test process has open
+    /// at that moment: a connection a test origin closes stays open in the child (the peer never
+    /// sees the end and times out), and a listener keeps accepting connections nobody answers.
+    /// Glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`, looked up at run time: Swift's
+    /// Glibc module does not declare it.
+    static func closeInherited(_ actions: inout posix_spawn_file_actions_t, path: String) throws {
+        guard let closeFrom = addCloseFrom else { throw SpawnError(path: path, errno: ENOSYS) }
+        let failed = closeFrom(&actions, 3)
+        guard failed == 0 else { throw SpawnError(path: path, errno: failed) }
+    }
+
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    static let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
     /// A running process's peak resident set in KiB (`VmHWM` of `/proc/PID/status`), or 0.
     static func highWaterMark(_ pid: pid_t) -> Int {
