@@ -158,7 +158,9 @@ import Glibc
                 return
             }
             async let waiting = b.awaitFill(key)
-            try await Task.sleep(for: .milliseconds(100))
+            // Only once B found the lock taken (a fixed pause raced B's first connection on a
+            // loaded machine: the entry and the lock's release came first, and B took the lock).
+            try await waitUntil { b.stats.operations["fill_waited"] == 1 }
             #expect(await a.write(Self.entry(key, body: 10)))
             #expect(await waiting == .stored)
             // A fetch that stores nothing releases the lock: the waiter fetches at once.
@@ -168,7 +170,7 @@ import Glibc
                 return
             }
             async let next = b.awaitFill(other)
-            try await Task.sleep(for: .milliseconds(100))
+            try await waitUntil { b.stats.operations["fill_waited"] == 2 }
             await a.releaseFill(other, token: second)
             #expect(await next == .fetch(token: nil))
             _ = token
