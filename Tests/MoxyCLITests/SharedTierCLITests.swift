@@ -177,7 +177,9 @@ import Testing
             try await Self.waitForEntries(redis, 1)
             // The upstream breaks (an error page sent as 200), and a node with an empty disk starts.
             origin.route("/api/posts", OriginRoute(headers: json, body: Array(#"{"error":"database down"}"#.utf8)))
-            try await Task.sleep(for: .milliseconds(1100))  // past max-age=1: every node must ask the upstream
+            // Past max-age=1 with whole seconds to spare (ages are counted in whole seconds from
+            // the Date field): every node must ask the upstream.
+            try await Task.sleep(for: .milliseconds(2100))
             let (b, _) = try await Self.startNode(["--config", file], redis)
             defer { Task { await CLITests.kill(b.process) } }
             let answer = try await OperationsCLITests.get("http://127.0.0.1:\(b.port)/api/posts")
