@@ -73,6 +73,30 @@ NGX
     wait_port "$1"
 }
 
+# start_nagle_origin PORT CPU: Python's http.server on 127.0.0.1:PORT (pinned to CPU) answering every
+# GET with 1 KiB and `Cache-Control: no-store`, head and body in two `send` calls with Nagle on (no
+# TCP_NODELAY), as many small app servers do: the body waits for the head's acknowledgement.
+start_nagle_origin() {
+    cat > "$WORK/nagle.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"x" * 1024
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    taskset -c "$2" python3 "$WORK/nagle.py" "$1" &
+    PIDS+=($!)
+    wait_port "$1"
+}
+
 # write_nginx_conf PORT ORIGIN_PORT [MASTER]: $WORK/nginx.conf for nginx proxy_cache in front of the
 # origin: one worker, no access log, tcp_nopush off (else 100 KiB hits stall), a 1 h cache of 200s.
 # MASTER=off runs without a master process (for valgrind, which follows one process).

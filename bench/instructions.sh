@@ -9,12 +9,14 @@
 # shutdown cancel out.
 #
 # Needs: valgrind, python3 (nginx optional). Usage: bench/instructions.sh
-# Knobs: HITS=2000 MOXY_BIN=path (default: builds .build-static) MODES="signed route"
+# Knobs: HITS=2000 MOXY_BIN=path (default: builds .build-static) MODES="signed route yaml"
+# (yaml: the route from a configuration file with a `cache:` section, as users write it)
+# ACCESS_LOG=1 (the default a user gets: the access log on)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HITS=${HITS:-2000}
-MODES=${MODES:-signed route}
+MODES=${MODES:-signed route yaml}
 ORIGIN_PORT=${ORIGIN_PORT:-18090}
 MOXY_PORT=${MOXY_PORT:-18091}
 NGINX_PORT=${NGINX_PORT:-18092}
@@ -90,6 +92,19 @@ for mode in $MODES; do
     if [ "$mode" = route ]; then
         path=/1k.png
         args=(--route "/=http://127.0.0.1:$ORIGIN_PORT")
+    elif [ "$mode" = yaml ]; then
+        path=/1k.png
+        cat > "$WORK/moxy.yaml" <<YAML
+routes:
+  assets:
+    path_prefix: /
+    upstream: http://127.0.0.1:$ORIGIN_PORT
+    cache:
+      default_ttl: 5m
+      stale_while_revalidate: 1m
+      stale_if_error: 1d
+YAML
+        args=(--config "$WORK/moxy.yaml")
     else
         path=$(MOXY_KEY=bench-key "$WORK/moxy" sign "http://127.0.0.1:$ORIGIN_PORT/1k.png")
         args=()

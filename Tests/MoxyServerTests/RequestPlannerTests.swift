@@ -13,7 +13,7 @@ import Testing
     func plan(_ entry: CachedResponse?, _ directives: RequestDirectives = .none, validation: ValidationConfiguration? = nil, backoff: ExchangeMachine.StandIn? = nil)
         -> RequestPlanner.Plan
     {
-        RequestPlanner.plan(entry: entry, directives: directives, validation: validation, backoff: backoff, now: Self.now)
+        RequestPlanner.plan(entry: entry, directives: directives, validation: validation, backoff: { backoff }, now: Self.now)
     }
 
     @Test func aFreshEntryIsServedWithItsTTL() {

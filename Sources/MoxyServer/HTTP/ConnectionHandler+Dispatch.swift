@@ -40,11 +40,7 @@ extension ConnectionHandler {
         request.lifetimeCap = target.expires
         record.target = target.url
         let entry = proxy.tier.store.get(target.url)
-        if let entry, request.flags.isDisjoint(with: [.directives, .conditional, .range]), entry.isFresh(at: now), !entry.freshness.alwaysRevalidate {
-            // The hot path: a fresh hit for a plain request.
-            writeHit(entry, for: request, now: now, context: context)
-            return
-        }
+        if answeredFreshHit(entry, for: request, now: now, context: context) { return }
         let source = settings.signedSource
         let cacheRequest = CacheRequest(
             source: source,
@@ -93,16 +89,37 @@ extension ConnectionHandler {
             }
             return pass(request, source: source, route: route, target: target, host: host, context: context)
         }
-        var fields = request.fields
-        if request.flags.contains(.methodOverride) {
-            switch route.methodOverride.plan(fields) {
-            case .cache: break
-            case .strip: fields = MethodOverride.stripped(fields)
-            case .bypass(let method):
-                return pass(request, source: source, route: route, target: target, host: host, context: context, override: true, invalidatingAs: method)
-            }
-        }
         let key = Router.routeKey(route, host: host, target: target)
+        guard request.flags.contains(.methodOverride) else {
+            // Request fields are read only when the entry varies on some.
+            let lookup = proxy.tier.lookup(key, headers: { request.fields })
+            if answeredFreshHit(lookup.entry, for: request, now: now, context: context) { return }
+            return answerRoute(request, fields: request.fields, source: source, route: route, target: target, key: key, lookup: lookup, now: now, context: context)
+        }
+        var fields = request.fields
+        switch route.methodOverride.plan(fields) {
+        case .cache: break
+        case .strip: fields = MethodOverride.stripped(fields)
+        case .bypass(let method):
+            return pass(request, source: source, route: route, target: target, host: host, context: context, override: true, invalidatingAs: method)
+        }
+        let lookup = proxy.tier.lookup(key, headers: { fields })
+        answerRoute(request, fields: fields, source: source, route: route, target: target, key: key, lookup: lookup, now: now, context: context)
+    }
+
+    /// A route's request that is no fresh hit: the planner decides between the stored entry and
+    /// the upstream.
+    private func answerRoute(
+        _ request: Request,
+        fields: [(name: String, value: String)],
+        source: CacheSource,
+        route: RouteConfiguration,
+        target: Substring,
+        key: String,
+        lookup: CacheLookup,
+        now: Int64,
+        context: ChannelHandlerContext
+    ) {
         let cacheRequest = CacheRequest(
             source: source,
             url: route.upstreamURL(for: target),
@@ -112,8 +129,20 @@ extension ConnectionHandler {
             clientAddress: remoteAddress,
             trace: traced()
         )
-        let lookup = proxy.tier.lookup(key, headers: fields)
         answerFromCache(request, cacheRequest, lookup: lookup, now: now, context: context)
+    }
+
+    /// The one hit path of both modes (signed URLs and routes): a fresh entry in memory for a
+    /// plain request is written at once (pre-encoded head, `Age`, `Cache-Status`), before any
+    /// upstream work is prepared. Anything else (a condition, a range, request directives, a
+    /// stale or disk entry, `Cache-Status` with the key) goes to the planner.
+    /// - Returns: Whether it answered.
+    private func answeredFreshHit(_ entry: CachedResponse?, for request: Request, now: Int64, context: ChannelHandlerContext) -> Bool {
+        guard let entry, entry.externalBody == nil, request.flags.isDisjoint(with: [.directives, .conditional, .range]),
+            entry.isFresh(at: now), !entry.freshness.alwaysRevalidate, !settings.configuration.cacheStatusKey
+        else { return false }
+        writeHit(entry, for: request, now: now, context: context)
+        return true
     }
 
     /// Forwards a request that bypasses the cache (other methods, or a method override), with
@@ -184,13 +213,14 @@ extension ConnectionHandler {
         now: Int64,
         context: ChannelHandlerContext
     ) {
-        let backoff = lookup.entry != nil && cacheRequest.source.validation != nil
-            ? proxy.keys.backoff(lookup.storeKey, nowMilliseconds: proxy.clock.nowMilliseconds()) : nil
+        // The key's backoff (a lock) is read only for an entry that would go forward.
+        let keys = proxy.keys
+        let clock = proxy.clock
         let plan = RequestPlanner.plan(
             entry: lookup.entry,
             directives: cacheRequest.directives,
             validation: cacheRequest.source.validation,
-            backoff: backoff,
+            backoff: { keys.backoff(lookup.storeKey, nowMilliseconds: clock.nowMilliseconds()) },
             now: now
         )
         switch plan {

@@ -47,12 +47,22 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The settings the request being handled is answered under (read once per request, so a
     /// reload never changes them halfway).
     var settings: ProxySettings
+    /// The generation of ``settings`` (see ``Proxy/settings(ifReplacedSince:)``).
+    var settingsGeneration = -1
     /// The request being answered, for metrics and the access log.
     var record = RequestRecord()
 
     init(proxy: Proxy) {
         self.proxy = proxy
-        self.settings = proxy.settings
+        var generation = -1
+        self.settings = proxy.settings(ifReplacedSince: &generation) ?? proxy.settings
+        self.settingsGeneration = generation
+    }
+
+    /// Rereads the settings when a reload replaced them (an atomic load otherwise).
+    @inline(__always)
+    func refreshSettings() {
+        if let replaced = proxy.settings(ifReplacedSince: &settingsGeneration) { settings = replaced }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -98,8 +108,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let lengthText = request.headers.first(name: "content-length")
         request.contentLength = lengthText.flatMap { Int($0) }
         let hasBody = (request.contentLength ?? 0) > 0 || request.headers.contains(name: "transfer-encoding")
-        guard request.method != .GET, request.method != .HEAD,
-            case .route(let source, _) = proxy.settings.router.resolve(Substring(request.uri), host: request.headers.first(name: "host")),
+        guard request.method != .GET, request.method != .HEAD else { return }
+        refreshSettings()
+        guard case .route(let source, _) = settings.router.resolve(Substring(request.uri), host: request.headers.first(name: "host")),
             let route = source.route
         else { return }
         guard hasBody else { return }
@@ -200,8 +211,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handle(_ request: consuming Request, context: ChannelHandlerContext) {
         let now = proxy.clock.now()
-        let settings = proxy.settings
-        self.settings = settings
+        refreshSettings()
+        let settings = self.settings
         beginRecord(request)
         if let error = RequestPlanner.limitRefusal(
             uriBytes: request.uri.utf8.count, headerCount: request.headers.count, headerBytes: request.headerBytes, limits: settings.limits

@@ -6,6 +6,7 @@ import MoxyCache
 import MoxySigning
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The parts a connection uses, wired once at start-up. It holds them and decides nothing itself:
 /// routing is the ``Router``'s, per-key state the ``KeyStateTable``'s, upstream exchanges the
@@ -15,6 +16,9 @@ final class Proxy: Sendable {
     /// what a reload changes).
     let configuration: ServerConfiguration
     private let current: NIOLockedValueBox<ProxySettings>
+    /// Counts replacements of the settings: a connection rereads them (taking the lock) only
+    /// when it changed, so a request takes no process-wide lock.
+    private let generation = Atomic<Int>(0)
     let metrics: MoxyMetrics
     /// The access log, when one is configured.
     let accessLog: AccessLog?
@@ -93,6 +97,18 @@ final class Proxy: Sendable {
     /// Replaces the settings for the requests handled from now on.
     func replaceSettings(_ settings: ProxySettings) {
         current.withLockedValue { $0 = settings }
+        generation.add(1, ordering: .releasing)
+    }
+
+    /// The settings, when they were replaced since `seen` (a connection's last generation, which
+    /// this updates); nil when they are the same. The generation is read before the settings, so
+    /// a reload in between is noticed by the next call.
+    @inline(__always)
+    func settings(ifReplacedSince seen: inout Int) -> ProxySettings? {
+        let now = generation.load(ordering: .acquiring)
+        guard now != seen else { return nil }
+        seen = now
+        return settings
     }
 
     /// The answer of the compat profile's service paths (`/status`, `/healthcheck`, …), if `path` is one.

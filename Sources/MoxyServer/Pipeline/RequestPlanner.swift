@@ -30,14 +30,14 @@ enum RequestPlanner {
         entry: CachedResponse?,
         directives: RequestDirectives,
         validation: ValidationConfiguration?,
-        backoff: ExchangeMachine.StandIn?,
+        backoff: () -> ExchangeMachine.StandIn?,
         now: Int64
     ) -> Plan {
         if let entry {
             let age = entry.age(at: now)
             var status = CacheStatus(.hit(.memory), ttl: entry.freshness.lifetime - age)
             let decision = ReusePolicy.decide(entry.freshness, age: age, request: directives)
-            if decision.goesForward, let backoff, let validation, ExchangeMachine.lastGood(entry, validation, now: now) != nil {
+            if decision.goesForward, let validation, let backoff = backoff(), ExchangeMachine.lastGood(entry, validation, now: now) != nil {
                 // The upstream answered invalid responses lately: keep serving the last good
                 // entry, saying why and what the upstream last answered.
                 status.outcome = .lastGood(backoff.reason)

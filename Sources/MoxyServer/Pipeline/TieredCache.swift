@@ -81,11 +81,16 @@ final class TieredCache: Sendable {
     /// Finds the stored response for a request, following a variant marker when the URI varies.
     /// A large entry is found here when its body is still arriving or its file is open.
     func lookup(_ key: String, headers: [(name: String, value: String)]) -> CacheLookup {
+        lookup(key, headers: { headers })
+    }
+
+    /// ``lookup(_:headers:)`` with the request's fields made only when the entry varies on some.
+    func lookup(_ key: String, headers: () -> [(name: String, value: String)]) -> CacheLookup {
         guard let first = store.get(key) ?? disk?.known(key) else { return CacheLookup(entry: nil, storeKey: key, forward: .uriMiss) }
         guard let generation = first.variantGeneration else {
             return CacheLookup(entry: first, storeKey: key, forward: .uriMiss)
         }
-        let variantKey = Self.variantKey(key, generation: generation, names: first.varyNames, headers: headers)
+        let variantKey = Self.variantKey(key, generation: generation, names: first.varyNames, headers: headers())
         return CacheLookup(entry: store.get(variantKey) ?? disk?.known(variantKey), storeKey: variantKey, forward: .varyMiss)
     }
 

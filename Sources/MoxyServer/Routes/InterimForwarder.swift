@@ -91,6 +91,7 @@ final class InterimForwarder: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(QuickAckHandler())
                         if secure, let tls {
                             let name = IPAddress(parsing: url.host) == nil ? url.host : nil
                             try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
