@@ -102,7 +102,7 @@ public final class MoxyServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(allTimeout: idle))
+                    try sync.addHandler(IdleConnectionHandler(timeout: idle))
                     try sync.addHandler(ByteToMessageHandler(RequestDecoder(maxHeadBytes: maxHeadBytes)))
                     try sync.addHandler(ConnectionHandler(proxy: proxy))
                     connections.add(channel)

@@ -145,12 +145,12 @@ extension ConnectionHandler {
             let current = age ?? 0
             let remaining = max(0, min(maxAge - current, expires - now))
             buffer.writeStaticString("Cache-Control: public, max-age=")
-            buffer.writeString(String(remaining + current))
+            buffer.writeDecimal(remaining + current)
             buffer.writeStaticString("\r\n")
         }
         if let age {
             buffer.writeStaticString("Age: ")
-            buffer.writeString(String(age))
+            buffer.writeDecimal(age)
             buffer.writeStaticString("\r\n")
         }
         if chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
@@ -177,7 +177,7 @@ extension ConnectionHandler {
         // A stored response carries its own Date (RFC 9110 §6.6.1); only Age is per request.
         if let hitTTL {
             buffer.writeStaticString("Cache-Status: moxy; hit; ttl=")
-            buffer.writeString(String(hitTTL))
+            buffer.writeDecimal(hitTTL)
         } else {
             buffer.writeStaticString("Cache-Status: ")
             buffer.writeString(cacheStatus)

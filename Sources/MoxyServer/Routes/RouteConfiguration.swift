@@ -84,20 +84,20 @@ public struct RouteConfiguration: Sendable {
     ///   - path: The request target's path (and query).
     /// - Returns: `true` on a match.
     public func matches(host requestHost: String, path: Substring) -> Bool {
-        if let host {
-            if host.hasPrefix("*.") {
-                guard requestHost.hasSuffix(host.dropFirst(1)) else { return false }
-            } else if host != requestHost {
-                return false
-            }
-        }
+        if let host, !Self.hostMatches(host, requestHost) { return false }
         return Self.hasPathPrefix(path, pathPrefix)
+    }
+
+    /// Whether a route's `host` (a name, or `*.` and a domain) matches a request's host name.
+    static func hostMatches(_ host: String, _ requestHost: String) -> Bool {
+        host.hasPrefix("*.") ? requestHost.hasSuffix(host.dropFirst(1)) : host == requestHost
     }
 
     /// Whether `path` starts with `prefix` at a segment boundary (`/api` matches `/api`, `/api/x`,
     /// `/api?q`, not `/apix`; a prefix ending in `/` matches by plain prefix).
     static func hasPathPrefix(_ path: Substring, _ prefix: String) -> Bool {
-        guard path.hasPrefix(prefix) else { return false }
+        // Bytes, not Characters: a path is compared as sent, and faster.
+        guard path.utf8.starts(with: prefix.utf8) else { return false }
         if prefix.hasSuffix("/") || path.utf8.count == prefix.utf8.count { return true }
         let next = path.utf8[path.utf8.index(path.utf8.startIndex, offsetBy: prefix.utf8.count)]
         return next == UInt8(ascii: "/") || next == UInt8(ascii: "?")

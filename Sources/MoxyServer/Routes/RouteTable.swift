@@ -7,6 +7,12 @@ import MoxyCache
 public struct RouteTable: Sendable {
     /// The routes, in matching order.
     public let routes: [RouteConfiguration]
+    /// What matching reads of each route, apart (reading a route from ``routes`` copies the
+    /// whole configuration struct on every request).
+    private let prefixes: [String]
+    private let hosts: [String?]
+    /// Whether any route names a host: without one, the `Host` field is never normalized.
+    private let hasHosts: Bool
 
     /// Orders routes for matching.
     /// - Parameter routes: The configured routes.
@@ -17,6 +23,9 @@ public struct RouteTable: Sendable {
             if x.pathPrefix.count != y.pathPrefix.count { return x.pathPrefix.count > y.pathPrefix.count }
             return a.offset < b.offset
         }.map(\.element)
+        self.prefixes = self.routes.map(\.pathPrefix)
+        self.hosts = self.routes.map(\.host)
+        self.hasHosts = self.hosts.contains { $0 != nil }
     }
 
     /// The first route matching a request.
@@ -31,8 +40,12 @@ public struct RouteTable: Sendable {
     /// The index in ``routes`` of the first route matching a request.
     func matchIndex(host: String?, target: Substring) -> Int? {
         guard !routes.isEmpty else { return nil }
-        let name = Self.hostName(host)
-        return routes.firstIndex { $0.matches(host: name, path: target) }
+        let name = hasHosts ? Self.hostName(host) : ""
+        for index in prefixes.indices {
+            if let routeHost = hosts[index], !RouteConfiguration.hostMatches(routeHost, name) { continue }
+            if RouteConfiguration.hasPathPrefix(target, prefixes[index]) { return index }
+        }
+        return nil
     }
 
     /// A `Host` value without port, lowercased.
