@@ -17,79 +17,116 @@ struct AccessLogFormatter {
 
     /// Appends one line (with its newline).
     mutating func append(_ line: AccessLog.Line, to out: inout [UInt8]) {
-        let json = configuration.format == .json
-        var first = true
-        func name(_ text: StaticString) {
-            if json {
-                out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-                out.append(UInt8(ascii: "\""))
-                text.withUTF8Buffer { out.append(contentsOf: $0) }
-                out.append(UInt8(ascii: "\""))
-                out.append(UInt8(ascii: ":"))
+        // Every byte goes to memory reserved for the whole line (a bound: text fields escaped at
+        // six bytes per byte at most), then to `out` in one copy: appending to the array byte by
+        // byte checked its capacity and uniqueness each time (5,200 instructions per line).
+        let texts = line.route.utf8.count + line.uri.utf8.count + (line.client?.utf8.count ?? 0)
+            + (line.host?.utf8.count ?? 0) + (line.target?.utf8.count ?? 0) + line.method.rawValue.utf8.count
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 320 + 6 * texts) { scratch in
+            var cursor = Cursor(scratch.baseAddress!)
+            write(line, to: &cursor)
+            out.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: cursor.count))
+        }
+    }
+
+    /// Bytes written to reserved memory without a check each (the caller reserved enough).
+    struct Cursor {
+        let base: UnsafeMutablePointer<UInt8>
+        var count = 0
+
+        init(_ base: UnsafeMutablePointer<UInt8>) {
+            self.base = base
+        }
+
+        @inline(__always)
+        mutating func put(_ byte: UInt8) {
+            base[count] = byte
+            count += 1
+        }
+
+        @inline(__always)
+        mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
+            if bytes.count <= 16 {
+                // Names and short values: a loop costs less than a call to memcpy.
+                for index in 0..<bytes.count { base[count + index] = start[index] }
             } else {
-                if !first { out.append(UInt8(ascii: " ")) }
-                text.withUTF8Buffer { out.append(contentsOf: $0) }
-                out.append(UInt8(ascii: "="))
+                (base + count).update(from: start, count: bytes.count)
             }
-            first = false
+            count += bytes.count
         }
-        func text(_ field: StaticString, _ value: String) {
+
+        @inline(__always)
+        mutating func put(_ text: StaticString) {
+            text.withUTF8Buffer { put($0) }
+        }
+    }
+
+    private mutating func write(_ line: AccessLog.Line, to out: inout Cursor) {
+        let json = configuration.format == .json
+        // Each field's lead-in (`{"time":`, `,"method":`, ` method=`) is one pre-encoded string.
+        func name(_ lead: (logfmt: StaticString, json: StaticString)) {
+            out.put(json ? lead.json : lead.logfmt)
+        }
+        func text(_ field: (logfmt: StaticString, json: StaticString), _ value: String) {
             name(field)
-            Self.appendText(value, json: json, to: &out)
+            var value = value
+            value.withUTF8 { Self.appendText(bytes: $0, json: json, to: &out) }
         }
-        func text(_ field: StaticString, _ value: Substring) {
+        func text(_ field: (logfmt: StaticString, json: StaticString), _ value: Substring) {
             name(field)
-            Self.appendText(value, json: json, to: &out)
+            var value = value
+            value.withUTF8 { Self.appendText(bytes: $0, json: json, to: &out) }
         }
-        func number(_ field: StaticString, _ value: Int) {
+        func number(_ field: (logfmt: StaticString, json: StaticString), _ value: Int) {
             name(field)
             Self.appendNumber(value, to: &out)
         }
-        func milliseconds(_ field: StaticString, _ nanoseconds: Int64) {
+        func milliseconds(_ field: (logfmt: StaticString, json: StaticString), _ nanoseconds: Int64) {
             name(field)
             let tenths = Int(nanoseconds / 100_000)
             Self.appendNumber(tenths / 10, to: &out)
-            out.append(UInt8(ascii: "."))
-            out.append(UInt8(ascii: "0") + UInt8(tenths % 10))
+            out.put(UInt8(ascii: "."))
+            out.put(UInt8(ascii: "0") + UInt8(tenths % 10))
         }
-        name("time")
-        if json { out.append(UInt8(ascii: "\"")) }
+        name(("time=", "{\"time\":"))
+        if json { out.put(UInt8(ascii: "\"")) }
         appendTime(line.timeMilliseconds, to: &out)
-        if json { out.append(UInt8(ascii: "\"")) }
-        if let client = line.client { text("client", client) }
-        text("method", line.method.rawValue)
-        text("mode", line.mode.rawValue)
-        text("route", line.route)
-        if let host = line.host { text("host", host) } else if let target = line.target, let host = Self.host(ofURL: target) { text("host", host) }
-        if let path = AccessLog.loggedTarget(line.uri, mode: line.mode, full: configuration.fullURLs) { text("path", path) }
-        number("status", line.status)
-        number("bytes", line.bytes)
-        text("cache", line.cache.rawValue)
+        if json { out.put(UInt8(ascii: "\"")) }
+        if let client = line.client { text((" client=", ",\"client\":"), client) }
+        text((" method=", ",\"method\":"), line.method.rawValue)
+        text((" mode=", ",\"mode\":"), line.mode.rawValue)
+        text((" route=", ",\"route\":"), line.route)
+        if let host = line.host { text((" host=", ",\"host\":"), host) } else if let target = line.target, let host = Self.host(ofURL: target) { text((" host=", ",\"host\":"), host) }
+        if let path = AccessLog.loggedTarget(line.uri, mode: line.mode, full: configuration.fullURLs) { text((" path=", ",\"path\":"), path) }
+        number((" status=", ",\"status\":"), line.status)
+        number((" bytes=", ",\"bytes\":"), line.bytes)
+        text((" cache=", ",\"cache\":"), line.cache.rawValue)
         let upstream = line.trace?.value
-        if let status = upstream?.status { number("upstream_status", status) }
-        if let nanoseconds = upstream?.nanoseconds { milliseconds("upstream_ms", nanoseconds) }
-        milliseconds("duration_ms", line.nanoseconds)
-        if json { out.append(UInt8(ascii: "}")) }
-        out.append(UInt8(ascii: "\n"))
+        if let status = upstream?.status { number((" upstream_status=", ",\"upstream_status\":"), status) }
+        if let nanoseconds = upstream?.nanoseconds { milliseconds((" upstream_ms=", ",\"upstream_ms\":"), nanoseconds) }
+        milliseconds((" duration_ms=", ",\"duration_ms\":"), line.nanoseconds)
+        if json { out.put(UInt8(ascii: "}")) }
+        out.put(UInt8(ascii: "\n"))
     }
 
     /// `2026-12-01T14:54:49.844Z`, the part up to the seconds made once per second.
-    private mutating func appendTime(_ milliseconds: Int64, to out: inout [UInt8]) {
+    private mutating func appendTime(_ milliseconds: Int64, to out: inout Cursor) {
         let second = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         if second != self.second {
             self.second = second
             datePrefix = Array(HTTPDate.formatISO8601(milliseconds: second * 1000).utf8.dropLast(4))
         }
-        out.append(contentsOf: datePrefix)
+        datePrefix.withUnsafeBufferPointer { out.put($0) }
         let millis = Int(milliseconds - second * 1000)
-        out.append(UInt8(ascii: "0") + UInt8(millis / 100))
-        out.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
-        out.append(UInt8(ascii: "0") + UInt8(millis % 10))
-        out.append(UInt8(ascii: "Z"))
+        out.put(UInt8(ascii: "0") + UInt8(millis / 100))
+        out.put(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
+        out.put(UInt8(ascii: "0") + UInt8(millis % 10))
+        out.put(UInt8(ascii: "Z"))
     }
 
-    static func appendNumber(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
+    static func appendNumber(_ value: Int, to out: inout Cursor) {
+        if value < 0 { out.put(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
             (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -100,7 +137,7 @@ struct AccessLogFormatter {
                 magnitude /= 10
                 count += 1
             } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+            for index in stride(from: count - 1, through: 0, by: -1) { out.put(buffer[index]) }
         }
     }
 
@@ -108,15 +145,16 @@ struct AccessLogFormatter {
     /// quoted as JSON), or as a JSON string.
     static func appendText(_ value: String, json: Bool, to out: inout [UInt8]) {
         var value = value
-        value.withUTF8 { appendText(bytes: $0, json: json, to: &out) }
+        value.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 + 6 * bytes.count) { scratch in
+                var cursor = Cursor(scratch.baseAddress!)
+                appendText(bytes: bytes, json: json, to: &cursor)
+                out.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: cursor.count))
+            }
+        }
     }
 
-    static func appendText(_ value: Substring, json: Bool, to out: inout [UInt8]) {
-        var value = value
-        value.withUTF8 { appendText(bytes: $0, json: json, to: &out) }
-    }
-
-    private static func appendText(bytes: UnsafeBufferPointer<UInt8>, json: Bool, to out: inout [UInt8]) {
+    private static func appendText(bytes: UnsafeBufferPointer<UInt8>, json: Bool, to out: inout Cursor) {
         var bare = !json && !bytes.isEmpty
         if bare {
             for byte in bytes where byte <= 0x20 || byte >= 0x7f || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "\\") {
@@ -124,8 +162,8 @@ struct AccessLogFormatter {
                 break
             }
         }
-        if bare { return out.append(contentsOf: bytes) }
-        out.append(UInt8(ascii: "\""))
+        if bare { return out.put(bytes) }
+        out.put(UInt8(ascii: "\""))
         for byte in bytes {
             let escaped: UInt8
             switch byte {
@@ -135,23 +173,20 @@ struct AccessLogFormatter {
             case UInt8(ascii: "\t"): escaped = UInt8(ascii: "t")
             case 0..<0x20, 0x7f:
                 let hex: StaticString = "0123456789abcdef"
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "u"))
-                out.append(UInt8(ascii: "0"))
-                out.append(UInt8(ascii: "0"))
+                out.put("\\u00")
                 hex.withUTF8Buffer { digits in
-                    out.append(digits[Int(byte >> 4)])
-                    out.append(digits[Int(byte & 0x0F)])
+                    out.put(digits[Int(byte >> 4)])
+                    out.put(digits[Int(byte & 0x0F)])
                 }
                 continue
             default:
-                out.append(byte)
+                out.put(byte)
                 continue
             }
-            out.append(UInt8(ascii: "\\"))
-            out.append(escaped)
+            out.put(UInt8(ascii: "\\"))
+            out.put(escaped)
         }
-        out.append(UInt8(ascii: "\""))
+        out.put(UInt8(ascii: "\""))
     }
 
     /// The host of an absolute URL (`scheme://[userinfo@]host[:port]/…`, IPv6 in brackets) without
