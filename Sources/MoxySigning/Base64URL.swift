@@ -54,21 +54,34 @@ public enum Base64URL {
     public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         let count = text.count
         if count % 4 == 1 { return nil }
-        var output = [UInt8]()
-        output.reserveCapacity(count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for char in text {
-            let value = decodeTable[Int(char)]
-            if value == 0xFF { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        let capacity = count * 3 / 4
+        var valid = true
+        // Bytes written straight into the array's storage, the table read through one pointer:
+        // appending byte by byte and reading the global table per character cost about 47
+        // instructions per character on every signed request (callgrind).
+        let output = decodeTable.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                var accumulator: UInt32 = 0
+                var bits = 0
+                var written = 0
+                for char in text {
+                    let value = table[Int(char)]
+                    if value == 0xFF {
+                        valid = false
+                        break
+                    }
+                    accumulator = accumulator << 6 | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        buffer[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                        written += 1
+                    }
+                }
+                if valid, accumulator & ((1 << UInt32(bits)) - 1) != 0 { valid = false }
+                initialized = written
             }
         }
-        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return output
+        return valid ? output : nil
     }
 }
