@@ -33,7 +33,7 @@ public final class RedisConnection: Sendable {
         let timeout = TimeAmount.nanoseconds(Int64(configuration.commandTimeout * 1_000_000_000))
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: group)
+            let bootstrap = ClientBootstrap(group: group)
                 .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout * 1_000_000_000)))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
@@ -46,8 +46,13 @@ public final class RedisConnection: Sendable {
                         try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(decoder: decoder, timeout: timeout, onPush: onPush))
                     }
                 }
-                .connect(host: configuration.host, port: configuration.port)
-                .get()
+            // An address is connected to as it is: resolving it (getaddrinfo, off the event loop)
+            // could wait behind other work past the connect timeout on a loaded machine.
+            if IPAddressText.isAddress(configuration.host) {
+                channel = try await bootstrap.connect(to: SocketAddress(ipAddress: configuration.host, port: configuration.port)).get()
+            } else {
+                channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+            }
         } catch {
             throw RedisError(.connectFailed, "\(configuration): \(error)")
         }
