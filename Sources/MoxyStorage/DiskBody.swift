@@ -93,6 +93,30 @@ public final class DiskBody: BodySource {
         return block.getSlice(at: block.readerIndex + within, length: min(maxLength, blockLength - within))!
     }
 
+    public func fileRegions(from first: Int, to end: Int) -> FileRegions? {
+        guard progress == nil, let completeLength, first < end, end <= completeLength, !isDamaged else { return nil }
+        let firstBlock = first / StoredBlocks.blockSize
+        let lastBlock = (end - 1) / StoredBlocks.blockSize
+        let checked = verified.withLockedValue { words in
+            (firstBlock...lastBlock).allSatisfy { index in index / 64 < words.count && words[index / 64] & (1 << UInt64(index % 64)) != 0 }
+        }
+        guard checked else { return nil }
+        let copy = dup(descriptor)
+        guard copy >= 0 else { return nil }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: copy)
+        var regions: [FileRegion] = []
+        regions.reserveCapacity(lastBlock - firstBlock + 1)
+        for index in firstBlock...lastBlock {
+            // Each block's bytes, without the checksum that follows them in the file.
+            let blockStart = index * StoredBlocks.blockSize
+            let from = max(first, blockStart) - blockStart
+            let to = min(end, blockStart + StoredBlocks.blockSize) - blockStart
+            let fileOffset = bodyOffset + StoredBlocks.offset(ofBlock: index)
+            regions.append(FileRegion(fileHandle: handle, readerIndex: fileOffset + from, endIndex: fileOffset + to))
+        }
+        return FileRegions(handle: handle, regions: regions)
+    }
+
     private func isVerified(_ index: Int) -> Bool {
         verified.withLockedValue { words in index / 64 < words.count && words[index / 64] & (1 << UInt64(index % 64)) != 0 }
     }

@@ -98,6 +98,29 @@ import Testing
         }
     }
 
+    /// Once a kept-open file's blocks were all checked (by the first disk hit), later hits and
+    /// ranges go out with `sendfile`: the same bytes, on keep-alive connections that go on
+    /// answering, ranges across a block boundary included.
+    @Test func hitsOfACheckedFileAreTheSameBytesWhenTheKernelSendsThem() async throws {
+        try await Self.withMoxy { moxy, _ in
+            moxy.origin.route("/video.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
+            _ = try await moxy.request("/video.mp4")
+            try await moxy.waitForUpstreamWork()
+            for _ in 0..<3 {
+                let hit = try await moxy.request("/video.mp4")
+                #expect(hit.status == 200 && hit.body == Self.body)
+                #expect(hit.header("cache-status") == "moxy; hit; ttl=600; detail=disk")
+            }
+            let boundary = 256 << 10
+            let across = try await moxy.request("/video.mp4", headers: [("Range", "bytes=\(boundary - 5)-\(boundary + 4)")])
+            #expect(across.status == 206 && across.body == Array(Self.body[(boundary - 5)...(boundary + 4)]))
+            let raw = try await RawClient.exchange(
+                port: moxy.port, request: "GET /video.mp4 HTTP/1.1\r\nHost: a\r\n\r\nGET /video.mp4 HTTP/1.1\r\nHost: a\r\nRange: bytes=0-3\r\nConnection: close\r\n\r\n")
+            #expect(RawClient.statusLines(raw) == ["HTTP/1.1 200 OK", "HTTP/1.1 206 Partial Content"], "pipelined after a sent file; a range from byte 0 gets its 206 head only")
+            #expect(moxy.origin.count("/video.mp4") == 1)
+        }
+    }
+
     /// A large entry read from disk stays open for the next requests, but an invalidation (a
     /// successful unsafe method) ends that: the next request goes to the origin.
     @Test func anOpenLargeEntryIsForgottenWhenInvalidated() async throws {

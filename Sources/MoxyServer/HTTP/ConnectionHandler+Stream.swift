@@ -20,6 +20,7 @@ extension ConnectionHandler {
         connection.startStreaming()
         var first = 0
         var end = response.bodyLength
+        var whole = true
         switch StoredAnswer.decide(response, length: response.bodyLength, for: request) {
         case .whole:
             break
@@ -27,7 +28,7 @@ extension ConnectionHandler {
             writeNotModified(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
             return finishedAsync(context: context)
         case .partial(let from, let last, let length):
-            (first, end) = (from, last + 1)
+            (first, end, whole) = (from, last + 1, false)
             writeDynamic(
                 status: 206, fields: Self.partialFields(response, first: from, last: last, length: length), body: nil,
                 streamedLength: last + 1 - from, response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
@@ -37,7 +38,8 @@ extension ConnectionHandler {
         }
         var request = request
         let chunked = end == nil && request.version.minor >= 1
-        if first == 0 {
+        if whole {
+            // (A range from byte 0 has its 206 head already: `first == 0` wrote a 200 head too.)
             // An unknown length over HTTP/1.0 is delimited by closing.
             if end == nil && !chunked { request.keepAlive = false }
             writeParts(
@@ -50,9 +52,37 @@ extension ConnectionHandler {
             if !request.keepAlive { closeAfterWrites(context: context) }
             return finishedAsync(context: context)
         }
+        if let end, let file = body.fileRegions(from: first, to: end) {
+            return sendFile(file, body: body, bytes: end - first, keepAlive: request.keepAlive, context: context)
+        }
         context.flush()
         let cursor = BodyCursor(body, from: first, to: end)
         startPump({ try await cursor.next() }, chunked: chunked, keepAlive: request.keepAlive, context: context)
+    }
+
+    /// Writes regions of a stored file whose blocks were all checked already: the kernel copies
+    /// them to the socket (`sendfile`), with no read into memory, no task and no trip to the
+    /// thread pool. The answer finishes when the last region is written.
+    private func sendFile(_ file: FileRegions, body: any BodySource, bytes: Int, keepAlive: Bool, context: ChannelHandlerContext) {
+        record.bytes += bytes
+        let written = context.eventLoop.makePromise(of: Void.self)
+        for (index, region) in file.regions.enumerated() {
+            context.write(NIOAny(IOData.fileRegion(region)), promise: index == file.regions.count - 1 ? written : nil)
+        }
+        context.flush()
+        let handle = file.handle
+        written.futureResult.assumeIsolated().whenComplete { result in
+            // The body is kept until here: its descriptor is the one the handle duplicated.
+            withExtendedLifetime(body) { try? handle.close() }
+            self.finishRecord()
+            if case .failure = result {
+                self.markClosing()
+                context.close(promise: nil)
+            } else if !keepAlive {
+                self.closeAfterWrites(context: context)
+            }
+            self.finishedAsync(context: context)
+        }
     }
 
     /// Streams an upstream response to the client: `Content-Length` when known, chunked framing
