@@ -145,7 +145,8 @@ while :; do
     now=$(total_requests)
     rss=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$MOXY_PID/status")
     fds=$(ls "/proc/$MOXY_PID/fd" | wc -l)
-    disk=$(du -sk "$WORK/moxy-cache" | awk '{printf "%.1f", $1 / 1024}')
+    # A file can vanish while du walks the folder (a purge log rewritten): du says so and still counts.
+    disk=$({ du -sk "$WORK/moxy-cache" 2>/dev/null || true; } | awk '{printf "%.1f", $1 / 1024}')
     echo "$(( $(date +%s) - start )),$rss,$fds,$disk,$(( (now - last) / 10 )),$now" >> "$OUT.csv"
     tail -1 "$OUT.csv"
     last=$now
