@@ -6,7 +6,7 @@ import NIOCore
 /// read nor written for `timeout` (then again after each further `timeout`), as NIO's
 /// `IdleStateHandler(allTimeout:)` does, without its cost on every response: that handler makes a
 /// promise per write to learn when the write completed (two promises, their futures and their
-/// generic metadata per hit: about 3,500 instructions).
+/// generic metadata on every hit: about 6,000 instructions, by callgrind).
 ///
 /// Here a write counts when it is made, and a client that reads a large response slowly counts
 /// each time the channel turns writable again (the outbound buffer drained below its low
