@@ -45,18 +45,33 @@ wait_port() {
     exit 1
 }
 
+# make_origin_files: $WORK/origin with random 1k.png, 100k.png and 1m.png, the objects the scripts ask for.
+make_origin_files() {
+    mkdir -p "$WORK/origin"
+    head -c 1024 /dev/urandom > "$WORK/origin/1k.png"
+    head -c 102400 /dev/urandom > "$WORK/origin/100k.png"
+    head -c 1048576 /dev/urandom > "$WORK/origin/1m.png"
+}
+
+# nginx_conf_head [CONNECTIONS]: the lines every nginx.conf of these scripts begins with (one worker
+# in the foreground, its pid and errors in $WORK), up to the `http` block.
+nginx_conf_head() {
+    cat <<NGX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log warn;
+events { worker_connections ${1:-1024}; }
+NGX
+}
+
 # start_nostore_origin PORT CPU: nginx on 127.0.0.1:PORT (pinned to CPU) serving $WORK/www/1k.png
 # (1 KiB of random bytes) with `Cache-Control: no-store`, so every request through Moxy is a miss.
 start_nostore_origin() {
     mkdir -p "$WORK/www"
     head -c 1024 /dev/urandom > "$WORK/www/1k.png"
     chmod -R a+rX "$WORK/www"
-    cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log warn;
-events { worker_connections 1024; }
+    { nginx_conf_head; cat <<NGX; } > "$WORK/nginx.conf"
 http {
     access_log off;
     tcp_nopush off;

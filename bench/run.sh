@@ -34,10 +34,7 @@ build_moxy
 make_workdir moxy-bench
 
 # Origin: static files with an image type and a long max-age (both proxies may cache them).
-mkdir -p "$WORK/origin"
-head -c 1024 /dev/urandom > "$WORK/origin/1k.png"
-head -c 102400 /dev/urandom > "$WORK/origin/100k.png"
-head -c 1048576 /dev/urandom > "$WORK/origin/1m.png"
+make_origin_files
 start_origin "$ORIGIN_PORT"
 
 # Moxy: one event loop on the server core.

@@ -33,12 +33,7 @@ mkdir -p "$WORK/www"
 head -c 1024 /dev/urandom > "$WORK/www/small.bin"
 head -c 102400 /dev/urandom > "$WORK/www/large.bin"
 chmod -R a+rX "$WORK/www"
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log warn;
-events { worker_connections 4096; }
+{ nginx_conf_head 4096; cat <<NGX; } > "$WORK/nginx.conf"
 http {
     access_log off;
     tcp_nopush off;

@@ -19,10 +19,7 @@ source bench/common.sh
 require_tools strace nginx python3
 build_moxy
 make_workdir moxy-syscalls
-mkdir -p "$WORK/origin"
-head -c 1024 /dev/urandom > "$WORK/origin/1k.png"
-head -c 102400 /dev/urandom > "$WORK/origin/100k.png"
-head -c 1048576 /dev/urandom > "$WORK/origin/1m.png"
+make_origin_files
 start_origin "$ORIGIN_PORT"
 TIER_ENV=("MOXY_CACHE_DISK_PATH=$WORK/moxy-cache")
 [ "$TIER" = disk ] && TIER_ENV=(MOXY_CACHE_DISK_ENABLED=true "MOXY_CACHE_DISK_PATH=$WORK/moxy-cache" MOXY_CACHE_MEMORY_MAX_OBJECT=64KiB)

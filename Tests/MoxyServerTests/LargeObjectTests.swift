@@ -48,6 +48,13 @@ import Testing
         ) { moxy in try await body(moxy, directory) }
     }
 
+    /// Stores `/video.mp4` (its length announced) on disk and waits until it is written.
+    static func storeLarge(_ moxy: MoxyHarness) async throws {
+        moxy.origin.route("/video.mp4", large(fields: [("Content-Length", String(body.count))]))
+        _ = try await moxy.request("/video.mp4")
+        try await moxy.waitForUpstreamWork()
+    }
+
     static func temporaryFiles(_ directory: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: directory + "/tmp")) ?? []
     }
@@ -80,9 +87,7 @@ import Testing
     /// A large entry answers conditionals, ranges and HEAD from its file.
     @Test func aLargeEntryAnswersConditionalsRangesAndHead() async throws {
         try await Self.withMoxy { moxy, _ in
-            moxy.origin.route("/video.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
-            _ = try await moxy.request("/video.mp4")
-            try await moxy.waitForUpstreamWork()
+            try await Self.storeLarge(moxy)
             let notModified = try await moxy.request("/video.mp4", headers: [("If-None-Match", "\"v1\"")])
             #expect(notModified.status == 304 && notModified.body.isEmpty)
             let range = try await moxy.request("/video.mp4", headers: [("Range", "bytes=300000-300099")])
@@ -103,9 +108,7 @@ import Testing
     /// answering, ranges across a block boundary included.
     @Test func hitsOfACheckedFileAreTheSameBytesWhenTheKernelSendsThem() async throws {
         try await Self.withMoxy { moxy, _ in
-            moxy.origin.route("/video.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
-            _ = try await moxy.request("/video.mp4")
-            try await moxy.waitForUpstreamWork()
+            try await Self.storeLarge(moxy)
             for _ in 0..<3 {
                 let hit = try await moxy.request("/video.mp4")
                 #expect(hit.status == 200 && hit.body == Self.body)
@@ -125,9 +128,7 @@ import Testing
     /// successful unsafe method) ends that: the next request goes to the origin.
     @Test func anOpenLargeEntryIsForgottenWhenInvalidated() async throws {
         try await Self.withMoxy { moxy, _ in
-            moxy.origin.route("/video.mp4", Self.large(fields: [("Content-Length", String(Self.body.count))]))
-            _ = try await moxy.request("/video.mp4")
-            try await moxy.waitForUpstreamWork()
+            try await Self.storeLarge(moxy)
             for _ in 0..<3 {
                 let hit = try await moxy.request("/video.mp4")
                 #expect(hit.body == Self.body && hit.header("cache-status")?.hasSuffix("; detail=disk") == true)

@@ -54,9 +54,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(proxy: Proxy) {
         self.proxy = proxy
-        var generation = -1
-        self.settings = proxy.settings(ifReplacedSince: &generation) ?? proxy.settings
-        self.settingsGeneration = generation
+        // Generation -1: the first request rereads them once, then only after a reload.
+        self.settings = proxy.settings
     }
 
     /// Rereads the settings when a reload replaced them (an atomic load otherwise).
