@@ -9,6 +9,10 @@ public struct RedisCommand: Sendable {
     /// The command's name, upper-cased (for logs and errors; never its arguments, which may be
     /// a password).
     public let name: String
+    /// Seconds to wait for this command's answer (`nil`: the connection's command timeout). A
+    /// blocking command (`BLPOP`) waits longer than the rest; a handshake waits as long as the
+    /// connect timeout. Answers come in order, so a command behind a slower one waits for it.
+    public var timeout: Double?
 
     /// Encodes a command.
     /// - Parameters:
@@ -36,6 +40,13 @@ public struct RedisCommand: Sendable {
     /// Encodes a command.
     public init(_ name: String, _ arguments: RedisArgument...) {
         self.init(name, arguments)
+    }
+
+    /// The same command with its own timeout.
+    public func waiting(atMost seconds: Double) -> RedisCommand {
+        var command = self
+        command.timeout = seconds
+        return command
     }
 
     private static func write(_ value: [UInt8], to bytes: inout ByteBuffer) {

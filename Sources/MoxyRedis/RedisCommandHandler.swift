@@ -38,7 +38,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
             promise?.fail(failure)
             return
         }
-        pending.append((outbound.promise, .now() + timeout, outbound.command.name))
+        let wait = outbound.command.timeout.map { TimeAmount.nanoseconds(Int64($0 * 1_000_000_000)) } ?? timeout
+        pending.append((outbound.promise, .now() + wait, outbound.command.name))
         if timer == nil { armTimer(context: context) }
         context.write(wrapOutboundOut(outbound.command.bytes), promise: promise)
     }
@@ -90,7 +91,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         let name = head.name
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: head.deadline) { [self] in
             timer = nil
-            fail(RedisError(.timeout, "no answer to \(name) within the command timeout"), context: context)
+            fail(RedisError(.timeout, "no answer to \(name) within its timeout"), context: context)
         }
     }
 

@@ -78,7 +78,14 @@ public final class RedisConnection: Sendable {
         }
     }
 
+    /// The handshake's commands wait as long as the connect timeout, as its documentation says:
+    /// a short command timeout (for fast failure on a hung server) must not make connecting fail
+    /// on a loaded machine.
     private static func handshake(_ channel: any Channel, _ configuration: RedisConfiguration) async throws(RedisError) -> Int {
+        let wait = configuration.connectTimeout
+        func send(_ command: RedisCommand, on channel: any Channel) async throws(RedisError) -> RESPValue {
+            try await RedisConnection.send(command.waiting(atMost: wait), on: channel)
+        }
         var hello: [RedisArgument] = [3]
         if let password = configuration.password {
             hello += ["AUTH", .string(configuration.username ?? "default"), .string(password)]
@@ -135,6 +142,11 @@ public final class RedisConnection: Sendable {
 
     /// Whether the connection is still open.
     public var isActive: Bool { channel.isActive }
+
+    /// Returns once the connection has closed (for whoever owns it; never throws).
+    public func closed() async {
+        try? await channel.closeFuture.get()
+    }
 
     /// Sends one command.
     /// - Returns: Its answer (never an error value).

@@ -70,7 +70,7 @@ import Testing
 
     /// Entries' metadata keys in Redis right now.
     static func storedEntries(_ redis: RedisServer) async throws -> Int {
-        let connection = try await RedisConnection.connect(RedisConfiguration(port: redis.port), on: MultiThreadedEventLoopGroup.singleton)
+        let connection = try await RedisConnection.connect(RedisConfiguration(port: redis.port, connectTimeout: 10, commandTimeout: 10), on: MultiThreadedEventLoopGroup.singleton)
         defer { Task { await connection.close() } }
         return try await connection.send(RedisCommand("KEYS", "moxy:{*}:m")).elements?.count ?? 0
     }
@@ -135,7 +135,7 @@ import Testing
                 // (A's too: it reconnects); the purge is made on A while B has no connection; B comes
                 // back, reconnects and reads the feed from its position.
                 nodes.b.process.signal(SIGSTOP)
-                let connection = try await RedisConnection.connect(RedisConfiguration(port: redis.port), on: MultiThreadedEventLoopGroup.singleton)
+                let connection = try await RedisConnection.connect(RedisConfiguration(port: redis.port, connectTimeout: 10, commandTimeout: 10), on: MultiThreadedEventLoopGroup.singleton)
                 _ = try await connection.send(RedisCommand("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
                 try await Task.sleep(for: .milliseconds(200))
                 let purge = try await adminCall(port: nodes.adminA, .POST, "/purge", body: "tag=docs")

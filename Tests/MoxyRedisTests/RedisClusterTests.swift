@@ -57,7 +57,7 @@ import Glibc
     }
 
     static func send(_ node: RedisServer, _ command: RedisCommand) async throws -> RESPValue {
-        let connection = try await RedisConnection.connect(RedisConfiguration(port: node.port), on: MultiThreadedEventLoopGroup.singleton)
+        let connection = try await RedisConnection.connect(RedisConfiguration(port: node.port, connectTimeout: 10, commandTimeout: 10), on: MultiThreadedEventLoopGroup.singleton)
         do {
             let answer = try await connection.send(command)
             await connection.close()

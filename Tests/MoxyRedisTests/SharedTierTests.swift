@@ -46,7 +46,7 @@ import Glibc
     }
 
     static func command(_ redis: RedisServer, _ command: RedisCommand) async throws -> RESPValue {
-        let connection = try await RedisConnection.connect(RedisConfiguration(port: redis.port), on: MultiThreadedEventLoopGroup.singleton)
+        let connection = try await RedisConnection.connect(RedisConfiguration(port: redis.port, connectTimeout: 10, commandTimeout: 10), on: MultiThreadedEventLoopGroup.singleton)
         defer { Task { await connection.close() } }
         return try await connection.send(command)
     }
