@@ -13,12 +13,12 @@ import Testing
         status: 200, fields: [("Content-Type", "video/mp4"), ("ETag", "\"v1\"")], body: ByteBuffer(string: "0123456789"),
         responseTime: 1_764_583_200, freshness: Freshness(lifetime: 600, initialAge: 0, isExplicit: true), downstreamMaxAge: 600)
 
-    static func request(_ fields: [(String, String)], method: HTTPMethod = .GET) -> ConnectionHandler.Request {
+    static func request(_ fields: [(String, String)], method: HTTPMethod = .GET) -> ClientRequest {
         let headers = HTTPHeaders(fields)
         var bytes = 0
-        return ConnectionHandler.Request(
+        return ClientRequest(
             method: method, uri: "/v.mp4", version: .http1_1, keepAlive: true, headers: headers, flags: RequestFlags(headers, bytes: &bytes),
-            headerBytes: bytes, body: nil, contentLength: nil, lifetimeCap: nil)
+            headerBytes: bytes, body: nil, contentLength: nil)
     }
 
     @Test func conditionalsAndRangesAreAnsweredFromTheStoredResponse() {

@@ -40,7 +40,7 @@ public final class RedisServer: Sendable {
             let arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory, "--daemonize", "no"] + extra
             let process = try SpawnedProcess(path, arguments, environment: [:], directory: directory, output: directory + "/log", error: directory + "/log")
             let server = RedisServer(port: port, directory: directory, process: process)
-            if await server.waitUntilAnswering() { return server }
+            if await server.waitUntilAnswering(password: extra.firstIndex(of: "--requirepass").map { extra[$0 + 1] }) { return server }
             process.signal(SIGKILL)
             _ = await process.waitForExit(seconds: 5)
             if fixedPort != nil { break }
@@ -48,17 +48,21 @@ public final class RedisServer: Sendable {
         throw StartError(description: "redis-server did not start (log in \(directory)/log)")
     }
 
-    /// Polls with PING until it answers (10 s at most) or the process ends.
-    private func waitUntilAnswering() async -> Bool {
+    /// Polls until this server answers (10 s at most) or its process ends. The server on the
+    /// port must be this one (its `dir` is this directory): when another test's server took the
+    /// port first, this one exits for want of it, and a plain PING would have been answered by
+    /// the other, so two tests would have shared one Redis.
+    private func waitUntilAnswering(password: String?) async -> Bool {
         for _ in 0..<200 {
             guard process.isRunning else { return false }
             do throws(RedisError) {
-                let connection = try await RedisConnection.connect(RedisConfiguration(port: port), on: MultiThreadedEventLoopGroup.singleton)
+                let connection = try await RedisConnection.connect(
+                    RedisConfiguration(port: port, password: password, connectTimeout: 10, commandTimeout: 10), on: MultiThreadedEventLoopGroup.singleton)
+                let dir = try await connection.send(RedisCommand("CONFIG", "GET", "dir")).elements?.last?.string
                 await connection.close()
-                return true
+                return dir == directory
             } catch {
-                // One that wants a password answers too.
-                if error.code == .authentication { return true }
+                // Not listening yet.
             }
             try? await Task.sleep(for: .milliseconds(50))
         }

@@ -41,34 +41,33 @@ struct RequestRecord {
         default: 2
         }
     }
+
+    /// Notes the source a request was routed to.
+    mutating func note(_ source: CacheSource) {
+        counters = source.counters
+        mode = source.isSigned ? .signed : .route
+        route = source.name
+    }
+
+    /// Notes what the cache did, from the `Cache-Status` about to be sent.
+    mutating func note(_ status: CacheStatus) {
+        (result, lastGood) = CacheResult.of(status)
+    }
+
+    /// A trace for the request's upstream exchange, when the access log wants one.
+    mutating func startTrace(_ wanted: Bool) -> UpstreamTrace? {
+        guard wanted else { return nil }
+        let started = UpstreamTrace()
+        trace = started
+        return started
+    }
 }
 
 extension ConnectionHandler {
     /// Starts the record of the request being handled.
-    func beginRecord(_ request: Request) {
+    func beginRecord(_ request: borrowing ClientRequest) {
         record = RequestRecord(
             started: request.started, method: request.method, counters: proxy.unroutedCounters, uri: request.uri, open: true)
-    }
-
-    /// Notes the source a request was routed to.
-    func recordSource(_ source: CacheSource, target: String?) {
-        record.counters = source.counters
-        record.mode = source.isSigned ? .signed : .route
-        record.route = source.name
-        record.target = target
-    }
-
-    /// A trace for the upstream exchange of the request being handled, when the access log wants it.
-    func traced() -> UpstreamTrace? {
-        guard proxy.accessLog != nil else { return nil }
-        let trace = UpstreamTrace()
-        record.trace = trace
-        return trace
-    }
-
-    /// Notes what the cache did, from the `Cache-Status` about to be sent.
-    func recordCacheStatus(_ status: CacheStatus) {
-        (record.result, record.lastGood) = CacheResult.of(status)
     }
 
     /// Notes the head written (its status read from the encoded status line) and the bytes so far.

@@ -14,6 +14,7 @@ extension ConnectionHandler {
         body: any BodySource,
         cacheStatus: String,
         for request: Request,
+        _ framing: Framing,
         now: Int64,
         context: ChannelHandlerContext
     ) {
@@ -25,39 +26,39 @@ extension ConnectionHandler {
         case .whole:
             break
         case .notModified:
-            writeNotModified(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            writeNotModified(response, cacheStatus: cacheStatus, framing, now: now, context: context)
             return finishedAsync(context: context)
         case .partial(let from, let last, let length):
             (first, end, whole) = (from, last + 1, false)
             writeDynamic(
                 status: 206, fields: Self.partialFields(response, first: from, last: last, length: length), body: nil,
-                streamedLength: last + 1 - from, response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+                streamedLength: last + 1 - from, response: response, cacheStatus: cacheStatus, framing, now: now, context: context)
         case .unsatisfiable(let length):
-            writeUnsatisfiable(response, length: length, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            writeUnsatisfiable(response, length: length, cacheStatus: cacheStatus, framing, now: now, context: context)
             return finishedAsync(context: context)
         }
-        var request = request
-        let chunked = end == nil && request.version.minor >= 1
+        var framing = framing
+        let chunked = end == nil && framing.minor >= 1
         if whole {
             // (A range from byte 0 has its 206 head already: `first == 0` wrote a 200 head too.)
             // An unknown length over HTTP/1.0 is delimited by closing.
-            if end == nil && !chunked { request.keepAlive = false }
+            if end == nil && !chunked { framing.keepAlive = false }
             writeParts(
-                head: request.lifetimeCap == nil ? response.head : response.headWithoutLifetime, age: response.age(at: now),
+                head: framing.lifetimeCap == nil ? response.head : response.headWithoutLifetime, age: response.age(at: now),
                 maxAge: response.downstreamMaxAge, body: ByteBuffer(), cacheStatus: cacheStatus, bodyFollows: true, chunked: chunked,
-                for: request, now: now, context: context)
+                framing, now: now, context: context)
         }
-        guard !request.isHead else {
+        guard !framing.isHead else {
             finishRecord()
-            if !request.keepAlive { closeAfterWrites(context: context) }
+            if !framing.keepAlive { closeAfterWrites(context: context) }
             return finishedAsync(context: context)
         }
         if let end, let file = body.fileRegions(from: first, to: end) {
-            return sendFile(file, body: body, bytes: end - first, keepAlive: request.keepAlive, context: context)
+            return sendFile(file, body: body, bytes: end - first, keepAlive: framing.keepAlive, context: context)
         }
         context.flush()
         let cursor = BodyCursor(body, from: first, to: end)
-        startPump({ try await cursor.next() }, chunked: chunked, keepAlive: request.keepAlive, context: context)
+        startPump({ try await cursor.next() }, chunked: chunked, keepAlive: framing.keepAlive, context: context)
     }
 
     /// Writes regions of a stored file whose blocks were all checked already: the kernel copies
@@ -88,14 +89,14 @@ extension ConnectionHandler {
     /// Streams an upstream response to the client: `Content-Length` when known, chunked framing
     /// for HTTP/1.1 otherwise (close-delimited for HTTP/1.0); each chunk waits for the previous
     /// write, so memory stays bounded whatever the size.
-    func writeStream(_ stream: StreamedResponse, cacheStatus: String, for request: Request, context: ChannelHandlerContext) {
+    func writeStream(_ stream: StreamedResponse, cacheStatus: String, _ framing: Framing, context: ChannelHandlerContext) {
         connection.startStreaming()
-        var request = request
-        let bodyAllowed = !request.isHead && stream.status != 204 && stream.status != 304 && !(100..<200).contains(stream.status)
-        let chunked = bodyAllowed && stream.contentLength == nil && request.version.minor >= 1
-        if bodyAllowed && stream.contentLength == nil && !chunked { request.keepAlive = false }
+        var framing = framing
+        let bodyAllowed = !framing.isHead && stream.status != 204 && stream.status != 304 && !(100..<200).contains(stream.status)
+        let chunked = bodyAllowed && stream.contentLength == nil && framing.minor >= 1
+        if bodyAllowed && stream.contentLength == nil && !chunked { framing.keepAlive = false }
         var fields = stream.fields
-        if let expires = request.lifetimeCap {
+        if let expires = framing.lifetimeCap {
             // As for complete responses: no cache downstream keeps it past the URL's expiry.
             fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) }
             let remaining = max(0, min(stream.downstreamMaxAge ?? 0, expires - proxy.clock.now()))
@@ -108,17 +109,17 @@ extension ConnectionHandler {
         }
         var buffer = ResponseHead.encode(status: stream.status, fields: fields, allocator: context.channel.allocator)
         if !fields.contains(where: { $0.name == "Date" }) { dates.write(into: &buffer, now: proxy.clock.now()) }
-        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, for: request)
+        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, framing)
         buffer.writeStaticString("\r\n")
         recordHead(buffer, bytes: buffer.readableBytes + (bodyAllowed ? stream.prefix.readableBytes : 0))
         context.write(wrapOutboundOut(buffer), promise: nil)
         guard bodyAllowed else {
             finishRecord()
-            if !request.keepAlive { closeAfterWrites(context: context) }
+            if !framing.keepAlive { closeAfterWrites(context: context) }
             finishedAsync(context: context)
             return
         }
-        let keepAlive = request.keepAlive
+        let keepAlive = framing.keepAlive
         if stream.prefix.readableBytes > 0 { context.write(wrapOutboundOut(Self.frame(stream.prefix, chunked: chunked)), promise: nil) }
         context.flush()
         var next: (@Sendable () async throws -> ByteBuffer?)? = nil

@@ -7,18 +7,18 @@ import NIOHTTP1
 
 extension ConnectionHandler {
     /// Writes a fresh hit for a plain request: the pre-encoded head, per-request fields, the body.
-    func writeHit(_ stored: CachedResponse, for request: Request, now: Int64, context: ChannelHandlerContext) {
-        let response = Self.encoding(stored, for: request)
+    func writeHit(_ stored: CachedResponse, _ framing: Framing, now: Int64, context: ChannelHandlerContext) {
+        let response = Self.encoding(stored, framing.flags)
         let ttl = response.freshness.lifetime - response.age(at: now)
         // `Cache-Status: moxy; hit; ttl=N` is written without building a String (no allocation).
         writeParts(
-            head: request.lifetimeCap == nil ? response.head : response.headWithoutLifetime,
+            head: framing.lifetimeCap == nil ? response.head : response.headWithoutLifetime,
             age: response.age(at: now),
             maxAge: response.downstreamMaxAge,
             body: response.body,
             cacheStatus: "",
             hitTTL: ttl,
-            for: request,
+            framing,
             now: now,
             context: context
         )
@@ -30,39 +30,40 @@ extension ConnectionHandler {
         _ stored: CachedResponse,
         cacheStatus: String,
         for request: Request,
+        _ framing: Framing,
         now: Int64,
         context: ChannelHandlerContext
     ) {
-        let response = Self.encoding(stored, for: request)
+        let response = Self.encoding(stored, framing.flags)
         switch StoredAnswer.decide(response, length: response.body.readableBytes, for: request) {
         case .whole:
-            write(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            writeResponse(response, cacheStatus: cacheStatus, framing, now: now, context: context)
         case .notModified:
-            writeNotModified(response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            writeNotModified(response, cacheStatus: cacheStatus, framing, now: now, context: context)
         case .partial(let first, let last, let length):
             let slice = response.body.getSlice(at: response.body.readerIndex + first, length: last - first + 1) ?? ByteBuffer()
             writeDynamic(
                 status: 206, fields: Self.partialFields(response, first: first, last: last, length: length), body: slice,
-                response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+                response: response, cacheStatus: cacheStatus, framing, now: now, context: context)
         case .unsatisfiable(let length):
-            writeUnsatisfiable(response, length: length, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            writeUnsatisfiable(response, length: length, cacheStatus: cacheStatus, framing, now: now, context: context)
         }
     }
 
     /// A `304` for a stored response: the fields a 200 would have carried that matter to caches (§15.4.5).
-    func writeNotModified(_ response: CachedResponse, cacheStatus: String, for request: Request, now: Int64, context: ChannelHandlerContext) {
+    func writeNotModified(_ response: CachedResponse, cacheStatus: String, _ framing: Framing, now: Int64, context: ChannelHandlerContext) {
         let kept: Set<String> = ["cache-control", "content-location", "date", "etag", "expires", "vary"]
         let head = response.fields.filter { kept.contains($0.name.lowercased()) }
-        writeDynamic(status: 304, fields: head, body: nil, response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+        writeDynamic(status: 304, fields: head, body: nil, response: response, cacheStatus: cacheStatus, framing, now: now, context: context)
     }
 
     /// A `416` for a range outside a stored response's `length` bytes.
     func writeUnsatisfiable(
-        _ response: CachedResponse, length: Int, cacheStatus: String, for request: Request, now: Int64, context: ChannelHandlerContext
+        _ response: CachedResponse, length: Int, cacheStatus: String, _ framing: Framing, now: Int64, context: ChannelHandlerContext
     ) {
         let head = response.fields.filter { $0.name.lowercased() != "content-type" } + [("Content-Range", "bytes */\(length)")]
         writeDynamic(
-            status: 416, fields: head, body: ByteBuffer(), response: response, cacheStatus: cacheStatus, for: request, now: now, context: context)
+            status: 416, fields: head, body: ByteBuffer(), response: response, cacheStatus: cacheStatus, framing, now: now, context: context)
     }
 
     /// The fields of a `206` with bytes `first...last` of a stored response.
@@ -73,8 +74,8 @@ extension ConnectionHandler {
     /// The form of a stored response a request gets: gzip when it accepts it and asks for no range
     /// (ranges are of the identity form).
     @inline(__always)
-    static func encoding(_ response: CachedResponse, for request: Request) -> CachedResponse {
-        guard request.flags.contains(.gzip), !request.flags.contains(.range), let gzipped = response.gzipped else { return response }
+    static func encoding(_ response: CachedResponse, _ flags: RequestFlags) -> CachedResponse {
+        guard flags.contains(.gzip), !flags.contains(.range), let gzipped = response.gzipped else { return response }
         return gzipped
     }
 
@@ -88,34 +89,28 @@ extension ConnectionHandler {
         streamedLength: Int? = nil,
         response: CachedResponse,
         cacheStatus: String,
-        for request: Request,
+        _ framing: Framing,
         now: Int64,
         context: ChannelHandlerContext
     ) {
         var fields = fields
-        if request.lifetimeCap != nil { fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) } }
+        if framing.lifetimeCap != nil { fields.removeAll { ["cache-control", "expires"].contains($0.name.lowercased()) } }
         if let length = body?.readableBytes ?? streamedLength { fields.append(("Content-Length", String(length))) }
         let head = ResponseHead.encode(status: status, fields: fields, allocator: context.channel.allocator)
         writeParts(
             head: head, age: response.age(at: now), maxAge: response.downstreamMaxAge, body: body ?? ByteBuffer(),
-            cacheStatus: cacheStatus, bodyFollows: streamedLength != nil, for: request, now: now, context: context)
+            cacheStatus: cacheStatus, bodyFollows: streamedLength != nil, framing, now: now, context: context)
     }
 
     /// Writes a complete response: pre-encoded head, the per-request fields, the body (not for HEAD).
-    func write(
-        _ response: CachedResponse,
-        cacheStatus: String,
-        for request: Request,
-        now: Int64,
-        context: ChannelHandlerContext
-    ) {
+    func writeResponse(_ response: CachedResponse, cacheStatus: String, _ framing: Framing, now: Int64, context: ChannelHandlerContext) {
         writeParts(
-            head: request.lifetimeCap == nil ? response.head : response.headWithoutLifetime,
+            head: framing.lifetimeCap == nil ? response.head : response.headWithoutLifetime,
             age: response.freshness == .uncached ? nil : response.age(at: now),
             maxAge: response.downstreamMaxAge,
             body: response.body,
             cacheStatus: cacheStatus,
-            for: request,
+            framing,
             now: now,
             context: context
         )
@@ -132,7 +127,7 @@ extension ConnectionHandler {
         hitTTL: Int64? = nil,
         bodyFollows: Bool = false,
         chunked: Bool = false,
-        for request: Request,
+        _ framing: Framing,
         now: Int64,
         context: ChannelHandlerContext
     ) {
@@ -140,7 +135,7 @@ extension ConnectionHandler {
         // cached buffer itself (never copied): two iovecs in one writev.
         var buffer = context.channel.allocator.buffer(capacity: head.readableBytes + 192)
         buffer.writeImmutableBuffer(head)
-        if let expires = request.lifetimeCap {
+        if let expires = framing.lifetimeCap {
             // No cache downstream may keep the response past the URL's expiry.
             let current = age ?? 0
             let remaining = max(0, min(maxAge - current, expires - now))
@@ -154,9 +149,9 @@ extension ConnectionHandler {
             buffer.writeStaticString("\r\n")
         }
         if chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
-        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, for: request)
+        writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, framing)
         buffer.writeStaticString("\r\n")
-        let sentBody = request.isHead || bodyFollows ? 0 : body.readableBytes
+        let sentBody = framing.isHead || bodyFollows ? 0 : body.readableBytes
         if hitTTL != nil { record.result = .hit }
         recordHead(head, bytes: buffer.readableBytes + sentBody)
         context.write(wrapOutboundOut(buffer), promise: nil)
@@ -165,14 +160,14 @@ extension ConnectionHandler {
             context.write(wrapOutboundOut(body), promise: nil)
         }
         finishRecord()
-        if !request.keepAlive { closeAfterWrites(context: context) }
+        if !framing.keepAlive { closeAfterWrites(context: context) }
     }
 
     func writeCommonFields(
         into buffer: inout ByteBuffer,
         cacheStatus: String,
         hitTTL: Int64? = nil,
-        for request: Request
+        _ framing: Framing
     ) {
         // A stored response carries its own Date (RFC 9110 §6.6.1); only Age is per request.
         if let hitTTL {
@@ -183,9 +178,9 @@ extension ConnectionHandler {
             buffer.writeString(cacheStatus)
         }
         buffer.writeStaticString("\r\n")
-        if !request.keepAlive {
+        if !framing.keepAlive {
             buffer.writeStaticString("Connection: close\r\n")
-        } else if request.version.minor == 0 {
+        } else if framing.minor == 0 {
             buffer.writeStaticString("Connection: keep-alive\r\n")
         }
     }

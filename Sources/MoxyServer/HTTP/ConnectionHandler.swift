@@ -13,28 +13,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// What the handler keeps of a request until it is answered.
-    struct Request {
-        var method: HTTPMethod
-        var uri: String
-        var version: HTTPVersion
-        var keepAlive: Bool
-        var headers: HTTPHeaders
-        var flags: RequestFlags
-        /// The bytes of all header field lines.
-        var headerBytes: Int
-        /// The streamed body of a request forwarded to a route.
-        var body: RequestBodyStream?
-        var contentLength: Int?
-        /// For a signed URL with an expiry: no cache downstream may keep the answer past it (Unix
-        /// seconds). Set once the signature is verified; every writer reads it from here.
-        var lifetimeCap: Int64?
-        /// When its head was read.
-        var started: NIODeadline = .now()
-
-        var isHead: Bool { method == .HEAD }
-        var fields: [(name: String, value: String)] { headers.map { (name: $0.name, value: $0.value) } }
-    }
+    typealias Request = ClientRequest
 
     let proxy: Proxy
     var queue = CircularBuffer<Request>(initialCapacity: 4)
@@ -44,28 +23,19 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var receivingStream: RequestBodyStream?
     var dates = DateHeaderCache()
     var remoteAddress: String?
-    /// The settings the request being handled is answered under (read once per request, so a
-    /// reload never changes them halfway).
-    var settings: ProxySettings
-    /// The generation of ``settings`` (see ``Proxy/settings(ifReplacedSince:)``).
-    var settingsGeneration = -1
+    /// What each request is answered with.
+    let dispatcher: RequestDispatcher
     /// The request being answered, for metrics and the access log.
     var record = RequestRecord()
 
     init(proxy: Proxy) {
         self.proxy = proxy
-        // Generation -1: the first request rereads them once, then only after a reload.
-        self.settings = proxy.settings
-    }
-
-    /// Rereads the settings when a reload replaced them (an atomic load otherwise).
-    @inline(__always)
-    func refreshSettings() {
-        if let replaced = proxy.settings(ifReplacedSince: &settingsGeneration) { settings = replaced }
+        self.dispatcher = RequestDispatcher(proxy: proxy)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
+        dispatcher.remoteAddress = remoteAddress
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -108,8 +78,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         request.contentLength = lengthText.flatMap { Int($0) }
         let hasBody = (request.contentLength ?? 0) > 0 || request.headers.contains(name: "transfer-encoding")
         guard request.method != .GET, request.method != .HEAD else { return }
-        refreshSettings()
-        guard case .route(let source, _) = settings.router.resolve(Substring(request.uri), host: request.headers.first(name: "host")),
+        dispatcher.refreshSettings()
+        guard case .route(let source, _) = dispatcher.settings.router.resolve(Substring(request.uri), host: request.headers.first(name: "host")),
             let route = source.route
         else { return }
         guard hasBody else { return }
@@ -180,12 +150,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let error = error as? RequestDecodingError, !connection.isClosing {
             // Answer in order: anything already queued is dropped, the connection ends after the answer.
             queue.removeAll()
-            let refusal = error.proxyError
-            let response = proxy.renderer.error(refusal)
             let request = Request(
                 method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
             beginRecord(request)
-            write(response, cacheStatus: CacheStatus(.answered("\(refusal.code)")).value(), for: request, now: proxy.clock.now(), context: context)
+            write(dispatcher.error(error.proxyError), for: request, now: proxy.clock.now(), context: context)
             context.flush()
         } else {
             context.close(promise: nil)
@@ -208,43 +176,15 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         releaseHeldRead(context: context)
     }
 
+    /// Answers one request: the dispatcher decides, the writer writes.
     func handle(_ request: consuming Request, context: ChannelHandlerContext) {
         let now = proxy.clock.now()
-        refreshSettings()
-        let settings = self.settings
         beginRecord(request)
-        if let error = RequestPlanner.limitRefusal(
-            uriBytes: request.uri.utf8.count, headerCount: request.headers.count, headerBytes: request.headerBytes, limits: settings.limits
-        ) {
-            // The rest of such a request cannot be trusted: answer and close.
-            var closing = request
-            closing.keepAlive = false
-            return fail(error, closing, now, context, profile: .moxy)
+        let answer = dispatcher.dispatch(request, now: now, record: &record, eventLoop: context.eventLoop) { route in
+            self.interimSink(for: request, route: route, context: context)
         }
-        if request.flags.contains(.via), proxy.configuration.compatProfile.isLoop(request.headers["via"], token: proxy.configuration.serverName) {
-            return fail(ProxyError(.loopDetected, "request loop detected"), request, now, context)
-        }
-        let host = request.headers.first(name: "host")
-        switch settings.router.resolve(Substring(request.uri), host: host) {
-        case .route(let source, let target):
-            handleRoute(request, source: source, target: target, host: host, now: now, context: context)
-        case .signed(let path):
-            handleSigned(request, path: path, now: now, context: context)
-        case .notFound:
-            fail(ProxyError(.notFound, "no route for this path"), request, now, context)
-        }
-    }
-
-    func fail(
-        _ error: ProxyError,
-        _ request: Request,
-        _ now: Int64,
-        _ context: ChannelHandlerContext,
-        profile: CompatProfile? = nil
-    ) {
-        discardBody(of: request, context: context)
-        let response = proxy.renderer.error(error, profile: profile)
-        write(response, cacheStatus: CacheStatus(.answered("\(error.code)")).value(), for: request, now: now, context: context)
+        if !answer.forwardsBody { discardBody(of: request, context: context) }
+        write(answer, for: request, now: now, context: context)
     }
 
     /// Ends the body stream of a request answered without forwarding it: the rest of its body is
@@ -256,16 +196,6 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             receivingStream = nil
             _ = connection.bodyEnded()
             releaseHeldRead(context: context)
-        }
-    }
-
-    static func proxyError(for error: SigningError) -> ProxyError {
-        switch error.code {
-        case .malformedPath: ProxyError(.notFound, "not a Moxy URL")
-        case .expired: ProxyError(.expired, "expired")
-        case .invalidTarget: ProxyError(.invalidTarget, "signed target is not a fetchable http(s) URL")
-        case .unknownKey: ProxyError(.badSignature, "unknown key id")
-        default: ProxyError(.badSignature, "bad signature")
         }
     }
 }

@@ -17,7 +17,7 @@ enum StoredAnswer: Equatable {
 
     /// The answer to `request` from `response`, whose body has `length` bytes (`nil` while not
     /// known yet: then a range is not answered, and the whole body goes).
-    static func decide(_ response: CachedResponse, length: Int?, for request: ConnectionHandler.Request) -> StoredAnswer {
+    static func decide(_ response: CachedResponse, length: Int?, for request: ClientRequest) -> StoredAnswer {
         guard response.status == 200, !request.flags.isDisjoint(with: [.conditional, .range]) else { return .whole }
         if request.flags.contains(.conditional),
             Validators.notModified(requestHeaders: request.fields, etag: response.etag, lastModified: response.lastModified)
