@@ -52,8 +52,8 @@ extension ConnectionHandler {
 
     /// Where a route's interim responses go: written to this connection at once, while it still
     /// waits for the request's answer (HTTP/1.1 clients only: RFC 9110 §15.2 forbids 1xx to 1.0).
-    func interimSink(for request: borrowing Request, route: RouteConfiguration, context: ChannelHandlerContext) -> (@Sendable (HTTPResponseHead) -> Void)? {
-        guard route.interimResponses, request.version.major == 1, request.version.minor >= 1 else { return nil }
+    func interimSink(for version: HTTPVersion, route: RouteConfiguration, context: ChannelHandlerContext) -> (@Sendable (HTTPResponseHead) -> Void)? {
+        guard route.interimResponses, version.major == 1, version.minor >= 1 else { return nil }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         return { head in
             bound.eventLoop.execute {

@@ -180,8 +180,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handle(_ request: consuming Request, context: ChannelHandlerContext) {
         let now = proxy.clock.now()
         beginRecord(request)
+        // The sink captures the version only: capturing the request would copy it.
+        let version = request.version
         let answer = dispatcher.dispatch(request, now: now, record: &record, eventLoop: context.eventLoop) { route in
-            self.interimSink(for: request, route: route, context: context)
+            self.interimSink(for: version, route: route, context: context)
         }
         if !answer.forwardsBody { discardBody(of: request, context: context) }
         write(answer, for: request, now: now, context: context)
