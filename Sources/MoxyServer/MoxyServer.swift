@@ -107,9 +107,8 @@ public final class MoxyServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleConnectionHandler(timeout: idle))
                     try sync.addHandler(ByteToMessageHandler(RequestDecoder(maxHeadBytes: maxHeadBytes)))
-                    try sync.addHandler(ConnectionHandler(proxy: proxy))
+                    try sync.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle))
                     connections.add(channel)
                     channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 }

@@ -24,6 +24,7 @@ import Testing
 
         init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
             var configuration = ServerConfiguration(port: 0, eventLoopThreads: 1)
+            configuration.idleTimeout = 60
             configure(&configuration)
             let signer = try URLSigner(keys: [try SigningKey(id: "default", secret: "test-secret")], defaultKeyID: "default")
             server = MoxyServer(configuration: configuration, signer: signer, logger: Logger(label: "test"), clock: .manual(ManualClock(start: ConnectionHandlerTests.now)))
@@ -34,7 +35,8 @@ import Testing
                 freshness: Freshness(lifetime: 60, initialAge: 0, isExplicit: true), downstreamMaxAge: 60)
             _ = server.proxy.tier.store.put(ConnectionHandlerTests.target, entry)
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestDecoder(maxHeadBytes: 80 << 10)))
-            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(proxy: server.proxy))
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionHandler(proxy: server.proxy, idleTimeout: .seconds(Int64(configuration.idleTimeout))))
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).wait()
         }
 

@@ -40,6 +40,7 @@ extension ConnectionHandler {
         future.assumeIsolated().whenSuccess { outcome in
             // The client left before its answer (nginx logs these as 499).
             guard !self.connection.isClosing else { return self.finishRecord(status: 499) }
+            self.idleTimer.touch(context.eventLoop.now)
             let now = self.proxy.clock.now()
             var status = outcome.cacheStatus
             if status.hit, let response = outcome.response { status.ttl = response.freshness.lifetime - response.age(at: now) }
@@ -62,6 +63,7 @@ extension ConnectionHandler {
                 let fields = HeaderFields.endToEnd(head.headers.map { (name: $0.name, value: $0.value) })
                 var buffer = ResponseHead.encode(status: Int(head.status.code), fields: fields, allocator: context.channel.allocator)
                 buffer.writeStaticString("\r\n")
+                handler.idleTimer.touch(context.eventLoop.now)
                 context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: nil)
             }
         }

@@ -177,6 +177,7 @@ extension ConnectionHandler {
                 try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
                     guard !handler.value.connection.isClosing else { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
                     handler.value.record.bytes += chunk.readableBytes
+                    handler.value.idleTimer.touch(eventLoop.now)
                     return context.value.writeAndFlush(handler.value.wrapOutboundOut(Self.frame(chunk, chunked: chunked)))
                 }.get()
             }

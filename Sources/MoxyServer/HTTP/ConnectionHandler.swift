@@ -27,15 +27,45 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let dispatcher: RequestDispatcher
     /// The request being answered, for metrics and the access log.
     var record = RequestRecord()
+    /// Closes the connection when it is idle (see ``idle(context:)``).
+    let idleTimer: IdleTimer
 
-    init(proxy: Proxy) {
+    /// - Parameter idleTimeout: How long a connection may stay quiet (no read, no write, no
+    ///   drained buffer).
+    init(proxy: Proxy, idleTimeout: TimeAmount) {
         self.proxy = proxy
         self.dispatcher = RequestDispatcher(proxy: proxy)
+        self.idleTimer = IdleTimer(timeout: idleTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
         dispatcher.remoteAddress = remoteAddress
+        if context.channel.isActive { startIdleTimer(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startIdleTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer.stop()
+    }
+
+    private func startIdleTimer(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer.start(on: context.eventLoop) {
+            let (handler, context) = bound.value
+            handler.idle(context: context)
+        }
+    }
+
+    /// The connection was quiet for the idle timeout. Idle keep-alive connections are closed, and
+    /// so are clients that stall mid-request (nginx's client_header_timeout / client_body_timeout);
+    /// a connection waiting for an upstream answer with its whole request sent is not idle.
+    func idle(context: ChannelHandlerContext) {
+        if connection.idleTimeoutCloses() { context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -98,6 +128,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        idleTimer.touch(context.eventLoop.now)
         context.flush()
         context.fireChannelReadComplete()
     }
@@ -109,6 +140,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
+            idleTimer.touch(context.eventLoop.now)
             process(context: context)
             context.flush()
             releaseHeldRead(context: context)
@@ -121,6 +153,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        idleTimer.stop()
         markClosing()
         for request in queue { request.body?.finish(ChannelError.ioOnClosedChannel) }
         queue.removeAll()
@@ -128,12 +161,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Idle keep-alive connections are closed, and so are clients that stall mid-request (nginx's
-        // client_header_timeout / client_body_timeout); a connection waiting for an upstream answer
-        // with its whole request sent is not idle.
-        if event is IdleStateHandler.IdleStateEvent {
-            if connection.idleTimeoutCloses() { context.close(promise: nil) }
-        } else if event is ConnectionRegistry.DrainEvent {
+        if event is ConnectionRegistry.DrainEvent {
             if connection.drain(queueEmpty: queue.isEmpty) { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
