@@ -107,8 +107,7 @@ public final class MoxyServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(RequestDecoder(maxHeadBytes: maxHeadBytes)))
-                    try sync.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle))
+                    try sync.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
                     connections.add(channel)
                     channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 }

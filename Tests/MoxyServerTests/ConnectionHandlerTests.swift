@@ -34,9 +34,8 @@ import Testing
                 body: ByteBuffer(string: "0123456789"), responseTime: ConnectionHandlerTests.now - 10,
                 freshness: Freshness(lifetime: 60, initialAge: 0, isExplicit: true), downstreamMaxAge: 60)
             _ = server.proxy.tier.store.put(ConnectionHandlerTests.target, entry)
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestDecoder(maxHeadBytes: 80 << 10)))
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionHandler(proxy: server.proxy, idleTimeout: .seconds(Int64(configuration.idleTimeout))))
+                ConnectionHandler(proxy: server.proxy, idleTimeout: .seconds(Int64(configuration.idleTimeout)), maxHeadBytes: 80 << 10))
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).wait()
         }
 
@@ -94,6 +93,28 @@ import Testing
         #expect(out.hasPrefix("HTTP/1.1 414 "))
         #expect(out.contains("Connection: close\r\n"))
         #expect(!connection.channel.isActive, "the rest of such a request cannot be trusted")
+        await connection.close()
+    }
+
+    @Test func requestsSplitAcrossReadsAreFramedAsWhole() async throws {
+        let connection = try Connection()
+        let two = "GET \(connection.signedPath) HTTP/1.1\r\nHost: m\r\n\r\n" + "GET /nothing-here HTTP/1.1\r\nHost: m\r\n\r\n"
+        var out = ""
+        // One byte per read: the unread rest is kept and completed by the next read.
+        for byte in two.utf8 { out += try connection.exchange(String(decoding: [byte], as: UTF8.self)) }
+        let statuses = out.split(separator: "HTTP/1.1 ").map { String($0.prefix(3)) }
+        #expect(statuses == ["200", "404"])
+        #expect(out.contains("0123456789"))
+        await connection.close()
+    }
+
+    @Test func aMalformedRequestIsRefusedAndNothingAfterItIsRead() async throws {
+        let connection = try Connection()
+        let out = try connection.exchange(
+            "GET / HTTP/1.1\nHost: m\n\n" + "GET \(connection.signedPath) HTTP/1.1\r\nHost: m\r\n\r\n")
+        #expect(out.hasPrefix("HTTP/1.1 400 "))
+        #expect(!out.contains("0123456789"), "the bytes after a malformed request are not trusted")
+        #expect(!connection.channel.isActive)
         await connection.close()
     }
 

@@ -9,7 +9,7 @@ import NIOHTTP1
 /// this event loop, hands misses to the coalesced fetcher and streams pass-through requests,
 /// answering strictly in request order.
 final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -27,13 +27,20 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let dispatcher: RequestDispatcher
     /// The request being answered, for metrics and the access log.
     var record = RequestRecord()
+    /// Frames requests in the bytes read (here, not in a handler of its own: that would cost a
+    /// pipeline hop per read and per request part).
+    var decoder: RequestDecoder
+    /// Bytes of a request part whose rest has not arrived yet.
+    var unread: ByteBuffer?
     /// Closes the connection when it is idle (see ``idle(context:)``).
     let idleTimer: IdleTimer
 
-    /// - Parameter idleTimeout: How long a connection may stay quiet (no read, no write, no
-    ///   drained buffer).
-    init(proxy: Proxy, idleTimeout: TimeAmount) {
+    /// - Parameters:
+    ///   - idleTimeout: How long a connection may stay quiet (no read, no write, no drained buffer).
+    ///   - maxHeadBytes: The bound on a request head (see ``RequestDecoder``).
+    init(proxy: Proxy, idleTimeout: TimeAmount, maxHeadBytes: Int) {
         self.proxy = proxy
+        self.decoder = RequestDecoder(maxHeadBytes: maxHeadBytes)
         self.dispatcher = RequestDispatcher(proxy: proxy)
         self.idleTimer = IdleTimer(timeout: idleTimeout)
     }
@@ -69,7 +76,25 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        var bytes = unwrapInboundIn(data)
+        if var unread = self.unread {
+            // The rest of a part that began in an earlier read.
+            self.unread = nil
+            unread.discardReadBytes()
+            unread.writeBuffer(&bytes)
+            bytes = unread
+        }
+        do {
+            while let part = try decoder.next(&bytes) { received(part, context: context) }
+        } catch {
+            return refuse(error, context: context)
+        }
+        if bytes.readableBytes > 0 { unread = bytes }
+    }
+
+    /// A request part, decoded.
+    private func received(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             var headerBytes = 0
             let flags = RequestFlags(head.headers, bytes: &headerBytes)
@@ -174,18 +199,20 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         receivingStream = nil
     }
 
+    /// A malformed request: answered in order (anything already queued is dropped), and the
+    /// connection ends after the answer (the bytes that follow cannot be trusted).
+    private func refuse(_ error: RequestDecodingError, context: ChannelHandlerContext) {
+        unread = nil
+        guard !connection.isClosing else { return }
+        queue.removeAll()
+        let request = Request(method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
+        beginRecord(request)
+        write(dispatcher.error(error.proxyError), for: request, now: proxy.clock.now(), context: context)
+        context.flush()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? RequestDecodingError, !connection.isClosing {
-            // Answer in order: anything already queued is dropped, the connection ends after the answer.
-            queue.removeAll()
-            let request = Request(
-                method: .GET, uri: "/", version: .http1_1, keepAlive: false, headers: [:], flags: [], headerBytes: 0)
-            beginRecord(request)
-            write(dispatcher.error(error.proxyError), for: request, now: proxy.clock.now(), context: context)
-            context.flush()
-        } else {
-            context.close(promise: nil)
-        }
+        context.close(promise: nil)
     }
 
     /// Answers queued requests until one needs a fetch.

@@ -30,6 +30,8 @@ public struct RequestDecoder: ByteToMessageDecoder {
         case chunkEnd
         /// After the last chunk, in the trailer section.
         case trailers(scanned: Int)
+        /// The request is complete: its end (with any trailers) is the next part.
+        case ending(HTTPHeaders?)
         /// A request was malformed; everything after it is dropped.
         case failed
     }
@@ -46,60 +48,70 @@ public struct RequestDecoder: ByteToMessageDecoder {
         self.maxHeadBytes = maxHeadBytes
     }
 
-    /// Decodes what the buffer holds (see `ByteToMessageDecoder`).
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        switch state {
-        case .head(let scanned):
-            return try decodeHead(context: context, buffer: &buffer, scanned: scanned)
-        case .fixed(let remaining):
-            guard buffer.readableBytes > 0 else { return .needMoreData }
-            let count = min(remaining, buffer.readableBytes)
-            context.fireChannelRead(wrapInboundOut(.body(buffer.readSlice(length: count)!)))
-            if count == remaining {
-                finishMessage(context: context, trailers: nil)
-            } else {
-                state = .fixed(remaining: remaining - count)
+    /// The next request part the buffer holds, or nil while more bytes are needed. The connection
+    /// calls it directly on each read (no decoding handler in the pipeline, no hop per part).
+    /// - Throws: ``RequestDecodingError``; nothing more is decoded after one.
+    public mutating func next(_ buffer: inout ByteBuffer) throws(RequestDecodingError) -> HTTPServerRequestPart? {
+        while true {
+            switch state {
+            case .head(let scanned):
+                guard let head = try decodeHead(&buffer, scanned: scanned) else { return nil }
+                return .head(head)
+            case .fixed(let remaining):
+                guard buffer.readableBytes > 0 else { return nil }
+                let count = min(remaining, buffer.readableBytes)
+                state = count == remaining ? .ending(nil) : .fixed(remaining: remaining - count)
+                return .body(buffer.readSlice(length: count)!)
+            case .chunkSize(let scanned):
+                guard try decodeChunkSize(&buffer, scanned: scanned) else { return nil }
+            case .chunkData(let remaining):
+                guard buffer.readableBytes > 0 else { return nil }
+                let count = min(remaining, buffer.readableBytes)
+                state = count == remaining ? .chunkEnd : .chunkData(remaining: remaining - count)
+                return .body(buffer.readSlice(length: count)!)
+            case .chunkEnd:
+                guard buffer.readableBytes >= 2 else { return nil }
+                guard buffer.readInteger(as: UInt16.self) == UInt16(RequestHeadParser.cr) << 8 | UInt16(RequestHeadParser.lf) else {
+                    throw fail(RequestDecodingError(.badChunk, "chunk data is not followed by CRLF"))
+                }
+                state = .chunkSize(scanned: 0)
+            case .trailers(let scanned):
+                guard try decodeTrailers(&buffer, scanned: scanned) else { return nil }
+            case .ending(let trailers):
+                state = .head(scanned: 0)
+                return .end(trailers)
+            case .failed:
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+                return nil
             }
-            return .continue
-        case .chunkSize(let scanned):
-            return try decodeChunkSize(buffer: &buffer, scanned: scanned)
-        case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return .needMoreData }
-            let count = min(remaining, buffer.readableBytes)
-            context.fireChannelRead(wrapInboundOut(.body(buffer.readSlice(length: count)!)))
-            state = count == remaining ? .chunkEnd : .chunkData(remaining: remaining - count)
-            return .continue
-        case .chunkEnd:
-            guard buffer.readableBytes >= 2 else { return .needMoreData }
-            guard buffer.readInteger(as: UInt16.self) == UInt16(RequestHeadParser.cr) << 8 | UInt16(RequestHeadParser.lf) else {
-                throw fail(RequestDecodingError(.badChunk, "chunk data is not followed by CRLF"))
-            }
-            state = .chunkSize(scanned: 0)
-            return .continue
-        case .trailers(let scanned):
-            return try decodeTrailers(context: context, buffer: &buffer, scanned: scanned)
-        case .failed:
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-            return .needMoreData
         }
+    }
+
+    /// Decodes what the buffer holds (see `ByteToMessageDecoder`; for tests and tools that run
+    /// the decoder in a pipeline of its own).
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let part = try next(&buffer) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(part))
+        return .continue
     }
 
     /// Decodes what is left when the input ends (see `ByteToMessageDecoder`).
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A request cut short by the client's close is not completed: the handler fails its body on
-        // channelInactive. Whole requests still in the buffer are decoded (and answered if possible).
+        // channelInactive. Whole requests still in the buffer are decoded.
         try decode(context: context, buffer: &buffer)
     }
 
-    private mutating func decodeHead(context: ChannelHandlerContext, buffer: inout ByteBuffer, scanned: Int) throws -> DecodingState {
+    /// The head, once it is all there (the state moves on to its body, or to its end).
+    private mutating func decodeHead(_ buffer: inout ByteBuffer, scanned: Int) throws(RequestDecodingError) -> HTTPRequestHead? {
         // RFC 9112 §2.2: empty lines before a request line are ignored.
         while scanned == 0, buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
         }
-        guard buffer.readableBytes > 0 else { return .needMoreData }
+        guard buffer.readableBytes > 0 else { return nil }
         // A lone CR may be the start of one more empty line.
         if scanned == 0, buffer.readableBytes == 1, buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == RequestHeadParser.cr {
-            return .needMoreData
+            return nil
         }
         let limit = maxHeadBytes
         let found = try sectionEnd(buffer, scanned: scanned, bareLineFeed: "a line ends in LF without CR") {
@@ -109,7 +121,7 @@ public struct RequestDecoder: ByteToMessageDecoder {
         }
         guard let end = found else {
             state = .head(scanned: buffer.readableBytes)
-            return .needMoreData
+            return nil
         }
         let parsed: RequestHeadParser.Parsed
         do {
@@ -120,16 +132,16 @@ public struct RequestDecoder: ByteToMessageDecoder {
             throw fail(error)
         }
         buffer.moveReaderIndex(forwardBy: end)
-        context.fireChannelRead(wrapInboundOut(.head(parsed.head)))
         switch parsed.framing {
-        case .none: finishMessage(context: context, trailers: nil)
+        case .none: state = .ending(nil)
         case .length(let length): state = .fixed(remaining: length)
         case .chunked: state = .chunkSize(scanned: 0)
         }
-        return .continue
+        return parsed.head
     }
 
-    private mutating func decodeChunkSize(buffer: inout ByteBuffer, scanned: Int) throws -> DecodingState {
+    /// Reads a chunk-size line; false while more bytes are needed.
+    private mutating func decodeChunkSize(_ buffer: inout ByteBuffer, scanned: Int) throws(RequestDecodingError) -> Bool {
         let lineEnd: Int?
         do {
             lineEnd = try findLineEnd(buffer, scanned: scanned)
@@ -141,21 +153,23 @@ public struct RequestDecoder: ByteToMessageDecoder {
                 throw fail(RequestDecodingError(.badChunk, "a chunk-size line exceeds \(maxChunkLineBytes) bytes"))
             }
             state = .chunkSize(scanned: buffer.readableBytes)
-            return .needMoreData
+            return false
         }
         let size = buffer.withUnsafeReadableBytes { ChunkLine.size(UnsafeRawBufferPointer(rebasing: $0[0..<lineEnd])) }
         guard let size else { throw fail(RequestDecodingError(.badChunk, "a chunk size is not hexadecimal or too large")) }
         buffer.moveReaderIndex(forwardBy: lineEnd + 2)
         state = size == 0 ? .trailers(scanned: 0) : .chunkData(remaining: size)
-        return .continue
+        return true
     }
 
-    private mutating func decodeTrailers(context: ChannelHandlerContext, buffer: inout ByteBuffer, scanned: Int) throws -> DecodingState {
-        guard buffer.readableBytes >= 2 else { return .needMoreData }
+    /// Reads the trailer section after the last chunk (the state moves on to the request's end);
+    /// false while more bytes are needed.
+    private mutating func decodeTrailers(_ buffer: inout ByteBuffer, scanned: Int) throws(RequestDecodingError) -> Bool {
+        guard buffer.readableBytes >= 2 else { return false }
         if scanned == 0, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
-            finishMessage(context: context, trailers: nil)
-            return .continue
+            state = .ending(nil)
+            return true
         }
         let limit = maxHeadBytes
         let found = try sectionEnd(buffer, scanned: scanned, bareLineFeed: "a trailer line ends in LF without CR") {
@@ -163,7 +177,7 @@ public struct RequestDecoder: ByteToMessageDecoder {
         }
         guard let end = found else {
             state = .trailers(scanned: buffer.readableBytes)
-            return .needMoreData
+            return false
         }
         var fields = RequestHeadParser.Fields()
         do {
@@ -174,13 +188,8 @@ public struct RequestDecoder: ByteToMessageDecoder {
             throw fail(error)
         }
         buffer.moveReaderIndex(forwardBy: end)
-        finishMessage(context: context, trailers: HTTPHeaders(fields.list))
-        return .continue
-    }
-
-    private mutating func finishMessage(context: ChannelHandlerContext, trailers: HTTPHeaders?) {
-        state = .head(scanned: 0)
-        context.fireChannelRead(wrapInboundOut(.end(trailers)))
+        state = .ending(HTTPHeaders(fields.list))
+        return true
     }
 
     /// Records the failure so that nothing after it is decoded, and returns the error to throw.
@@ -193,7 +202,7 @@ public struct RequestDecoder: ByteToMessageDecoder {
     /// bytes are needed; past ``maxHeadBytes`` it fails with `tooLarge`.
     private mutating func sectionEnd(
         _ buffer: ByteBuffer, scanned: Int, bareLineFeed: String, tooLarge: () -> RequestDecodingError
-    ) throws -> Int? {
+    ) throws(RequestDecodingError) -> Int? {
         switch Self.findEmptyLine(buffer, scanned: scanned) {
         case .found(let end) where end <= maxHeadBytes: return end
         case .needMore where buffer.readableBytes <= maxHeadBytes: return nil
