@@ -116,6 +116,9 @@ extension ConnectionHandler {
         )
     }
 
+    /// The largest body written in the same buffer as its head.
+    static let copiedBodyLimit = 4096
+
     /// Writes a head, the per-request fields and the body; with `bodyFollows` only the head (the
     /// caller streams the body, `chunked` when its length is unknown, and closes if it must).
     func writeParts(
@@ -132,8 +135,12 @@ extension ConnectionHandler {
         context: ChannelHandlerContext
     ) {
         // The pre-encoded head and the per-request fields go out in one buffer, the body as the
-        // cached buffer itself (never copied): two iovecs in one writev.
-        var buffer = context.channel.allocator.buffer(capacity: head.readableBytes + 192)
+        // cached buffer itself (never copied): two iovecs in one writev. A small body is copied
+        // behind the head instead: a copy of a few KiB costs a few hundred instructions, a second
+        // write through the pipeline about 1,500.
+        let sentBody = framing.isHead || bodyFollows ? 0 : body.readableBytes
+        let copied = sentBody > 0 && sentBody <= Self.copiedBodyLimit
+        var buffer = context.channel.allocator.buffer(capacity: head.readableBytes + 192 + (copied ? sentBody : 0))
         buffer.writeImmutableBuffer(head)
         if let expires = framing.lifetimeCap {
             // No cache downstream may keep the response past the URL's expiry.
@@ -151,12 +158,12 @@ extension ConnectionHandler {
         if chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         writeCommonFields(into: &buffer, cacheStatus: cacheStatus, hitTTL: hitTTL, framing)
         buffer.writeStaticString("\r\n")
-        let sentBody = framing.isHead || bodyFollows ? 0 : body.readableBytes
         if hitTTL != nil { record.result = .hit }
         recordHead(head, bytes: buffer.readableBytes + sentBody)
+        if copied { buffer.writeImmutableBuffer(body) }
         context.write(wrapOutboundOut(buffer), promise: nil)
         if bodyFollows { return }
-        if sentBody > 0 {
+        if sentBody > 0 && !copied {
             context.write(wrapOutboundOut(body), promise: nil)
         }
         finishRecord()

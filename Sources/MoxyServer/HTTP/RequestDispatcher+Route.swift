@@ -17,10 +17,11 @@ extension RequestDispatcher {
         eventLoop: any EventLoop,
         interim: InterimSinks
     ) -> Answer {
-        guard let route = source.route else { return error(ProxyError(.notFound, "no route for this path")) }
+        // The route's settings are read only past a fresh hit: reading them copies the struct.
         record.note(source)
-        record.host = route.upstream.host
+        record.host = source.upstreamHost
         guard request.method == .GET || request.method == .HEAD else {
+            guard let route = source.route else { return error(ProxyError(.notFound, "no route for this path")) }
             if let length = request.contentLength, length > route.maxRequestBody {
                 request.body?.finish(ProxyError(.requestTooLarge, "request body too large"))
                 var answer = error(ProxyError(.requestTooLarge, "request body exceeds \(route.maxRequestBody) bytes"), profile: .moxy)
@@ -31,15 +32,17 @@ extension RequestDispatcher {
             return pass(request, source: source, route: route, target: target, host: host, record: &record, eventLoop: eventLoop, interim: interim,
                 continueFirst: continueFirst)
         }
-        let key = Router.routeKey(route, host: host, target: target)
+        let key = Router.routeKey(prefix: source.keyPrefix, usesHost: source.keyUsesHost, host: host, target: target)
         guard request.flags.contains(.methodOverride) else {
             // Request fields are read only when the entry varies on some.
             let lookup = proxy.tier.lookup(key, headers: { request.fields })
             if let hit = freshHit(lookup.entry, for: request, now: now, lifetimeCap: nil) { return hit }
+            guard let route = source.route else { return error(ProxyError(.notFound, "no route for this path")) }
             return cached(
                 request, fields: request.fields, source: source, route: route, target: target, key: key, lookup: lookup, now: now,
                 record: &record, eventLoop: eventLoop, interim: interim)
         }
+        guard let route = source.route else { return error(ProxyError(.notFound, "no route for this path")) }
         var fields = request.fields
         switch route.methodOverride.plan(fields) {
         case .cache: break

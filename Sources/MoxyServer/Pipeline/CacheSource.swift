@@ -33,6 +33,13 @@ final class CacheSource: Sendable {
     let maxObjectSize: Int
     /// Its requests, counted by method, status class and cache result.
     let counters: RequestCounters
+    /// What a route's keys start with, and whether they hold the client's host (see
+    /// ``Router/routeKey(_:host:target:)``); read per request instead of the route's settings,
+    /// which would be copied.
+    let keyPrefix: String
+    let keyUsesHost: Bool
+    /// A route upstream's host (the access log's).
+    let upstreamHost: String?
 
     /// The source of signed URLs.
     init(signed configuration: ServerConfiguration, counters: RequestCounters) {
@@ -44,6 +51,9 @@ final class CacheSource: Sendable {
         self.validation = configuration.signedValidation
         self.errorProfile = nil
         self.maxObjectSize = configuration.upstream.maxObjectSize
+        self.keyPrefix = ""
+        self.keyUsesHost = false
+        self.upstreamHost = nil
     }
 
     /// The source of one origin route.
@@ -56,6 +66,9 @@ final class CacheSource: Sendable {
         self.validation = route.validation
         self.errorProfile = .moxy
         self.maxObjectSize = route.maxObjectSize
+        self.keyPrefix = Router.keyPrefix(route)
+        self.keyUsesHost = Router.keyUsesHost(route)
+        self.upstreamHost = route.upstream.host
     }
 
     /// The route, for a route's source.

@@ -49,10 +49,29 @@ final class Router: Sendable {
 
     /// The primary cache key of a route request.
     static func routeKey(_ route: RouteConfiguration, host: String?, target: Substring) -> String {
-        let hostPart = route.preserveHost || route.host?.hasPrefix("*.") == true ? RouteTable.hostName(host) : ""
-        // Route names, hosts and request targets contain no spaces, so the key is unambiguous and printable.
-        return "route:" + route.name + " " + hostPart + " " + target
+        routeKey(prefix: keyPrefix(route), usesHost: keyUsesHost(route), host: host, target: target)
     }
+
+    /// The same key from a route's parts computed once (``CacheSource/keyPrefix``): one
+    /// allocation per request, not one per piece.
+    @inline(__always)
+    static func routeKey(prefix: String, usesHost: Bool, host: String?, target: Substring) -> String {
+        let hostPart = usesHost ? RouteTable.hostName(host) : ""
+        var key = String()
+        key.reserveCapacity(prefix.utf8.count + hostPart.utf8.count + 1 + target.utf8.count)
+        key.append(prefix)
+        key.append(hostPart)
+        key.append(" ")
+        key.append(contentsOf: target)
+        return key
+    }
+
+    /// What every key of a route starts with. Route names, hosts and request targets contain no
+    /// spaces, so the key is unambiguous and printable.
+    static func keyPrefix(_ route: RouteConfiguration) -> String { "route:" + route.name + " " }
+
+    /// Whether a route's keys hold the client's host.
+    static func keyUsesHost(_ route: RouteConfiguration) -> Bool { route.preserveHost || route.host?.hasPrefix("*.") == true }
 
     /// The path of a `Location` that points back at this route's public origin or its upstream.
     static func sameOriginPath(_ value: String, host: String?, route: RouteConfiguration) -> String? {
