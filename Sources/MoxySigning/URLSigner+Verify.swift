@@ -24,6 +24,21 @@ extension URLSigner {
     /// - Returns: The verified target.
     /// - Throws: ``SigningError``.
     public func verify(pathBytes: UnsafeBufferPointer<UInt8>, now: Int64) throws -> VerifiedTarget {
+        // Kept as text only when it is valid UTF-8: a repaired decoding could make two paths one.
+        guard pathBytes.count <= VerifiedPaths.maxPathBytes, let path = String(validating: pathBytes, as: UTF8.self) else {
+            return try check(pathBytes, now: now)
+        }
+        if let target = verified.target(for: path) {
+            if let expires = target.expires, now >= expires { throw SigningError(.expired, "expired") }
+            return target
+        }
+        let target = try check(pathBytes, now: now)
+        verified.remember(path, target)
+        return target
+    }
+
+    /// The full check of a path (see ``verify(path:now:)``).
+    private func check(_ pathBytes: UnsafeBufferPointer<UInt8>, now: Int64) throws -> VerifiedTarget {
         let slash = UInt8(ascii: "/")
         guard pathBytes.count > 1, pathBytes.count <= 8192, pathBytes[0] == slash else {
             throw SigningError(.malformedPath, "path must be /<signature>/[<options>/]<base64url target>")

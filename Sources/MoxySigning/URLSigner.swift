@@ -12,6 +12,8 @@ public struct URLSigner: Sendable {
     let keys: [String: SigningKey]
     /// The id of the key used when a URL has no `k` option.
     public let defaultKeyID: String
+    /// Paths verified already (shared by the copies of this signer; a new signer starts empty).
+    let verified = VerifiedPaths()
 
     /// Creates a signer.
     /// - Parameters:

@@ -153,7 +153,6 @@ import Testing
         guard case .response(let error) = missing.kind else { Issue.record("an unknown path is an error answer"); return }
         #expect(error.status == 404)
         #expect(missing.lifetimeCap == nil && !missing.forwardsBody)
-        try await loop.close()
         await connection.close()
     }
 }

@@ -8,8 +8,9 @@ import NIOHTTP1
 extension RequestDispatcher {
     /// A signed URL (or a camo-family one, or a compat profile's service path).
     func signed(_ request: borrowing ClientRequest, path: Substring, now: Int64, record: inout RequestRecord, eventLoop: any EventLoop) -> Answer {
-        let query = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[path.index(after: $0)...] }
-        let path = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path
+        let mark = path.firstIndex(ofASCII: UInt8(ascii: "?"))
+        let query = mark.map { path[path.index(after: $0)...] }
+        let path = mark.map { path[..<$0] } ?? path
         let settings = self.settings
         record.note(settings.signedSource)
         if let answer = proxy.serviceAnswer(path) {

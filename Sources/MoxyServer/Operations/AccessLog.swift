@@ -145,7 +145,7 @@ final class AccessLog: Sendable {
     static func loggedTarget(_ uri: String, mode: RequestMode, full: Bool) -> Substring? {
         if full { return uri[...] }
         if mode == .signed { return nil }
-        let end = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
+        let end = uri[...].firstIndex(ofASCII: UInt8(ascii: "?")) ?? uri.endIndex
         return uri[..<end]
     }
 
