@@ -51,8 +51,8 @@ import Testing
 
     static func line(mode: RequestMode = .route, uri: String = "/a/b?token=secret") -> AccessLog.Line {
         AccessLog.Line(
-            timeMilliseconds: 1_796_136_895_123, client: "127.0.0.1", method: .GET, mode: mode, route: "api", host: "origin.test",
-            target: nil, uri: uri, status: 200, bytes: 1234, cache: .hit, trace: nil, nanoseconds: 1_250_000)
+            timeMilliseconds: 1_796_136_895_123, client: "127.0.0.1", method: .GET, mode: mode,
+            fields: AccessLogFields(mode: mode, route: "api", host: mode == .signed ? nil : "origin.test"), target: nil, uri: uri, status: 200, bytes: 1234, cache: .hit, trace: nil, nanoseconds: 1_250_000)
     }
 
     static func format(_ line: AccessLog.Line, _ configuration: AccessLogConfiguration = AccessLogConfiguration()) -> String {
@@ -70,7 +70,6 @@ import Testing
             Self.format(Self.line(uri: "/q\"x"), AccessLogConfiguration(format: .json))
                 == #"{"time":"2026-12-01T14:54:55.123Z","client":"127.0.0.1","method":"GET","mode":"route","route":"api","host":"origin.test","path":"/q\"x","status":200,"bytes":1234,"cache":"hit","duration_ms":1.2}"# + "\n")
         var upstream = Self.line(mode: .signed)
-        upstream.host = nil
         upstream.target = "https://user@[2001:db8::1]:8443/a.png?x"
         let trace = UpstreamTrace()
         trace.record(status: 304, nanoseconds: 12_345_678)

@@ -21,8 +21,8 @@ struct RequestRecord {
     /// Where the answer came from: the signed target URL, or the route upstream's origin (the
     /// access log writer takes the host out of it, off the event loop).
     var target: String?
-    /// A route upstream's host.
-    var host: String?
+    /// Its source's fields of an access log line.
+    var logFields = AccessLogFields.unrouted
     var status = 0
     var bytes = 0
     /// What the cache did (``CacheResult/none`` until a writer says otherwise).
@@ -47,6 +47,7 @@ struct RequestRecord {
         counters = source.counters
         mode = source.isSigned ? .signed : .route
         route = source.name
+        logFields = source.logFields
     }
 
     /// Notes what the cache did, from the `Cache-Status` about to be sent.

@@ -19,7 +19,6 @@ extension RequestDispatcher {
     ) -> Answer {
         // The route's settings are read only past a fresh hit: reading them copies the struct.
         record.note(source)
-        record.host = source.upstreamHost
         guard request.method == .GET || request.method == .HEAD else {
             guard let route = source.route else { return error(ProxyError(.notFound, "no route for this path")) }
             if let length = request.contentLength, length > route.maxRequestBody {

@@ -20,8 +20,8 @@ struct AccessLogFormatter {
         // Every byte goes to memory reserved for the whole line (a bound: text fields escaped at
         // six bytes per byte at most), then to `out` in one copy: appending to the array byte by
         // byte checked its capacity and uniqueness each time (5,200 instructions per line).
-        let texts = line.route.utf8.count + line.uri.utf8.count + (line.client?.utf8.count ?? 0)
-            + (line.host?.utf8.count ?? 0) + (line.target?.utf8.count ?? 0) + line.method.rawValue.utf8.count
+        let texts = line.uri.utf8.count + (line.client?.utf8.count ?? 0) + (line.target?.utf8.count ?? 0) + line.method.rawValue.utf8.count
+            + line.fields.json.count
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 320 + 6 * texts) { scratch in
             var cursor = Cursor(scratch.baseAddress!)
             write(line, to: &cursor)
@@ -94,20 +94,29 @@ struct AccessLogFormatter {
         appendTime(line.timeMilliseconds, to: &out)
         if json { out.put(UInt8(ascii: "\"")) }
         if let client = line.client { text((" client=", ",\"client\":"), client) }
-        text((" method=", ",\"method\":"), line.method.rawValue)
-        text((" mode=", ",\"mode\":"), line.mode.rawValue)
-        text((" route=", ",\"route\":"), line.route)
-        if let host = line.host { text((" host=", ",\"host\":"), host) } else if let target = line.target, let host = Self.host(ofURL: target) { text((" host=", ",\"host\":"), host) }
+        switch line.method {
+        case .GET: put(AccessLogFields.methods[0], json, to: &out)
+        case .HEAD: put(AccessLogFields.methods[1], json, to: &out)
+        default: text((" method=", ",\"method\":"), line.method.rawValue)
+        }
+        (json ? line.fields.json : line.fields.logfmt).withUnsafeBufferPointer { out.put($0) }
+        if !line.fields.hasHost, let target = line.target, let host = Self.host(ofURL: target) { text((" host=", ",\"host\":"), host) }
         if let path = AccessLog.loggedTarget(line.uri, mode: line.mode, full: configuration.fullURLs) { text((" path=", ",\"path\":"), path) }
         number((" status=", ",\"status\":"), line.status)
         number((" bytes=", ",\"bytes\":"), line.bytes)
-        text((" cache=", ",\"cache\":"), line.cache.rawValue)
+        put(AccessLogFields.caches[line.cache.index], json, to: &out)
         let upstream = line.trace?.value
         if let status = upstream?.status { number((" upstream_status=", ",\"upstream_status\":"), status) }
         if let nanoseconds = upstream?.nanoseconds { milliseconds((" upstream_ms=", ",\"upstream_ms\":"), nanoseconds) }
         milliseconds((" duration_ms=", ",\"duration_ms\":"), line.nanoseconds)
         if json { out.put(UInt8(ascii: "}")) }
         out.put(UInt8(ascii: "\n"))
+    }
+
+    /// Copies a pre-encoded field in the line's format.
+    @inline(__always)
+    private func put(_ field: (logfmt: [UInt8], json: [UInt8]), _ json: Bool, to out: inout Cursor) {
+        (json ? field.json : field.logfmt).withUnsafeBufferPointer { out.put($0) }
     }
 
     /// `2026-12-01T14:54:49.844Z`, the part up to the seconds made once per second.

@@ -52,8 +52,9 @@ final class AccessLog: Sendable {
         var client: String?
         var method: HTTPMethod
         var mode: RequestMode
-        var route: String
-        var host: String?
+        /// Mode, route and (for a route) upstream host, encoded once per source.
+        var fields: AccessLogFields
+        /// A signed request's target URL (its host is logged).
         var target: String?
         var uri: String
         var status: Int
@@ -77,7 +78,7 @@ final class AccessLog: Sendable {
     /// Queues the line of a finished request.
     func append(_ record: RequestRecord, result: CacheResult, client: String?, nanoseconds: Int64, nowMilliseconds: Int64) {
         let line = Line(
-            timeMilliseconds: nowMilliseconds, client: client, method: record.method, mode: record.mode, route: record.route, host: record.host, target: record.target,
+            timeMilliseconds: nowMilliseconds, client: client, method: record.method, mode: record.mode, fields: record.logFields, target: record.target,
             uri: record.uri, status: record.status, bytes: record.bytes, cache: result, trace: record.trace, nanoseconds: nanoseconds)
         let dropped = queue.withLockedValue { queue -> Bool in
             guard queue.lines.count < configuration.maxQueuedLines else { return true }

@@ -38,8 +38,10 @@ final class CacheSource: Sendable {
     /// which would be copied.
     let keyPrefix: String
     let keyUsesHost: Bool
-    /// A route upstream's host (the access log's).
+    /// A route upstream's host.
     let upstreamHost: String?
+    /// Its fields of an access log line, encoded once.
+    let logFields: AccessLogFields
 
     /// The source of signed URLs.
     init(signed configuration: ServerConfiguration, counters: RequestCounters) {
@@ -54,6 +56,7 @@ final class CacheSource: Sendable {
         self.keyPrefix = ""
         self.keyUsesHost = false
         self.upstreamHost = nil
+        self.logFields = AccessLogFields(mode: .signed, route: "signed", host: nil)
     }
 
     /// The source of one origin route.
@@ -69,6 +72,7 @@ final class CacheSource: Sendable {
         self.keyPrefix = Router.keyPrefix(route)
         self.keyUsesHost = Router.keyUsesHost(route)
         self.upstreamHost = route.upstream.host
+        self.logFields = AccessLogFields(mode: .route, route: route.name, host: route.upstream.host)
     }
 
     /// The route, for a route's source.
