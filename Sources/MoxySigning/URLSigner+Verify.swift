@@ -24,16 +24,14 @@ extension URLSigner {
     /// - Returns: The verified target.
     /// - Throws: ``SigningError``.
     public func verify(pathBytes: UnsafeBufferPointer<UInt8>, now: Int64) throws -> VerifiedTarget {
-        // Kept as text only when it is valid UTF-8: a repaired decoding could make two paths one.
-        guard pathBytes.count <= VerifiedPaths.maxPathBytes, let path = String(validating: pathBytes, as: UTF8.self) else {
-            return try check(pathBytes, now: now)
-        }
-        if let target = verified.target(for: path) {
+        guard pathBytes.count <= VerifiedPaths.maxPathBytes else { return try check(pathBytes, now: now) }
+        let hash = VerifiedPaths.hash(pathBytes)
+        if let target = verified.target(for: pathBytes, hash: hash) {
             if let expires = target.expires, now >= expires { throw SigningError(.expired, "expired") }
             return target
         }
         let target = try check(pathBytes, now: now)
-        verified.remember(path, target)
+        verified.remember(pathBytes, hash: hash, target)
         return target
     }
 

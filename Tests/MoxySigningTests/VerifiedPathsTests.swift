@@ -40,6 +40,6 @@ import Testing
             _ = try signer.verify(path: try signer.sign("http://example.com/\(index).png"), now: 0)
         }
         let usage = signer.verified.usage
-        #expect(usage.bytes <= VerifiedPaths.budget && usage.count > 0)
+        #expect(usage.bytes <= VerifiedPaths.budget && usage.count > 0 && usage.count <= VerifiedPaths.slotCount)
     }
 }

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOHTTP1
 
 /// How the body of a request is delimited (RFC 9112 §6.3).
@@ -48,7 +53,7 @@ enum RequestHeadParser {
         index += 1
         // Target: visible ASCII (non-ASCII must be percent-encoded, RFC 3986), then one space.
         let targetStart = index
-        while index < lineEnd, bytes[index] > sp, bytes[index] < 0x7F { index += 1 }
+        index = visibleRunEnd(bytes, from: index, to: lineEnd)
         guard index > targetStart, index < lineEnd, bytes[index] == sp else {
             throw RequestDecodingError(.badTarget, "the request target is empty or holds a byte that is not visible ASCII")
         }
@@ -122,8 +127,30 @@ enum RequestHeadParser {
 
     /// The index of the CR of the line starting at `start` (the decoder has checked every LF follows a CR).
     static func lineEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        // memchr (vectorized) finds each CR; a byte loop cost about 5 instructions a byte.
+        let base = bytes.baseAddress!
         var index = start
-        while bytes[index] != cr || bytes[index + 1] != lf { index += 1 }
+        while let found = memchr(base + index, Int32(cr), bytes.count - index) {
+            index = base.distance(to: UnsafeRawPointer(found))
+            if index + 1 < bytes.count, bytes[index + 1] == lf { return index }
+            index += 1
+        }
+        return bytes.count
+    }
+
+    /// The end of the run of visible ASCII (0x21...0x7E) starting at `start`, before `end`: eight
+    /// bytes at a time (a request target of a signed URL is about 90 bytes).
+    static func visibleRunEnd(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int {
+        var index = start
+        while index + 8 <= end {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // A byte below 0x21, or at or above 0x7F, sets its high bit in one of the two tests.
+            let below = (word &- 0x2121_2121_2121_2121) & ~word
+            let above = (word &+ 0x0101_0101_0101_0101) | word
+            if (below | above) & 0x8080_8080_8080_8080 != 0 { break }
+            index += 8
+        }
+        while index < end, bytes[index] > sp, bytes[index] < 0x7F { index += 1 }
         return index
     }
 
