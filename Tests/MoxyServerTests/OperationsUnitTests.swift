@@ -49,16 +49,18 @@ import Testing
         }
     }
 
-    static func line(mode: RequestMode = .route, uri: String = "/a/b?token=secret") -> AccessLog.Line {
-        AccessLog.Line(
-            timeMilliseconds: 1_796_136_895_123, client: "127.0.0.1", method: .GET, mode: mode,
-            fields: AccessLogFields(mode: mode, route: "api", host: mode == .signed ? nil : "origin.test"), target: nil, uri: uri, status: 200, bytes: 1234, cache: .hit, trace: nil, nanoseconds: 1_250_000)
+    static func line(mode: RequestMode = .route, uri: String = "/a/b?token=secret") -> RequestRecord {
+        var record = RequestRecord(method: .GET, mode: mode, uri: uri, status: 200, bytes: 1234)
+        record.logFields = AccessLogFields(mode: mode, route: "api", host: mode == .signed ? nil : "origin.test")
+        return record
     }
 
-    static func format(_ line: AccessLog.Line, _ configuration: AccessLogConfiguration = AccessLogConfiguration()) -> String {
+    static func format(
+        _ line: RequestRecord, time: Int64 = 1_796_136_895_123, _ configuration: AccessLogConfiguration = AccessLogConfiguration()
+    ) -> String {
         var formatter = AccessLogFormatter(configuration: configuration)
         var bytes: [UInt8] = []
-        formatter.append(line, to: &bytes)
+        formatter.append(line, cache: .hit, client: "127.0.0.1", nanoseconds: 1_250_000, timeMilliseconds: time, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -74,9 +76,8 @@ import Testing
         let trace = UpstreamTrace()
         trace.record(status: 304, nanoseconds: 12_345_678)
         upstream.trace = trace
-        upstream.timeMilliseconds = 5
         #expect(
-            Self.format(upstream)
+            Self.format(upstream, time: 5)
                 == "time=1970-01-01T00:00:00.005Z client=127.0.0.1 method=GET mode=signed route=api host=2001:db8::1 status=200 bytes=1234 cache=hit upstream_status=304 upstream_ms=12.3 duration_ms=1.2\n")
     }
 

@@ -32,6 +32,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var decoder: RequestDecoder
     /// Bytes of a request part whose rest has not arrived yet.
     var unread: ByteBuffer?
+    /// This event loop's access log lines (nil: no access log).
+    var accessLog: AccessLogBuffer?
     /// Closes the connection when it is idle (see ``idle(context:)``).
     let idleTimer: IdleTimer
 
@@ -48,6 +50,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
         dispatcher.remoteAddress = remoteAddress
+        accessLog = proxy.accessLog?.buffer(for: context.eventLoop)
         if context.channel.isActive { startIdleTimer(context: context) }
     }
 

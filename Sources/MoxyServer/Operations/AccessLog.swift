@@ -28,7 +28,8 @@ public struct AccessLogConfiguration: Sendable, Hashable {
     /// Log the full request target: a signed URL's path (the target, encoded) and query strings.
     /// Off by default: those can carry secrets of the sites behind Moxy.
     public var fullURLs: Bool
-    /// Lines queued at most while writing falls behind; past it new lines are dropped and counted.
+    /// Lines waiting at most in one event loop's buffer while writing falls behind; past it new lines
+    /// are dropped and counted.
     public var maxQueuedLines = 100_000
 
     /// Creates settings (standard output, logfmt, no full URLs).
@@ -39,35 +40,19 @@ public struct AccessLogConfiguration: Sendable, Hashable {
     }
 }
 
-/// One line per answered request, written off the event loops: a request appends a small record
-/// to a queue under a lock (no formatting, no I/O on the event loop) and ``run()``, a task of the
-/// server's group, formats and writes what is queued every 100 ms on NIO's blocking-I/O pool.
-/// Past 100,000 queued lines (``AccessLogConfiguration/maxQueuedLines``; a stalled disk) new lines are dropped and counted
-/// (`moxy_access_log_dropped_total`), so memory stays bounded.
+/// One line per answered request. Each event loop formats its requests' lines into a buffer of
+/// its own as they finish (``AccessLogBuffer``: bytes, from the request's record and its source's
+/// pre-encoded fields; no queue of records, no lock shared between loops), and ``run()``, a task
+/// of the server's group, takes every buffer's bytes every 100 ms and writes them on NIO's
+/// blocking-I/O pool. Past ``AccessLogConfiguration/maxQueuedLines`` lines waiting in one loop's
+/// buffer (a stalled disk) new lines are dropped and counted (`moxy_access_log_dropped_total`), so
+/// memory stays bounded.
 final class AccessLog: Sendable {
-    /// What the event loop queues: values it has already (no string made, no lock taken for the
-    /// upstream trace); the writer turns them into text.
-    struct Line: Sendable {
-        var timeMilliseconds: Int64
-        var client: String?
-        var method: HTTPMethod
-        var mode: RequestMode
-        /// Mode, route and (for a route) upstream host, encoded once per source.
-        var fields: AccessLogFields
-        /// A signed request's target URL (its host is logged).
-        var target: String?
-        var uri: String
-        var status: Int
-        var bytes: Int
-        var cache: CacheResult
-        /// The upstream exchange's status and time, read by the writer.
-        var trace: UpstreamTrace?
-        var nanoseconds: Int64
-    }
-
     let configuration: AccessLogConfiguration
     private let metrics: MoxyMetrics
-    private let queue = NIOLockedValueBox<(lines: [Line], reopen: Bool)>(([], false))
+    /// The buffers, by event loop.
+    private let buffers = NIOLockedValueBox<[ObjectIdentifier: AccessLogBuffer]>([:])
+    private let reopenRequested = NIOLockedValueBox(false)
     private let descriptor = NIOLockedValueBox<Int32>(-1)
 
     init(configuration: AccessLogConfiguration, metrics: MoxyMetrics) {
@@ -75,22 +60,19 @@ final class AccessLog: Sendable {
         self.metrics = metrics
     }
 
-    /// Queues the line of a finished request.
-    func append(_ record: RequestRecord, result: CacheResult, client: String?, nanoseconds: Int64, nowMilliseconds: Int64) {
-        let line = Line(
-            timeMilliseconds: nowMilliseconds, client: client, method: record.method, mode: record.mode, fields: record.logFields, target: record.target,
-            uri: record.uri, status: record.status, bytes: record.bytes, cache: result, trace: record.trace, nanoseconds: nanoseconds)
-        let dropped = queue.withLockedValue { queue -> Bool in
-            guard queue.lines.count < configuration.maxQueuedLines else { return true }
-            queue.lines.append(line)
-            return false
+    /// The buffer of an event loop's lines (made on its first connection; a connection keeps it).
+    func buffer(for eventLoop: any EventLoop) -> AccessLogBuffer {
+        buffers.withLockedValue { buffers in
+            if let buffer = buffers[ObjectIdentifier(eventLoop)] { return buffer }
+            let buffer = AccessLogBuffer(configuration: configuration, metrics: metrics)
+            buffers[ObjectIdentifier(eventLoop)] = buffer
+            return buffer
         }
-        if dropped { metrics.count("moxy_access_log_dropped_total", [], help: "Access log lines dropped because writing fell behind.") }
     }
 
     /// Reopens the file before the next write (`SIGUSR1`, after logrotate moved it).
     func reopen() {
-        queue.withLockedValue { $0.reopen = true }
+        reopenRequested.withLockedValue { $0 = true }
     }
 
     /// Writes queued lines every 100 ms until cancelled, then writes what is left and closes.
@@ -107,17 +89,18 @@ final class AccessLog: Sendable {
         if fd > 2 { close(fd) }
     }
 
-    /// Formats and writes what is queued (on the blocking-I/O pool).
+    /// Writes what every loop's buffer holds (on the blocking-I/O pool).
     func flush() async {
-        let (lines, reopen) = queue.withLockedValue { queue in
-            defer { queue = ([], false) }
-            return queue
+        let reopen = reopenRequested.withLockedValue { requested in
+            defer { requested = false }
+            return requested
         }
-        guard !lines.isEmpty || reopen else { return }
-        var formatter = AccessLogFormatter(configuration: configuration)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(lines.count * 256)
-        for line in lines { formatter.append(line, to: &bytes) }
+        for buffer in buffers.withLockedValue({ Array($0.values) }) {
+            let taken = buffer.take()
+            if bytes.isEmpty { bytes = taken } else { bytes += taken }
+        }
+        guard !bytes.isEmpty || reopen else { return }
         let text = bytes
         let path = configuration.path
         let descriptor = self.descriptor
