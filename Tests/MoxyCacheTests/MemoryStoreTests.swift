@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MoxyCache
+@testable import MoxyCache
 import NIOCore
 import Testing
 
@@ -62,6 +62,58 @@ import Testing
         for index in 0..<2_000 { store.put("k\(index)", response(size: index % 3_000)) }
         #expect(store.stats.bytes <= 50_000)
         #expect(store.get("k1999") != nil)
+    }
+
+    @Test func shardsAsManyAsTheLargestEntryAllows() {
+        #expect(MemoryStore(capacity: 64 << 20).shardCount == 8)  // entries up to an eighth
+        #expect(MemoryStore(capacity: 64 << 20, maxEntrySize: 1 << 20).shardCount == 16)
+        #expect(MemoryStore(capacity: 64 << 20, maxEntrySize: 64 << 20).shardCount == 1)
+        #expect(MemoryStore(capacity: 64 << 20, maxEntrySize: 1 << 20, shards: 4).shardCount == 4)
+        #expect(MemoryStore(capacity: 0).shardCount == 1)
+        #expect(MemoryStore.shardBits(capacity: 100, maxEntrySize: 30, most: 16) == 1)
+    }
+
+    @Test func keysSpreadOverTheShardsAndEveryOperationFindsTheirs() {
+        let store = MemoryStore(capacity: 16 << 20, maxEntrySize: 1 << 20)
+        let keys = (0..<1_000).map { "route|example.com/assets/\($0).png" }
+        for key in keys { #expect(store.put(key, response(size: 10))) }
+        #expect(store.stats.count == 1_000)
+        #expect(keys.allSatisfy { store.get($0) != nil && store.peek($0) != nil })
+        #expect(Set(store.keys { $0.hasSuffix("7.png") }) == Set(keys.filter { $0.hasSuffix("7.png") }))
+        // Spread: hashing 1,000 keys into 16 shards leaves none empty or holding a third.
+        var perShard = [Int](repeating: 0, count: 16)
+        for key in keys { perShard[Int(MemoryStore.hash(key, seed: 42) >> 60)] += 1 }
+        #expect(perShard.allSatisfy { $0 > 20 && $0 < 333 })
+        for key in keys { store.remove(key) }
+        #expect(store.stats.count == 0 && store.stats.bytes == 0)
+    }
+
+    @Test func theHashReadsEveryByte() {
+        let base = "route|example.com/a/b/c/d/e/f/g/h"
+        var seen = Set<UInt64>()
+        for index in base.utf8.indices {
+            var bytes = Array(base.utf8)
+            bytes[base.utf8.distance(from: base.utf8.startIndex, to: index)] ^= 1
+            seen.insert(MemoryStore.hash(String(decoding: bytes, as: UTF8.self), seed: 1))
+        }
+        #expect(seen.count == base.utf8.count)
+        #expect(MemoryStore.hash(base, seed: 1) != MemoryStore.hash(base, seed: 2))
+    }
+
+    @Test func concurrentUseStaysWithinTheCapacity() async {
+        let store = MemoryStore(capacity: 400_000, maxEntrySize: 20_000)
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for index in 0..<2_000 {
+                        let key = "k\((worker * 7 + index) % 3_000)"
+                        if index % 3 == 0 { store.put(key, self.response(size: index % 5_000)) } else { _ = store.get(key) }
+                    }
+                }
+            }
+        }
+        #expect(store.stats.bytes <= 400_000)
+        #expect(store.stats.count > 0)
     }
 
     @Test func freshnessAndAge() {
