@@ -62,7 +62,7 @@ public final class MoxyServer: Service, Sendable {
             clock: clock
         )
         let forwarder = OriginForwarder(configuration: configuration.upstream, eventLoopGroup: group)
-        let metrics = MoxyMetrics()
+        let metrics = MoxyMetrics(lanes: threads)
         self.metrics = metrics
         let proxy = Proxy(
             configuration: configuration, signer: signer, fetcher: fetcher, forwarder: forwarder, clock: clock, metrics: metrics,

@@ -176,7 +176,12 @@ import Testing
             let stored = try #require(path, "five fetches in a row took over a second each")
             try await Task.sleep(for: .milliseconds(2100))
             let second = try await moxy.get(stored)
-            #expect(second.header("cache-status") == "moxy; fwd=stale; fwd-status=200; stored", "\(second.status) \(second.text)")
+            // `fwd=stale` is what proves the wall clock expired the entry; the refetch itself may
+            // again take over a second on a loaded machine and arrive stale (not stored), as above.
+            let refetched = second.header("cache-status") ?? ""
+            #expect(
+                refetched == "moxy; fwd=stale; fwd-status=200; stored" || refetched == "moxy; fwd=stale; fwd-status=200; detail=stale",
+                "\(second.status) \(refetched)")
             #expect(moxy.origin.count(stored) == 2)
         }
     }

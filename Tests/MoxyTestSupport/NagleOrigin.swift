@@ -4,8 +4,8 @@
 import Glibc
 #endif
 
-/// A real Python `http.server` on a loopback port that answers every request (kept alive) with a
-/// 1 KiB `no-store` body: it sends the head and the body in two `send` calls with Nagle's
+/// A real Python `http.server` on a loopback port that answers every `GET` and `POST` (kept alive)
+/// with a 1 KiB `no-store` body: it sends the head and the body in two `send` calls with Nagle's
 /// algorithm on (no `TCP_NODELAY`), as Python's server and many small app servers do. The body
 /// leaves only once the head is acknowledged, so a client whose kernel delays acknowledgements
 /// waits 40 ms per response on a reused connection.
@@ -22,10 +22,13 @@ public final class NagleOrigin: Sendable {
         import http.server, sys
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.do_GET()
             def do_GET(self):
                 body = b"x" * 1024
                 self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Type", "image/png")
                 self.send_header("Cache-Control", "no-store")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

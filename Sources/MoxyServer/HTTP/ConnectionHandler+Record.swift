@@ -84,11 +84,10 @@ extension ConnectionHandler {
         record.open = false
         if let status { record.status = status }
         let result = record.result
-        record.counters?.count(method: record.methodSlot, status: record.status, result: result)
+        record.counters?.count(method: record.methodSlot, status: record.status, result: result, lane: lane)
         let metrics = proxy.metrics
         let elapsed = NIODeadline.now() - record.started
-        metrics.requestDuration[record.mode.index].record(Double(elapsed.nanoseconds) / 1e9)
-        metrics.sentBytes[record.mode.index].increment(by: Int64(record.bytes))
+        metrics.requests.record(mode: record.mode, nanoseconds: elapsed.nanoseconds, bytes: record.bytes, lane: lane)
         if record.lastGood {
             metrics.count("moxy_last_good_served_total", [("route", record.route)], help: "Responses answered by the last good entry.")
         }

@@ -34,6 +34,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var unread: ByteBuffer?
     /// This event loop's access log lines (nil: no access log).
     var accessLog: AccessLogBuffer?
+    /// This event loop's lane of the request counters (see ``MoxyMetrics/lane(for:)``).
+    var lane = 0
     /// Closes the connection when it is idle (see ``idle(context:)``).
     let idleTimer: IdleTimer
 
@@ -51,6 +53,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         remoteAddress = context.channel.remoteAddress?.ipAddress
         dispatcher.remoteAddress = remoteAddress
         accessLog = proxy.accessLog?.buffer(for: context.eventLoop)
+        lane = proxy.metrics.lane(for: context.eventLoop)
         if context.channel.isActive { startIdleTimer(context: context) }
     }
 

@@ -12,17 +12,21 @@ public import Prometheus
 /// label and no ratio (Prometheus computes ratios from the counters); the reference is in
 /// `docs/operations.md`.
 ///
-/// Counters on the request path are concrete swift-prometheus objects found by a small integer
-/// (``RequestCounters``), not swift-metrics handles looked up by label: no string work per request.
+/// Counters on the request path (``RequestCounters``, ``RequestTimings``) are plain integers in
+/// per-event-loop lanes, found by small integers and written as Prometheus text when scraped: no
+/// lock, no string work and no cache line shared between loops per request.
 public final class MoxyMetrics: Sendable {
     /// The registry `/metrics` emits.
     public let registry: PrometheusCollectorRegistry
-    /// `moxy_request_duration_seconds{mode}`: from the request's head read to its last byte written.
-    /// Each of these three is indexed by ``RequestMode/index`` (no hashing per request).
-    let requestDuration: [ValueHistogram]
-    /// `moxy_sent_bytes_total{mode}`: response bytes written (heads and bodies).
-    let sentBytes: [Counter]
+    /// `moxy_request_duration_seconds{mode}` (from the request's head read to its last byte
+    /// written) and `moxy_sent_bytes_total{mode}` (response bytes written, heads and bodies).
+    let requests: RequestTimings
+    /// Lanes of the per-event-loop counters: the server's event loop count.
+    let lanes: Int
+    /// Each event loop's lane, given out in the order loops first ask.
+    private let laneOfLoop = NIOLockedValueBox<[ObjectIdentifier: Int]>([:])
     /// `moxy_upstream_duration_seconds{mode}`: from the upstream request to its response head.
+    /// Indexed by ``RequestMode/index`` (no hashing per request).
     let upstreamDuration: [ValueHistogram]
     /// The disk loader's progress: entries indexed so far, and whether it finished.
     let loader = NIOLockedValueBox<(entries: Int, done: Bool)>((0, true))
@@ -43,24 +47,20 @@ public final class MoxyMetrics: Sendable {
     ///   - version: The version for `moxy_build_info`.
     ///   - commit: The commit for `moxy_build_info`.
     ///   - flavour: The build flavour (`debug`, `release`) for `moxy_build_info`.
-    public init(version: String = MoxyBuild.version, commit: String = MoxyBuild.commit, flavour: String = MoxyBuild.flavour) {
+    ///   - lanes: Lanes of the per-event-loop request counters (the server's event loop count).
+    public init(
+        version: String = MoxyBuild.version, commit: String = MoxyBuild.commit, flavour: String = MoxyBuild.flavour, lanes: Int = 4
+    ) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        var durations: [ValueHistogram] = []
-        var bytes: [Counter] = []
+        self.lanes = max(1, lanes)
+        self.requests = RequestTimings(buckets: Self.durationBuckets, lanes: self.lanes)
         var upstream: [ValueHistogram] = []
         for mode in RequestMode.allCases {
-            durations.append(registry.makeValueHistogram(
-                descriptor: Self.descriptor("moxy_request_duration_seconds", "Time from a request's head to its response's last byte."),
-                labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets))
-            bytes.append(registry.makeCounter(
-                descriptor: Self.descriptor("moxy_sent_bytes_total", "Response bytes written to clients."), labels: [("mode", mode.rawValue)]))
             upstream.append(registry.makeValueHistogram(
                 descriptor: Self.descriptor("moxy_upstream_duration_seconds", "Time from an upstream request to its response head."),
                 labels: [("mode", mode.rawValue)], buckets: Self.durationBuckets))
         }
-        self.requestDuration = durations
-        self.sentBytes = bytes
         self.upstreamDuration = upstream
         let buildInfo = registry.makeGauge(
             descriptor: Self.descriptor("moxy_build_info", "Always 1; the labels say which build runs."),
@@ -74,13 +74,22 @@ public final class MoxyMetrics: Sendable {
         sources.withLockedValue { sources in
             let name = mode.rawValue + " " + route
             if let known = sources[name] { return known }
-            let counters = RequestCounters(registry: registry, mode: mode, route: route)
+            let counters = RequestCounters(mode: mode, route: route, lanes: lanes)
             sources[name] = counters
             return counters
         }
     }
 
-    /// Every source's request counters, by mode and route.
+    /// The lane of an event loop's request counters (asked once per connection, not per request).
+    func lane(for eventLoop: any AnyObject) -> Int {
+        laneOfLoop.withLockedValue { lanes in
+            if let lane = lanes[ObjectIdentifier(eventLoop)] { return lane }
+            let lane = lanes.count % self.lanes
+            lanes[ObjectIdentifier(eventLoop)] = lane
+            return lane
+        }
+    }
+
     /// The last hour of request totals, for the status page.
     let history = NIOLockedValueBox(StatsHistory())
 
@@ -99,6 +108,7 @@ public final class MoxyMetrics: Sendable {
         history.withLockedValue { $0.record(sample) }
     }
 
+    /// Every source's request counters, by mode and route.
     var allRequestCounters: [(mode: String, route: String, counters: RequestCounters)] {
         sources.withLockedValue { sources in
             sources.sorted { $0.key < $1.key }.map { entry in
@@ -181,8 +191,20 @@ public final class MoxyMetrics: Sendable {
         gauge("moxy_disk_loader_done", [], loader.done ? 1 : 0, help: "1 once the start-up loader has indexed the disk tier.")
     }
 
-    /// The Prometheus text of every metric.
-    public func emit() -> String { registry.emitToString() }
+    /// The Prometheus text of every metric: the registry's, then the request families kept in lanes.
+    public func emit() -> String {
+        var text = registry.emitToString()
+        requests.appendSamples(to: &text)
+        let sources = allRequestCounters
+        var counted = ""
+        for (_, _, counters) in sources { counters.appendSamples(to: &counted) }
+        if !counted.isEmpty {
+            text += "# HELP moxy_requests_total Requests answered, by mode, route, method, status class and cache result.\n"
+            text += "# TYPE moxy_requests_total counter\n"
+            text += counted
+        }
+        return text
+    }
 }
 
 /// Which part of Moxy answered a request, the `mode` label.

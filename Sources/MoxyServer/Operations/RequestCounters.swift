@@ -1,28 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyCache
-import NIOConcurrencyHelpers
-import Prometheus
 
 /// `moxy_requests_total{mode,route,method,status_class,cache}` for one source (a route, signed
-/// URLs, or requests answered before routing): the counters are made on first use and found by a
-/// small integer afterwards, so counting a request takes one short lock and no string work.
+/// URLs, or requests answered before routing): one counter per method, status class and cache
+/// result, in per-event-loop lanes (``LaneCounters``), so counting a request is one relaxed atomic
+/// add on the loop's own cache line: no lock, no string work. The scrape sums the lanes and
+/// writes the series ever counted.
 final class RequestCounters: Sendable {
-    private let registry: PrometheusCollectorRegistry
-    private let mode: RequestMode
-    private let route: String
-    /// The counters made so far, by slot, and per cache result the requests counted (for `/stats`).
-    private let state = NIOLockedValueBox<(slots: [Counter?], totals: [Int64])>(
-        (Array(repeating: nil, count: RequestCounters.slotCount), Array(repeating: 0, count: CacheResult.allCases.count)))
+    let mode: RequestMode
+    let route: String
+    private let counts: LaneCounters
 
     static let methods = ["GET", "HEAD", "other"]
     static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]
     static let slotCount = methods.count * statusClasses.count * CacheResult.allCases.count
 
-    init(registry: PrometheusCollectorRegistry, mode: RequestMode, route: String) {
-        self.registry = registry
+    /// - Parameters:
+    ///   - lanes: Lanes (the server's event loop count).
+    init(mode: RequestMode, route: String, lanes: Int) {
         self.mode = mode
         self.route = route
+        self.counts = LaneCounters(lanes: lanes, slots: Self.slotCount)
     }
 
     /// Counts one answered request.
@@ -30,29 +29,37 @@ final class RequestCounters: Sendable {
     ///   - method: 0 GET, 1 HEAD, 2 anything else.
     ///   - status: The status sent.
     ///   - result: What the cache did.
-    func count(method: Int, status: Int, result: CacheResult) {
+    ///   - lane: The counting event loop's lane (see ``MoxyMetrics/lane(for:)``).
+    @inline(__always)
+    func count(method: Int, status: Int, result: CacheResult, lane: Int) {
         let statusClass = min(4, max(0, status / 100 - 1))
-        let slot = (method * Self.statusClasses.count + statusClass) * CacheResult.allCases.count + result.index
-        let counter = state.withLockedValue { state -> Counter in
-            state.totals[result.index] += 1
-            if let counter = state.slots[slot] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: MoxyMetrics.descriptor(
-                    "moxy_requests_total", "Requests answered, by mode, route, method, status class and cache result."),
-                labels: [
-                    ("mode", mode.rawValue), ("route", route), ("method", Self.methods[method]),
-                    ("status_class", Self.statusClasses[statusClass]), ("cache", result.rawValue),
-                ])
-            state.slots[slot] = counter
-            return counter
-        }
-        counter.increment()
+        // 5 status classes, 6 cache results: literals, so the hot path reads no static array.
+        let slot = (method &* 5 &+ statusClass) &* 6 &+ result.index
+        counts.add(1, lane: lane, slot: slot)
     }
 
     /// Requests counted so far, per cache result.
     var byResult: [CacheResult: Int64] {
-        let totals = state.withLockedValue { $0.totals }
-        return Dictionary(uniqueKeysWithValues: CacheResult.allCases.map { ($0, totals[$0.index]) })
+        let totals = counts.totals
+        var byResult: [CacheResult: Int64] = [:]
+        for result in CacheResult.allCases { byResult[result] = 0 }
+        for (slot, total) in totals.enumerated() {
+            byResult[CacheResult.allCases[slot % CacheResult.allCases.count], default: 0] += Int64(total)
+        }
+        return byResult
+    }
+
+    /// Appends the Prometheus samples of every series counted at least once (a series appears
+    /// with its first request, as a counter made on first use would).
+    func appendSamples(to text: inout String) {
+        let results = CacheResult.allCases.count
+        for (slot, total) in counts.totals.enumerated() where total > 0 {
+            let method = Self.methods[slot / (results * Self.statusClasses.count)]
+            let statusClass = Self.statusClasses[slot / results % Self.statusClasses.count]
+            let result = CacheResult.allCases[slot % results]
+            text += "moxy_requests_total{mode=\"\(mode.rawValue)\",route=\"\(PrometheusText.escape(route))\","
+            text += "method=\"\(method)\",status_class=\"\(statusClass)\",cache=\"\(result.rawValue)\"} \(total)\n"
+        }
     }
 }
 

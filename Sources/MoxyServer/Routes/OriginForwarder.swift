@@ -44,6 +44,7 @@ final class OriginForwarder: Sendable {
         // A refused or failed connect is answered at once (502, or stale-if-error), as nginx does:
         // the client's own retries would hold the request for seconds against a down upstream.
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        clientConfiguration.http1_1ConnectionDebugInitializer = { QuickAckHandler.install(on: $0) }
         self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
         self.interimForwarder = InterimForwarder(configuration: configuration, eventLoopGroup: eventLoopGroup)
     }

@@ -32,6 +32,19 @@ final class QuickAckHandler: ChannelInboundHandler, RemovableChannelHandler, Sen
         context.fireChannelRead(data)
     }
 
+    /// Puts a quick-ack handler first in an upstream connection's pipeline (AsyncHTTPClient's
+    /// connection initializer, run once the connection is up and before its first request).
+    static func install(on channel: any Channel) -> EventLoopFuture<Void> {
+        guard channel.eventLoop.inEventLoop else { return channel.eventLoop.flatSubmit { install(on: channel) } }
+        do {
+            try channel.pipeline.syncOperations.addHandler(QuickAckHandler(), position: .first)
+            acknowledgeQuickly(channel)
+            return channel.eventLoop.makeSucceededVoidFuture()
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+    }
+
     /// Sets the option; a closed socket or another system simply keeps its default.
     static func acknowledgeQuickly(_ channel: any Channel) {
         #if os(Linux)

@@ -53,7 +53,7 @@ public final class UpstreamFetcher: Sendable {
                     ProxyError.addressRefused(refused)
                 )
             }
-            return channel.eventLoop.makeSucceededVoidFuture()
+            return QuickAckHandler.install(on: channel)
         }
         self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: clientConfiguration)
     }
