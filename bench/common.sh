@@ -2,7 +2,8 @@
 # is removed on exit with every process started, and waiting for ports.
 
 # The nginx peers run with `access_log off`; so does Moxy, unless ACCESS_LOG=1 is set (Moxy's
-# log then goes to standard output, which the scripts discard: to measure its cost).
+# log then goes to standard output, which the scripts discard, and the nginx cache peer logs to
+# a file in its combined format: to measure both logs' cost).
 if [ -z "${ACCESS_LOG:-}" ]; then export MOXY_ACCESS_LOG_ENABLED=false; fi
 
 # require_tools TOOL...: exit with the apt-get hint when one is missing.
@@ -126,7 +127,7 @@ pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
-    access_log off;
+    access_log $( [ -n "${ACCESS_LOG:-}" ] && echo "$WORK/nginx-access.log" || echo off );
     sendfile on;
     tcp_nopush off;
     tcp_nodelay on;

@@ -69,8 +69,10 @@ public final class RedisClusterClient: RedisClient {
                     $0.slots[moved.slot] = node
                     $0.moved += 1
                 }
-                refreshInBackground()
                 answers = try await pool(node).pipeline(commands)
+                // The whole map is read again once the answer is here (one caller at a time):
+                // a slot moved in a resharding, and its neighbours are likely to follow.
+                await refreshUnlessRunning()
                 continue
             }
             if retry {
@@ -152,18 +154,16 @@ public final class RedisClusterClient: RedisClient {
         throw lastError
     }
 
-    private func refreshInBackground() {
+    private func refreshUnlessRunning() async {
         let start = state.withLockedValue { state -> Bool in
             guard !state.refreshing, !state.closed else { return false }
             state.refreshing = true
             return true
         }
         guard start else { return }
-        // Bounded by the connect and command timeouts; the client outlives it only that long.
-        Task {
-            try? await self.refresh()
-            self.state.withLockedValue { $0.refreshing = false }
-        }
+        // Bounded by the connect and command timeouts, and by the caller's budget (cancellation).
+        try? await refresh()
+        state.withLockedValue { $0.refreshing = false }
     }
 
     /// `CLUSTER SLOTS`: `[[start, end, [host, port, id], replica…], …]` → the masters' ranges. Pure.

@@ -48,11 +48,13 @@ public final class RedisConnection: Sendable {
                 }
             // An address is connected to as it is: resolving it (getaddrinfo, off the event loop)
             // could wait behind other work past the connect timeout on a loaded machine.
-            if IPAddressText.isAddress(configuration.host) {
-                channel = try await bootstrap.connect(to: SocketAddress(ipAddress: configuration.host, port: configuration.port)).get()
-            } else {
-                channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
-            }
+            let connected = IPAddressText.isAddress(configuration.host)
+                ? bootstrap.connect(to: try SocketAddress(ipAddress: configuration.host, port: configuration.port))
+                : bootstrap.connect(host: configuration.host, port: configuration.port)
+            // A connection made after its caller gave up is closed at once.
+            channel = try await connected.valueUnlessCancelled { $0.close(promise: nil) }
+        } catch let error as RedisError {
+            throw error
         } catch {
             throw RedisError(.connectFailed, "\(configuration): \(error)")
         }
@@ -118,7 +120,7 @@ public final class RedisConnection: Sendable {
         let answer = write(command, on: channel)
         channel.flush()
         do {
-            return try await answer.get()
+            return try await answer.valueUnlessCancelled()
         } catch let error as RedisError {
             throw error
         } catch {
@@ -166,7 +168,7 @@ public final class RedisConnection: Sendable {
         channel.flush()
         // One suspension for the whole pipeline, not one per answer.
         do {
-            return try await EventLoopFuture.whenAllSucceed(answers, on: channel.eventLoop).get()
+            return try await EventLoopFuture.whenAllSucceed(answers, on: channel.eventLoop).valueUnlessCancelled()
         } catch let error as RedisError {
             throw error
         } catch {

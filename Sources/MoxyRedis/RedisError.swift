@@ -18,6 +18,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case timeout
         /// The connection closed before the answer.
         case connectionClosed = "connection-closed"
+        /// The waiting task was cancelled (a shared-tier call past its budget); the command may
+        /// still run, and its answer is dropped.
+        case cancelled
         /// A `redis://` URL or an endpoint that cannot be used.
         case badConfiguration = "bad-configuration"
     }

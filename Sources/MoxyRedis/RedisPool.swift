@@ -64,7 +64,7 @@ public final class RedisPool: Sendable {
             return connection
         case .wait(let future):
             do {
-                return try await future.get()
+                return try await future.valueUnlessCancelled()
             } catch let error as RedisError {
                 throw error
             } catch {
@@ -87,7 +87,8 @@ public final class RedisPool: Sendable {
                 state.withLockedValue { state in
                     if !state.closed { state.slots[slot] = .empty }
                 }
-                promise.fail(error)
+                // Others waiting for this connection were not cancelled: to them it failed.
+                promise.fail(error.code == .cancelled ? RedisError(.connectFailed, "the connecting call gave up") : error)
                 throw error
             }
         }

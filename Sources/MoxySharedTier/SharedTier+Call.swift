@@ -91,31 +91,32 @@ extension SharedTier {
         case timedOut
     }
 
-    /// The call's outcome, or `timedOut` once `budget` seconds passed. The call itself is not
-    /// cancelled (a command in a pipeline cannot be taken back): its connection's command
-    /// timeout bounds it, and its late answer is dropped.
+    /// The call's outcome, or `timedOut` once `budget` seconds passed: the call and a timer race
+    /// as the two children of a task group, and whichever ends first cancels the other. A
+    /// cancelled call stops waiting at once (its Redis waits end on cancellation); its command
+    /// stays in the connection's pipeline (it cannot be taken back), bounded by the command
+    /// timeout, and its late answer is dropped. Nothing outlives the call.
     static func race<T: Sendable>(budget: Double, _ work: @escaping @Sendable () async throws(RedisError) -> T) async -> Outcome<T> {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Outcome<T>, Never>) in
-            let done = NIOLockedValueBox(false)
-            let finish: @Sendable (Outcome<T>) -> Void = { outcome in
-                let first = done.withLockedValue { state -> Bool in
-                    defer { state = true }
-                    return !state
-                }
-                if first { continuation.resume(returning: outcome) }
-            }
-            let timer = Task {
-                try? await Task.sleep(for: .milliseconds(Int64(budget * 1000)))
-                finish(.timedOut)
-            }
-            Task {
+        await withTaskGroup(of: Outcome<T>?.self) { group in
+            group.addTask {
                 do throws(RedisError) {
-                    finish(.value(try await work()))
+                    return .value(try await work())
                 } catch {
-                    finish(.failed(error))
+                    return .failed(error)
                 }
-                timer.cancel()
             }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: .milliseconds(Int64(budget * 1000)))
+                    return .timedOut
+                } catch {
+                    return nil  // cancelled: the call ended first
+                }
+            }
+            var outcome: Outcome<T>?
+            while outcome == nil, let next = await group.next() { outcome = next }
+            group.cancelAll()
+            return outcome ?? .timedOut
         }
     }
 }
