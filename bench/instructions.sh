@@ -12,6 +12,7 @@
 # Knobs: HITS=2000 MOXY_BIN=path (default: builds .build-static) MODES="signed route yaml"
 # (yaml: the route from a configuration file with a `cache:` section, as users write it)
 # ACCESS_LOG=1 (the default a user gets: the access log on)
+# KEEP=DIR keeps the callgrind files (NAME-N.out) there, for callgrind_annotate
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,6 +85,7 @@ measure() {  # measure NAME PORT PATH COMMAND...
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
         counts+=("$(totals "$WORK/$name-$n.out")")
+        if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK/$name-$n.out" "$KEEP/"; fi
     done
     echo "$name: $(( (counts[1] - counts[0]) / HITS )) instructions per hit (I($HITS)=${counts[0]}, I($((HITS * 2)))=${counts[1]})"
 }

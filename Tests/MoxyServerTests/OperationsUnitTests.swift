@@ -2,6 +2,7 @@
 
 import MoxyCache
 import MoxyHTTP
+import NIOCore
 import NIOHTTP1
 @_spi(Fuzzing) @testable import MoxyServer
 import Testing
@@ -59,9 +60,38 @@ import Testing
         _ line: RequestRecord, time: Int64 = 1_796_136_895_123, _ configuration: AccessLogConfiguration = AccessLogConfiguration()
     ) -> String {
         var formatter = AccessLogFormatter(configuration: configuration)
-        var bytes: [UInt8] = []
-        formatter.append(line, cache: .hit, client: "127.0.0.1", nanoseconds: 1_250_000, timeMilliseconds: time, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        var bytes = ByteBuffer()
+        formatter.append(line, cache: .hit, client: AccessLogClient("127.0.0.1"), nanoseconds: 1_250_000, timeMilliseconds: time, to: &bytes)
+        return String(buffer: bytes)
+    }
+
+    @Test func accessLogNumbersAndCopiesOfEveryLength() {
+        func number(_ value: Int) -> String {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { scratch in
+                var cursor = AccessLogFormatter.Cursor(scratch.baseAddress!)
+                AccessLogFormatter.appendNumber(value, to: &cursor)
+                return String(decoding: UnsafeBufferPointer(start: scratch.baseAddress, count: cursor.count), as: UTF8.self)
+            }
+        }
+        for value in [0, 7, 9, 10, 99, 100, 404, 12_345, 1 << 40, Int.max, -1, -10, Int.min] {
+            #expect(number(value) == String(value))
+        }
+        // Lengths around every branch of the copy (bytes, 4-byte words, 8-byte words, memcpy), at
+        // an odd offset, with the bytes on either side left alone.
+        for length in 0...40 {
+            let source = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+            let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { scratch -> [UInt8] in
+                scratch.initialize(repeating: 0xEE)
+                var cursor = AccessLogFormatter.Cursor(scratch.baseAddress!)
+                cursor.put(UInt8(ascii: "<"))
+                cursor.put(source)
+                cursor.put(UInt8(ascii: ">"))
+                #expect(cursor.count == length + 2)
+                return Array(scratch)
+            }
+            #expect(Array(written[0..<(length + 2)]) == [UInt8(ascii: "<")] + source + [UInt8(ascii: ">")])
+            #expect(written[(length + 2)...].allSatisfy { $0 == 0xEE })
+        }
     }
 
     @Test func accessLogLinesInLogfmtAndJSON() {

@@ -91,7 +91,7 @@ extension ConnectionHandler {
         if record.lastGood {
             metrics.count("moxy_last_good_served_total", [("route", record.route)], help: "Responses answered by the last good entry.")
         }
-        accessLog?.append(record, result: result, client: remoteAddress, nanoseconds: elapsed.nanoseconds, nowMilliseconds: proxy.clock.nowMilliseconds())
+        accessLog?.append(record, result: result, client: logClient, nanoseconds: elapsed.nanoseconds, nowMilliseconds: proxy.clock.nowMilliseconds())
     }
 
     /// The status code of an encoded `HTTP/1.1 NNN …` head (0 when it is not one).

@@ -34,6 +34,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var unread: ByteBuffer?
     /// This event loop's access log lines (nil: no access log).
     var accessLog: AccessLogBuffer?
+    /// The client's address as an access log field, encoded once (nil: no log, or no address).
+    var logClient: AccessLogClient?
     /// This event loop's lane of the request counters (see ``MoxyMetrics/lane(for:)``).
     var lane = 0
     /// Closes the connection when it is idle (see ``idle(context:)``).
@@ -53,6 +55,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         remoteAddress = context.channel.remoteAddress?.ipAddress
         dispatcher.remoteAddress = remoteAddress
         accessLog = proxy.accessLog?.buffer(for: context.eventLoop)
+        if accessLog != nil { logClient = remoteAddress.map(AccessLogClient.init) }
         lane = proxy.metrics.lane(for: context.eventLoop)
         if context.channel.isActive { startIdleTimer(context: context) }
     }

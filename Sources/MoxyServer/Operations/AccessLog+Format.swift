@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyHTTP
+import NIOCore
 import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes access log lines as bytes, in logfmt or JSON, without building a `String` per field:
 /// the log's writer formats thousands of lines a second, off the event loops but on the same
@@ -23,18 +28,24 @@ struct AccessLogFormatter {
     ///   - nanoseconds: How long the answer took.
     ///   - timeMilliseconds: When it finished (Unix milliseconds).
     mutating func append(
-        _ record: borrowing RequestRecord, cache: CacheResult, client: String?, nanoseconds: Int64, timeMilliseconds: Int64,
-        to out: inout [UInt8]
+        _ record: borrowing RequestRecord, cache: CacheResult, client: AccessLogClient?, nanoseconds: Int64, timeMilliseconds: Int64,
+        to out: inout ByteBuffer
     ) {
-        // Every byte goes to memory reserved for the whole line (a bound: text fields escaped at
-        // six bytes per byte at most), then to `out` in one copy: appending to the array byte by
-        // byte checked its capacity and uniqueness each time (5,200 instructions per line).
-        let texts = record.uri.utf8.count + (client?.utf8.count ?? 0) + (record.target?.utf8.count ?? 0) + record.method.rawValue.utf8.count
-            + record.logFields.json.count
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 320 + 6 * texts) { scratch in
-            var cursor = Cursor(scratch.baseAddress!)
+        // Every byte goes straight into the buffer's memory, reserved for the whole line (a bound:
+        // text fields escaped at six bytes per byte at most), with no check per byte: appending to
+        // an array byte by byte checked its capacity and uniqueness each time (5,200 instructions
+        // per line), and a scratch line copied into it afterwards cost a copy per line.
+        let other: Int
+        switch record.method {
+        case .GET, .HEAD: other = 0
+        default: other = record.method.rawValue.utf8.count
+        }
+        let texts = record.uri.utf8.count + (record.target?.utf8.count ?? 0) + other
+        let bound = 320 + 6 * texts + (client?.json.count ?? 0) + record.logFields.json.count
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+            var cursor = Cursor(raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             write(record, cache: cache, client: client, nanoseconds: nanoseconds, timeMilliseconds: timeMilliseconds, to: &cursor)
-            out.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: cursor.count))
+            return cursor.count
         }
     }
 
@@ -55,14 +66,29 @@ struct AccessLogFormatter {
 
         @inline(__always)
         mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard let start = bytes.baseAddress, !bytes.isEmpty else { return }
-            if bytes.count <= 16 {
-                // Names and short values: a loop costs less than a call to memcpy.
-                for index in 0..<bytes.count { base[count + index] = start[index] }
+            guard let start = bytes.baseAddress else { return }
+            let length = bytes.count
+            let from = UnsafeRawPointer(start)
+            let to = UnsafeMutableRawPointer(base + count)
+            // Names and short values (most fields): two overlapping unaligned word copies cost
+            // less than a call to memcpy or a loop over the bytes.
+            if length >= 8, length <= 16 {
+                to.storeBytes(of: from.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                to.storeBytes(of: from.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self), toByteOffset: length - 8, as: UInt64.self)
+            } else if length >= 4, length < 8 {
+                to.storeBytes(of: from.loadUnaligned(as: UInt32.self), as: UInt32.self)
+                to.storeBytes(of: from.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self), toByteOffset: length - 4, as: UInt32.self)
+            } else if length < 4 {
+                for index in 0..<length { base[count + index] = start[index] }
             } else {
-                (base + count).update(from: start, count: bytes.count)
+                (base + count).update(from: start, count: length)
             }
-            count += bytes.count
+            count += length
+        }
+
+        @inline(__always)
+        mutating func put(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { put($0) }
         }
 
         @inline(__always)
@@ -72,7 +98,7 @@ struct AccessLogFormatter {
     }
 
     private mutating func write(
-        _ line: borrowing RequestRecord, cache: CacheResult, client: String?, nanoseconds: Int64, timeMilliseconds: Int64,
+        _ line: borrowing RequestRecord, cache: CacheResult, client: AccessLogClient?, nanoseconds: Int64, timeMilliseconds: Int64,
         to out: inout Cursor
     ) {
         let json = configuration.format == .json
@@ -90,6 +116,10 @@ struct AccessLogFormatter {
             var value = value
             value.withUTF8 { Self.appendText(bytes: $0, json: json, to: &out) }
         }
+        func text(_ field: (logfmt: StaticString, json: StaticString), _ value: UnsafeBufferPointer<UInt8>) {
+            name(field)
+            Self.appendText(bytes: value, json: json, to: &out)
+        }
         func number(_ field: (logfmt: StaticString, json: StaticString), _ value: Int) {
             name(field)
             Self.appendNumber(value, to: &out)
@@ -105,18 +135,34 @@ struct AccessLogFormatter {
         if json { out.put(UInt8(ascii: "\"")) }
         appendTime(timeMilliseconds, to: &out)
         if json { out.put(UInt8(ascii: "\"")) }
-        if let client { text((" client=", ",\"client\":"), client) }
+        if let client { out.put(json ? client.json : client.logfmt) }
         switch line.method {
-        case .GET: put(AccessLogFields.methods[0], json, to: &out)
-        case .HEAD: put(AccessLogFields.methods[1], json, to: &out)
+        case .GET: name((" method=GET", ",\"method\":\"GET\""))
+        case .HEAD: name((" method=HEAD", ",\"method\":\"HEAD\""))
         default: text((" method=", ",\"method\":"), line.method.rawValue)
         }
-        (json ? line.logFields.json : line.logFields.logfmt).withUnsafeBufferPointer { out.put($0) }
-        if !line.logFields.hasHost, let target = line.target, let host = Self.host(ofURL: target) { text((" host=", ",\"host\":"), host) }
-        if let path = AccessLog.loggedTarget(line.uri, mode: line.mode, full: configuration.fullURLs) { text((" path=", ",\"path\":"), path) }
+        out.put(json ? line.logFields.json : line.logFields.logfmt)
+        if !line.logFields.hasHost, var target = line.target {
+            target.withUTF8 { bytes in
+                if let (start, end) = Self.hostOffsets(bytes) { text((" host=", ",\"host\":"), UnsafeBufferPointer(rebasing: bytes[start..<end])) }
+            }
+        }
+        if configuration.fullURLs || line.mode != .signed {
+            // The path's bytes as they lie (the query cut at its `?` unless full URLs are logged),
+            // as `AccessLog.loggedTarget` says, without making a `Substring`.
+            var uri = line.uri
+            let full = configuration.fullURLs
+            uri.withUTF8 { bytes in
+                var end = bytes.count
+                if !full, let base = bytes.baseAddress, let mark = memchr(base, Int32(UInt8(ascii: "?")), bytes.count) {
+                    end = UnsafeRawPointer(mark) - UnsafeRawPointer(base)
+                }
+                text((" path=", ",\"path\":"), UnsafeBufferPointer(rebasing: bytes[..<end]))
+            }
+        }
         number((" status=", ",\"status\":"), line.status)
         number((" bytes=", ",\"bytes\":"), line.bytes)
-        put(AccessLogFields.caches[cache.index], json, to: &out)
+        name(Self.cacheField(cache))
         let upstream = line.trace?.value
         if let status = upstream?.status { number((" upstream_status=", ",\"upstream_status\":"), status) }
         if let nanoseconds = upstream?.nanoseconds { milliseconds((" upstream_ms=", ",\"upstream_ms\":"), nanoseconds) }
@@ -125,10 +171,17 @@ struct AccessLogFormatter {
         out.put(UInt8(ascii: "\n"))
     }
 
-    /// Copies a pre-encoded field in the line's format.
+    /// The ` cache=…` field of a cache result in both formats: static text, no array to retain.
     @inline(__always)
-    private func put(_ field: (logfmt: [UInt8], json: [UInt8]), _ json: Bool, to out: inout Cursor) {
-        (json ? field.json : field.logfmt).withUnsafeBufferPointer { out.put($0) }
+    static func cacheField(_ cache: CacheResult) -> (logfmt: StaticString, json: StaticString) {
+        switch cache {
+        case .hit: (" cache=hit", ",\"cache\":\"hit\"")
+        case .stale: (" cache=stale", ",\"cache\":\"stale\"")
+        case .miss: (" cache=miss", ",\"cache\":\"miss\"")
+        case .revalidated: (" cache=revalidated", ",\"cache\":\"revalidated\"")
+        case .bypass: (" cache=bypass", ",\"cache\":\"bypass\"")
+        case .none: (" cache=none", ",\"cache\":\"none\"")
+        }
     }
 
     /// `2026-12-01T14:54:49.844Z`, the part up to the seconds made once per second.
@@ -138,7 +191,7 @@ struct AccessLogFormatter {
             self.second = second
             datePrefix = Array(HTTPDate.formatISO8601(milliseconds: second * 1000).utf8.dropLast(4))
         }
-        datePrefix.withUnsafeBufferPointer { out.put($0) }
+        out.put(datePrefix)
         let millis = Int(milliseconds - second * 1000)
         out.put(UInt8(ascii: "0") + UInt8(millis / 100))
         out.put(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
@@ -149,17 +202,20 @@ struct AccessLogFormatter {
     static func appendNumber(_ value: Int, to out: inout Cursor) {
         if value < 0 { out.put(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { out.put(buffer[index]) }
+        // Count the digits, then write them from the last one back, in place.
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits &+= 1
         }
+        var index = out.count &+ digits
+        repeat {
+            index &-= 1
+            out.base[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        out.count &+= digits
     }
 
     /// A value as logfmt writes it (bare when it has no space, quote, `=` or control byte; else

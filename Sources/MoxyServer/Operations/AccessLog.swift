@@ -95,13 +95,13 @@ final class AccessLog: Sendable {
             defer { requested = false }
             return requested
         }
-        var bytes: [UInt8] = []
+        var chunks: [ByteBuffer] = []
         for buffer in buffers.withLockedValue({ Array($0.values) }) {
             let taken = buffer.take()
-            if bytes.isEmpty { bytes = taken } else { bytes += taken }
+            if taken.readableBytes > 0 { chunks.append(taken) }
         }
-        guard !bytes.isEmpty || reopen else { return }
-        let text = bytes
+        guard !chunks.isEmpty || reopen else { return }
+        let text = chunks
         let path = configuration.path
         let descriptor = self.descriptor
         _ = try? await NIOThreadPool.singleton.runIfActive {
@@ -114,12 +114,13 @@ final class AccessLog: Sendable {
                 return fd
             }
             guard fd >= 0 else { return }
-            var bytes = text[...]
-            while !bytes.isEmpty {
-                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                bytes = bytes.dropFirst(written)
+            for var bytes in text {
+                while bytes.readableBytes > 0 {
+                    let written = bytes.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    bytes.moveReaderIndex(forwardBy: written)
+                }
             }
         }
     }

@@ -29,14 +29,20 @@ final class AccessLogFields: Sendable {
 
     /// Requests answered before routing.
     static let unrouted = AccessLogFields(mode: .none, route: "none", host: nil)
+}
 
-    /// The pre-encoded ` method=GET` and ` method=HEAD` (other methods are escaped per line).
-    static let methods: [(logfmt: [UInt8], json: [UInt8])] = ["GET", "HEAD"].map { method in
-        (Array(" method=\(method)".utf8), Array(",\"method\":\"\(method)\"".utf8))
-    }
+/// A connection's client address as an access log field (` client=…` and `,"client":…`), encoded
+/// once per connection instead of checked and escaped on every line.
+struct AccessLogClient: Sendable {
+    let logfmt: [UInt8]
+    let json: [UInt8]
 
-    /// The pre-encoded ` cache=…` of every cache result, by ``CacheResult/index``.
-    static let caches: [(logfmt: [UInt8], json: [UInt8])] = CacheResult.allCases.map { result in
-        (Array(" cache=\(result.rawValue)".utf8), Array(",\"cache\":\"\(result.rawValue)\"".utf8))
+    init(_ address: String) {
+        var logfmt = Array(" client=".utf8)
+        AccessLogFormatter.appendText(address, json: false, to: &logfmt)
+        var json = Array(",\"client\":".utf8)
+        AccessLogFormatter.appendText(address, json: true, to: &json)
+        self.logfmt = logfmt
+        self.json = json
     }
 }
