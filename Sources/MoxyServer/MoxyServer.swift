@@ -99,6 +99,11 @@ public final class MoxyServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Each connection keeps its receive buffer between reads (NIO's pooled allocator), so
+            // NIO's first size, 2 KiB, was held by every idle keep-alive connection (massif: 2 MB
+            // of the 6.2 MB heap with 1,000 of them). A request head is a few hundred bytes, and
+            // the size doubles after a read that fills the buffer.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             // A 100 KiB hit (head and the stored body, which is never copied) stays under the high
             // mark: with NIO's 64 KiB default each one turned the channel unwritable and waited
             // for it to drain before the next request was read (0.75x nginx at 100 KiB, 1.07x

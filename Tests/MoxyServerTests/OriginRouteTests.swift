@@ -281,7 +281,11 @@ func text(_ body: String, status: Int = 200, _ headers: [(String, String)] = [])
             } while second.status == 504 && attempts < 5
             #expect(second.status == 200 && second.text == "0123456789")
             #expect(second.header("cache-status") == "moxy; fwd=uri-miss; fwd-status=200; stored")
-            #expect(moxy.origin.count("/cut") == 1 + attempts)
+            // Each answer the client got was fetched once. The first request may never reach the
+            // origin's handler on a stalled machine (the 0.5 s read timeout can fire, and the
+            // connection close, before the origin reads it), so it counts zero or one time.
+            let fetches = moxy.origin.count("/cut")
+            #expect(fetches == attempts || fetches == 1 + attempts, "\(fetches) fetches for \(attempts) attempts")
         }
     }
 

@@ -16,7 +16,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias Request = ClientRequest
 
     let proxy: Proxy
-    var queue = CircularBuffer<Request>(initialCapacity: 4)
+    /// Two slots: one request answered and one read behind it without growing; more (a deeper
+    /// pipeline) grow it. Four cost every idle connection 480 bytes (massif).
+    var queue = CircularBuffer<Request>(initialCapacity: 2)
     /// What the connection is doing (answering, waiting, streaming, receiving a body, closing).
     var connection = ConnectionStateMachine()
     /// The stream of the request body being received, until its `.end`.
