@@ -3,7 +3,8 @@
 # keep-alive connections open (each has answered one cached 1 KiB hit first).
 #
 # Needs: nginx, python3 (apt-get install nginx). Usage: bench/footprint.sh
-# Knobs: CONNECTIONS=1000 MOXY_BIN=path
+# Knobs: CONNECTIONS=1000 MOXY_BIN=path PAGES=1 (also where the idle Moxy's resident pages of its
+# binary come from, by section and by module: bench/binary-pages.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-1000}
@@ -54,6 +55,7 @@ measure() {  # measure NAME PORT RSS-FUNCTION
     local name=$1 port=$2 rss=$3
     curl -s -o /dev/null "http://127.0.0.1:$port/1k.png"; curl -s -o /dev/null "http://127.0.0.1:$port/1k.png"
     local idle; idle=$($rss)
+    if [ -n "${PAGES:-}" ] && [ "$name" = moxy ]; then python3 bench/binary-pages.py "$MOXY_PID" "$MOXY_BIN" >&2; fi
     rm -f "$WORK/ready"
     python3 "$WORK/hold.py" "$port" "$CONNECTIONS" "$WORK/ready" &
     local holder=$!
