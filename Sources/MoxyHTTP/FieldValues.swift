@@ -32,14 +32,31 @@ extension Array where Element == (name: String, value: String) {
     /// - Parameter name: A lowercase field name.
     /// - Returns: The values, in order.
     public func values(named name: String) -> [String] {
-        compactMap { $0.name.lowercased() == name ? $0.value : nil }
+        compactMap { $0.name.isFieldName(name) ? $0.value : nil }
     }
 
     /// The first value of the field with the given lowercase name.
     /// - Parameter name: A lowercase field name.
     /// - Returns: The value, or `nil`.
     public func first(named name: String) -> String? {
-        first { $0.name.lowercased() == name }?.value
+        first { $0.name.isFieldName(name) }?.value
+    }
+}
+
+extension String {
+    /// Whether this field name is `lowercaseName` in any ASCII case, compared byte by byte: no
+    /// lowercased copy (a miss compared about 40 names through `lowercased()`, each a new string).
+    /// Field names are tokens (RFC 9110 §5.1), so ASCII folding is the whole comparison.
+    /// - Parameter lowercaseName: A field name in lowercase ASCII.
+    @inlinable
+    public func isFieldName(_ lowercaseName: String) -> Bool {
+        guard utf8.count == lowercaseName.utf8.count else { return false }
+        var expected = lowercaseName.utf8.makeIterator()
+        for byte in utf8 {
+            let folded = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+            guard folded == expected.next() else { return false }
+        }
+        return true
     }
 }
 

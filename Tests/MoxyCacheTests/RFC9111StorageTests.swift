@@ -95,6 +95,20 @@ import Testing
         #expect(DeltaSeconds.parseAge("x, 12") == nil)
     }
 
+    @Test func fieldNamesMatchInAnyASCIICaseAndOnlyWhole() {
+        let fields: [(name: String, value: String)] = [
+            ("Cache-Control", "a"), ("CACHE-CONTROL", "b"), ("cache-controls", "c"), ("cache-contro", "d"), ("X-Cache-Control", "e"),
+            ("cache-control", "f"), ("Cache_Control", "g"), ("\u{212A}eep-Alive", "h"), ("Keep-Alive", "i"),
+        ]
+        #expect(fields.values(named: "cache-control") == ["a", "b", "f"])
+        #expect(fields.first(named: "cache-control") == "a")
+        // Field names are ASCII tokens: the Kelvin sign, which `lowercased()` turns into "k", is not "K".
+        #expect(fields.values(named: "keep-alive") == ["i"])
+        #expect(fields.first(named: "etag") == nil)
+        // "@" and "[" sit beside "A" and "Z": not folded.
+        #expect(!"@".isFieldName("`") && !"[".isFieldName("{") && "AZ".isFieldName("az") && !"az".isFieldName("AZ"))
+    }
+
     @Test func sec5_2_2_5_noStoreIsNeverStored() {
         #expect(reason(decide([("Cache-Control", "max-age=60, no-store")])) == "no-store")
         #expect(reason(decide([("Cache-Control", "max-age=60")], request: [("Cache-Control", "no-store")])) == "request-no-store")
