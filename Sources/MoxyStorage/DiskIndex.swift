@@ -64,6 +64,9 @@ public struct DiskIndex: Sendable {
         entries[hash]?.referenced = true
     }
 
+    /// Whether a file is recorded.
+    public func contains(_ hash: UInt64) -> Bool { entries[hash] != nil }
+
     /// Forgets a file.
     public mutating func remove(_ hash: UInt64) {
         if let previous = entries.removeValue(forKey: hash) { bytes -= Int(previous.size) }

@@ -28,8 +28,14 @@ extension DiskStore {
     public func removeExpired(now: Int64, batch: Int = 256) async -> Int {
         var removed = 0
         while true {
-            let candidates = state.withLockedValue { $0.index.expired(now: now, limit: batch) }
+            // Forgotten by the index while their files are read: unsettled until then.
+            let candidates = state.withLockedValue { state -> [UInt64] in
+                let chosen = state.index.expired(now: now, limit: batch)
+                for hash in chosen { state.unsettle(hash) }
+                return chosen
+            }
             for hash in candidates {
+                defer { state.withLockedValue { $0.settle(hash) } }
                 let path = path(forHash: hash)
                 switch await usableUntil(of: path) {
                 case .gone:

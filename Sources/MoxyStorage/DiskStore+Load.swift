@@ -23,6 +23,7 @@ extension DiskStore {
         let started = ContinuousClock.now
         var report = LoadReport()
         let temporaryPrefix = directory.appending("tmp").string + "/"
+        var listed = false
         do {
             try await fileSystem.withDirectoryHandle(atPath: directory) { handle in
                 var pending = 0
@@ -48,9 +49,21 @@ extension DiskStore {
                     }
                 }
             }
+            listed = true
         } catch {
             // No directory yet (nothing to load), or stopped while loading.
         }
+        // Complete once every file on disk is indexed (or there is no directory): from then on
+        // a key the index does not hold has no file.
+        var missing = false
+        if !listed {
+            do {
+                missing = try await fileSystem.info(forFileAt: directory) == nil
+            } catch {
+                missing = false  // unreadable: what it holds is unknown
+            }
+        }
+        if (listed || missing) && !Task.isCancelled { state.withLockedValue { $0.indexComplete = true } }
         let elapsed = ContinuousClock.now - started
         report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         await evictIfNeeded()

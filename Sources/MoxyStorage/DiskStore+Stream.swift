@@ -138,14 +138,19 @@ extension DiskStore {
 
     /// Publishes a written temporary file under its entry's name and indexes it.
     func publish(_ temporary: FilePath, as path: FilePath, hash: UInt64, size: Int, usableUntil: Int64?) async -> Bool {
+        // From the rename to the indexing the file exists unrecorded: a removal meanwhile must
+        // still delete it.
+        state.withLockedValue { $0.unsettle(hash) }
         do {
             try await Self.rename(temporary, to: path)
         } catch {
+            state.withLockedValue { $0.settle(hash) }
             writeFailed(error)
             await abandon(temporary)
             return false
         }
         let recovered = state.withLockedValue { state -> Bool in
+            state.settle(hash)
             state.stats.writes += 1
             state.index.insert(hash, size: size, usableUntil: usableUntil)
             defer { state.writesFailing = false }

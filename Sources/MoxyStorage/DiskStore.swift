@@ -82,6 +82,24 @@ public final class DiskStore: Sendable {
         var writesPauseUntil = NIODeadline.distantPast
         /// The open lock file while this process holds the directory (`-1`: not locked).
         var lockDescriptor: Int32 = -1
+        /// Whether the start-up loader has indexed every file that was on disk.
+        var indexComplete = false
+        /// Files that may exist while the index does not record them, by how many writers or
+        /// checks have them so: a write between its rename and its indexing, an expired entry
+        /// the janitor forgot while it reads the file.
+        var unsettled: [UInt64: Int] = [:]
+
+        /// Whether a file for `hash` may be on disk: the index records it, it is unsettled, or
+        /// the index is not complete yet. Pure; ``remove(_:)`` deletes nothing otherwise.
+        func mayHoldFile(_ hash: UInt64) -> Bool {
+            !indexComplete || index.contains(hash) || unsettled[hash] != nil
+        }
+
+        mutating func unsettle(_ hash: UInt64) { unsettled[hash, default: 0] += 1 }
+
+        mutating func settle(_ hash: UInt64) {
+            if let count = unsettled[hash], count > 1 { unsettled[hash] = count - 1 } else { unsettled[hash] = nil }
+        }
     }
 
     /// Creates a store over `directory` (created on the first write).
@@ -174,10 +192,16 @@ public final class DiskStore: Sendable {
         state.withLockedValue { _ = $0.createdDirectories.remove(temporary.string) }
     }
 
-    /// Removes the entry for `key`, if any.
+    /// Removes the entry for `key`, if any. A key the complete index does not hold costs no
+    /// trip to the file system: every answer that may not be stored invalidates its key, and
+    /// most of those keys were never stored.
     public func remove(_ key: String) async {
         let hash = Self.hash(key)
-        state.withLockedValue { $0.index.remove(hash) }
+        let mayHold = state.withLockedValue { state -> Bool in
+            defer { state.index.remove(hash) }
+            return state.mayHoldFile(hash)
+        }
+        guard mayHold else { return }
         _ = try? await fileSystem.removeItem(at: path(forHash: hash), strategy: .platformDefault, recursively: false)
     }
 
