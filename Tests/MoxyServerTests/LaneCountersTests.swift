@@ -24,6 +24,12 @@ import Testing
         #expect(counters.total(10) == 0)
     }
 
+    @Test func theHotPathsConstantsMatchTheirLists() {
+        #expect(CacheResult.count == CacheResult.allCases.count)
+        #expect(RequestCounters.statusClassCount == RequestCounters.statusClasses.count)
+        #expect(CacheResult.allCases.map(\.index) == Array(0..<CacheResult.count))
+    }
+
     @Test func requestCountersWriteOnlyTheSeriesCountedAndSumByResult() {
         let counters = RequestCounters(mode: .route, route: #"we"ird\route"#, lanes: 2)
         var text = ""

@@ -4,10 +4,6 @@ import MoxyHTTP
 import NIOCore
 import NIOHTTP1
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Writes access log lines as bytes, in logfmt or JSON, without building a `String` per field:
 /// the log's writer formats thousands of lines a second, off the event loops but on the same
 /// cores. The date's text is made once per second.
@@ -111,11 +107,6 @@ struct AccessLogFormatter {
             var value = value
             value.withUTF8 { Self.appendText(bytes: $0, json: json, to: &out) }
         }
-        func text(_ field: (logfmt: StaticString, json: StaticString), _ value: Substring) {
-            name(field)
-            var value = value
-            value.withUTF8 { Self.appendText(bytes: $0, json: json, to: &out) }
-        }
         func text(_ field: (logfmt: StaticString, json: StaticString), _ value: UnsafeBufferPointer<UInt8>) {
             name(field)
             Self.appendText(bytes: value, json: json, to: &out)
@@ -147,17 +138,13 @@ struct AccessLogFormatter {
                 if let (start, end) = Self.hostOffsets(bytes) { text((" host=", ",\"host\":"), UnsafeBufferPointer(rebasing: bytes[start..<end])) }
             }
         }
-        if configuration.fullURLs || line.mode != .signed {
-            // The path's bytes as they lie (the query cut at its `?` unless full URLs are logged),
-            // as `AccessLog.loggedTarget` says, without making a `Substring`.
-            var uri = line.uri
-            let full = configuration.fullURLs
-            uri.withUTF8 { bytes in
-                var end = bytes.count
-                if !full, let base = bytes.baseAddress, let mark = memchr(base, Int32(UInt8(ascii: "?")), bytes.count) {
-                    end = UnsafeRawPointer(mark) - UnsafeRawPointer(base)
-                }
-                text((" path=", ",\"path\":"), UnsafeBufferPointer(rebasing: bytes[..<end]))
+        // The path's bytes as they lie, without making a `Substring`.
+        var uri = line.uri
+        let mode = line.mode
+        let full = configuration.fullURLs
+        uri.withUTF8 { bytes in
+            if let length = AccessLog.loggedTargetLength(bytes, mode: mode, full: full) {
+                text((" path=", ",\"path\":"), UnsafeBufferPointer(rebasing: bytes[..<length]))
             }
         }
         number((" status=", ",\"status\":"), line.status)

@@ -50,24 +50,21 @@ public struct AccessLogConfiguration: Sendable, Hashable {
 final class AccessLog: Sendable {
     let configuration: AccessLogConfiguration
     private let metrics: MoxyMetrics
-    /// The buffers, by event loop.
-    private let buffers = NIOLockedValueBox<[ObjectIdentifier: AccessLogBuffer]>([:])
+    /// The buffers, one per lane of the request counters (``MoxyMetrics/lane(for:)``), so the
+    /// loops are given their buffers by the same assignment that gives them their counters.
+    private let buffers: [AccessLogBuffer]
     private let reopenRequested = NIOLockedValueBox(false)
     private let descriptor = NIOLockedValueBox<Int32>(-1)
 
     init(configuration: AccessLogConfiguration, metrics: MoxyMetrics) {
         self.configuration = configuration
         self.metrics = metrics
+        self.buffers = (0..<metrics.lanes).map { _ in AccessLogBuffer(configuration: configuration, metrics: metrics) }
     }
 
-    /// The buffer of an event loop's lines (made on its first connection; a connection keeps it).
+    /// The buffer of an event loop's lines (a connection keeps it).
     func buffer(for eventLoop: any EventLoop) -> AccessLogBuffer {
-        buffers.withLockedValue { buffers in
-            if let buffer = buffers[ObjectIdentifier(eventLoop)] { return buffer }
-            let buffer = AccessLogBuffer(configuration: configuration, metrics: metrics)
-            buffers[ObjectIdentifier(eventLoop)] = buffer
-            return buffer
-        }
+        buffers[metrics.lane(for: eventLoop)]
     }
 
     /// Reopens the file before the next write (`SIGUSR1`, after logrotate moved it).
@@ -96,7 +93,7 @@ final class AccessLog: Sendable {
             return requested
         }
         var chunks: [ByteBuffer] = []
-        for buffer in buffers.withLockedValue({ Array($0.values) }) {
+        for buffer in buffers {
             let taken = buffer.take()
             if taken.readableBytes > 0 { chunks.append(taken) }
         }
@@ -125,13 +122,21 @@ final class AccessLog: Sendable {
         }
     }
 
-    /// The target as logged: for signed URLs none (the path is the signed target), for routes the
-    /// path without its query; everything with `fullURLs`.
-    static func loggedTarget(_ uri: String, mode: RequestMode, full: Bool) -> Substring? {
-        if full { return uri[...] }
+    /// How many of the request target's bytes are logged: none for signed URLs (the path is the
+    /// signed target), for routes the path without its query; everything with `fullURLs`. Pure.
+    static func loggedTargetLength(_ uri: UnsafeBufferPointer<UInt8>, mode: RequestMode, full: Bool) -> Int? {
+        if full { return uri.count }
         if mode == .signed { return nil }
-        let end = uri[...].firstIndex(ofASCII: UInt8(ascii: "?")) ?? uri.endIndex
-        return uri[..<end]
+        guard let base = uri.baseAddress, let mark = memchr(base, Int32(UInt8(ascii: "?")), uri.count) else { return uri.count }
+        return UnsafeRawPointer(mark) - UnsafeRawPointer(base)
+    }
+
+    /// The target as logged (``loggedTargetLength(_:mode:full:)`` as text).
+    static func loggedTarget(_ uri: String, mode: RequestMode, full: Bool) -> Substring? {
+        var uri = uri
+        guard let length = uri.withUTF8({ loggedTargetLength($0, mode: mode, full: full) }) else { return nil }
+        let utf8 = uri.utf8
+        return Substring(utf8[utf8.startIndex..<utf8.index(utf8.startIndex, offsetBy: length)])
     }
 
     /// A JSON string literal: quotes, backslashes and control bytes escaped (the access log's

@@ -4,7 +4,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// One event loop's access log lines, formatted as its requests finish. Its lock is taken by that
-/// loop for each line and by the log's writer every 100 ms, never by another loop.
+/// loop for each line and by the log's writer every 100 ms; by another loop only if there were more
+/// loops than lanes (``MoxyMetrics/lane(for:)``; the server has one lane per loop).
 ///
 /// `@unchecked Sendable`: every `var` is read and written only between `lock.lock()` and
 /// `lock.unlock()`. The lock is taken by hand, not through a closure, so that the request's

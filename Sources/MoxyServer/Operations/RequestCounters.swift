@@ -14,7 +14,9 @@ final class RequestCounters: Sendable {
 
     static let methods = ["GET", "HEAD", "other"]
     static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"]
-    static let slotCount = methods.count * statusClasses.count * CacheResult.allCases.count
+    static let slotCount = methods.count * statusClassCount * CacheResult.count
+    /// `statusClasses.count` as a constant, for the hot path (no static array read).
+    static var statusClassCount: Int { 5 }
 
     /// - Parameters:
     ///   - lanes: Lanes (the server's event loop count).
@@ -33,30 +35,27 @@ final class RequestCounters: Sendable {
     @inline(__always)
     func count(method: Int, status: Int, result: CacheResult, lane: Int) {
         let statusClass = min(4, max(0, status / 100 - 1))
-        // 5 status classes, 6 cache results: literals, so the hot path reads no static array.
-        let slot = (method &* 5 &+ statusClass) &* 6 &+ result.index
+        let slot = (method &* Self.statusClassCount &+ statusClass) &* CacheResult.count &+ result.index
         counts.add(1, lane: lane, slot: slot)
     }
 
     /// Requests counted so far, per cache result.
     var byResult: [CacheResult: Int64] {
-        let totals = counts.totals
+        let results = CacheResult.allCases
         var byResult: [CacheResult: Int64] = [:]
-        for result in CacheResult.allCases { byResult[result] = 0 }
-        for (slot, total) in totals.enumerated() {
-            byResult[CacheResult.allCases[slot % CacheResult.allCases.count], default: 0] += Int64(total)
-        }
+        for result in results { byResult[result] = 0 }
+        for (slot, total) in counts.totals.enumerated() { byResult[results[slot % CacheResult.count], default: 0] += Int64(total) }
         return byResult
     }
 
     /// Appends the Prometheus samples of every series counted at least once (a series appears
     /// with its first request, as a counter made on first use would).
     func appendSamples(to text: inout String) {
-        let results = CacheResult.allCases.count
+        let results = CacheResult.allCases
         for (slot, total) in counts.totals.enumerated() where total > 0 {
-            let method = Self.methods[slot / (results * Self.statusClasses.count)]
-            let statusClass = Self.statusClasses[slot / results % Self.statusClasses.count]
-            let result = CacheResult.allCases[slot % results]
+            let method = Self.methods[slot / (CacheResult.count * Self.statusClassCount)]
+            let statusClass = Self.statusClasses[slot / CacheResult.count % Self.statusClassCount]
+            let result = results[slot % CacheResult.count]
             text += "moxy_requests_total{mode=\"\(mode.rawValue)\",route=\"\(PrometheusText.escape(route))\","
             text += "method=\"\(method)\",status_class=\"\(statusClass)\",cache=\"\(result.rawValue)\"} \(total)\n"
         }
@@ -77,6 +76,9 @@ enum CacheResult: String, Sendable, CaseIterable {
     case bypass
     /// Answered by Moxy itself without a cache lookup (a refusal, an error, a service path).
     case none
+
+    /// `allCases.count` as a constant, for the hot path (`allCases` builds an array).
+    static var count: Int { 6 }
 
     var index: Int {
         switch self {
