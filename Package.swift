@@ -133,6 +133,7 @@ let package = Package(
                 "MoxySigning",
                 "MoxyCache",
                 "MoxyValidation",
+                "MoxyRewrite",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -7,7 +7,9 @@
 # (`systemd-analyze verify` checks examples/moxy.service), and the interpreters of the client
 # snippets in clients/ (each is run against every URL vector): ruby with ruby-liquid (the Jekyll
 # filter), python3 with python3-jinja2, nodejs, golang-go, php-cli, and openssl for the POSIX
-# shell one; redis-server (the Redis client's tests start their own servers). Origin servers,
+# shell one; redis-server (the Redis client's tests start their own servers); wordpress,
+# mariadb-server, php-mysql and curl (a real WordPress 6.1 with its own throw-away MariaDB, served
+# by PHP's built-in server, installed over HTTP: Tests/MoxyTestSupport/WordPressSite.swift). Origin servers,
 # Redis, Moxy and clients all run on 127.0.0.1; the CLI tests start the freshly built `moxy`
 # binary. (The benchmarks in bench/ need nginx and wrk; not the tests.)
 set -euo pipefail
@@ -36,6 +38,10 @@ needs=(
     "openssl|test -x /usr/bin/openssl"
     "redis-server|test -x /usr/bin/redis-server"
     "redis-tools|test -x /usr/bin/redis-cli"
+    "wordpress|test -r /usr/share/wordpress/wp-settings.php"
+    "mariadb-server|test -x /usr/sbin/mariadbd"
+    "php-mysql|/usr/bin/php -r 'exit(extension_loaded(\"mysqli\") ? 0 : 1);'"
+    "curl|test -x /usr/bin/curl"
 )
 present() { eval "${1#*|}" >/dev/null 2>&1; }
 missing=()

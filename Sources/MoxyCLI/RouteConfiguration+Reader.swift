@@ -24,7 +24,7 @@ extension RouteConfiguration {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw SettingsError(.invalidValue, "invalid route name '\(name)' (letters, digits, - and _)")
         }
-        try node.checkKeys(Self.fields.union(["cache", "validate"]))
+        try node.checkKeys(Self.fields.union(["cache", "validate", "tags", "rewrite_json"]))
         func scalar(_ field: String) throws -> String? {
             do { return try node[field].scalar() } catch { throw SettingsError(.invalidValue, "invalid \(context).\(field): a list is not allowed here") }
         }
@@ -50,6 +50,8 @@ extension RouteConfiguration {
         setResponseHeaders = try Self.headerList(node["response_headers"])
         cache = try CacheOverrides(node: node["cache"], defaults: cacheDefaults)
         validation = try ValidationConfiguration(node: node["validate"])
+        tags = try BodyTagRules(node: node["tags"])
+        jsonImages = try JSONImageRewrite(node: node["rewrite_json"])
     }
 
     /// Reads a list of `"Name: value"` fields to set (`"Name:"` removes the field).

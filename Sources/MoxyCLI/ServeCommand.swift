@@ -84,6 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "no signing key and no route: set MOXY_KEY (or key/keys in the config file, or CAMO_KEY / GOCAMO_HMAC), or give --route PREFIX=UPSTREAM"
             )
         }
+        if signer == nil, let route = settings.server.routes.first(where: { $0.jsonImages != nil }) {
+            throw CLIFailure("routes.\(route.name).rewrite_json signs image URLs: set MOXY_KEY (or key/keys in the config file)")
+        }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -217,12 +217,17 @@ public final class CachedResponse: Sendable {
     }
 
     /// The same response made stale from `moment` on (a soft purge): its lifetime ends at the age
-    /// it has then, so it answers only as stale (`stale-while-revalidate`, `stale-if-error`, last
-    /// good) or after revalidation. Its stale windows count from that moment.
+    /// it has then, so it answers only after revalidation or, when the upstream fails, as
+    /// `stale-if-error` or the last good answer (never as `stale-while-revalidate`). Its stale
+    /// windows count from that moment.
     public func staled(at moment: Int64) -> CachedResponse {
         var freshness = self.freshness
         freshness.lifetime = min(freshness.lifetime, max(0, age(at: moment)))
         freshness.immutable = false
+        // A purge says the content changed: the next request waits for the upstream instead of
+        // getting the purged answer once more while it revalidates. Errors still fall back on it
+        // (stale-if-error, the last good answer).
+        freshness.staleWhileRevalidate = 0
         return CachedResponse(
             status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
             downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped?.staled(at: moment), externalBody: externalBody,

@@ -99,6 +99,13 @@ public struct HTMLRewriter: Sendable {
         return output
     }
 
+    /// The signed Moxy URL for one plain URL (a JSON field that holds an image URL), under the
+    /// same policy as URLs in a document: `nil` when the policy leaves it alone (not http(s), a
+    /// host not allowed, already a Moxy URL, relative without an `origin`).
+    public static func rewriteURL(_ url: String, signer: URLSigner, options: RewriteOptions) -> String? {
+        URLRewritePolicy(signer: signer, options: options).rewrite(Array(url.utf8))
+    }
+
     mutating func record(_ range: Range<Int>, _ original: [UInt8], _ replacement: String, inAttribute: Bool) {
         guard recordRewrites else { return }
         rewrites.append(

@@ -82,8 +82,13 @@ import Testing
             guard line.hasPrefix("    "), !line.hasPrefix("     "), let colon = line.firstIndex(of: ":") else { continue }
             documented.insert(String(line[line.index(line.startIndex, offsetBy: 4)..<colon]))
         }
-        let code = RouteConfiguration.fields.union(["cache"])
+        let code = RouteConfiguration.fields.union(["cache", "tags", "rewrite_json"])
         #expect(code.subtracting(documented).sorted() == [])
         #expect(documented.subtracting(code).sorted() == [])
+    }
+
+    @Test func everyTagFieldAndRewriteFieldIsDocumentedAndNothingElse() {
+        #expect(Self.tableNames("Tags from the body") == Set(BodyTagRules.fields))
+        #expect(Self.tableNames("Image URLs inside JSON") == Set(JSONImageRewrite.fields))
     }
 }

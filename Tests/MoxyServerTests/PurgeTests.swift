@@ -204,6 +204,36 @@ import Testing
         }
     }
 
+    /// A soft purge is not answered from `stale-while-revalidate`: the purge says the content
+    /// changed, so the next request waits for the new answer (errors still fall back on the entry).
+    @Test func aSoftPurgeIsNotServedWhileRevalidating() async throws {
+        try await MoxyHarness.run(configure: Self.configure(), routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/w", text("old", [("Cache-Control", "max-age=600, stale-while-revalidate=600")]))
+            _ = try await moxy.request("/w")
+            #expect(try await moxy.purge("url=/w&soft=1") == 1)
+            moxy.origin.route("/w", text("new", [("Cache-Control", "max-age=600, stale-while-revalidate=600")]))
+            let next = try await moxy.request("/w")
+            #expect(next.text == "new", "\(next.header("cache-status") ?? "")")
+            #expect(moxy.origin.count("/w") == 2)
+        }
+    }
+
+    /// Several tags in one purge (what the WordPress plugin sends): each is purged, counts summed.
+    @Test func onePurgeNamesSeveralTags() async throws {
+        try await MoxyHarness.run(configure: Self.configure(), routes: { [try originRoute($0)] }) { moxy in
+            for (path, tag) in [("/a", "post-1"), ("/b", "post-2"), ("/c", "post-3")] {
+                moxy.origin.route(path, text(path, [("Cache-Control", "max-age=600"), ("Surrogate-Key", tag)]))
+                _ = try await moxy.request(path)
+            }
+            #expect(try await moxy.purge("soft=1&tag=post-1&tag=post-2&tag=post-9") == 2)
+            #expect(try await moxy.request("/c").header("cache-status")?.hasPrefix("moxy; hit") == true)
+            #expect(try await moxy.request("/a").header("cache-status")?.hasPrefix("moxy; hit") == false)
+            let tooMany = (0...64).map { "tag=t\($0)" }.joined(separator: "&")
+            let refused = try await moxy.admin(.POST, "/purge", body: tooMany)
+            #expect(refused.status == 400 && refused.text.contains("at most 64 tags"))
+        }
+    }
+
     /// Purges reach the disk tier and persist: after a restart on the same directory, purged
     /// entries are misses and the others disk hits.
     @Test func purgesPersistAcrossARestart() async throws {

@@ -7,7 +7,11 @@ import NIOCore
 import NIOHTTP1
 
 extension AdminAPI {
-    /// `POST /purge` with `url=` (repeatable), `prefix=`, `tag=` or `all=1`, `soft=1`, and
+    /// The most tags one purge request may name (a WordPress publish names a handful).
+    static let maxTagsPerPurge = 64
+
+    /// `POST /purge` with `url=` (repeatable), `prefix=`, `tag=` (repeatable: each tag is purged,
+    /// and the counts are their sum) or `all=1`, `soft=1`, and
     /// `wait=1`, as query parameters or a form body. Answers once the purge is logged and applied
     /// to memory, `{"purged": M, "memory": M, "disk": null, "disk_sweep": "background", …}`: the
     /// disk tier's files are swept in the background (purged files are refused when read
@@ -21,32 +25,41 @@ extension AdminAPI {
         let wait = values("wait").contains { ["1", "true", "yes"].contains($0.lowercased()) }
         let urls = values("url"), prefixes = values("prefix"), tags = values("tag")
         let given = [!urls.isEmpty, !prefixes.isEmpty, !tags.isEmpty, all].filter { $0 }.count
-        guard given == 1, tags.count <= 1 else {
-            return .error(.badRequest, "bad-purge", "give exactly one of url= (repeatable), prefix= (repeatable), tag= or all=1")
+        guard given == 1 else {
+            return .error(.badRequest, "bad-purge", "give exactly one of url= (repeatable), prefix= (repeatable), tag= (repeatable) or all=1")
+        }
+        guard tags.count <= Self.maxTagsPerPurge else {
+            return .error(.badRequest, "bad-purge", "at most \(Self.maxTagsPerPurge) tags per purge (\(tags.count) given)")
         }
         if urls.contains(where: \.isEmpty) || prefixes.contains(where: \.isEmpty) || tags.contains(where: \.isEmpty) {
             return .error(.badRequest, "bad-purge", "an empty url, prefix or tag selects nothing; use all=1 to purge everything")
         }
         if all && soft { return .error(.badRequest, "bad-purge", "a purge of everything is hard only (a new generation); drop soft=1") }
-        let selector: PurgeSelector
+        let selectors: [PurgeSelector]
         let kind: String
         if all {
-            (selector, kind) = (.all, "all")
-        } else if let tag = tags.first {
-            (selector, kind) = (.tag(tag), "tag")
+            (selectors, kind) = ([.all], "all")
+        } else if !tags.isEmpty {
+            (selectors, kind) = (Array(Set(tags)).sorted().map { .tag($0) }, "tag")
         } else if !urls.isEmpty {
-            (selector, kind) = (.keys(Array(Set(urls.flatMap { keys(forURL: $0) })).sorted()), "url")
+            (selectors, kind) = ([.keys(Array(Set(urls.flatMap { keys(forURL: $0) })).sorted())], "url")
         } else {
-            (selector, kind) = (.prefixes(Array(Set(prefixes.flatMap { keys(forURL: $0) })).sorted()), "prefix")
+            (selectors, kind) = ([.prefixes(Array(Set(prefixes.flatMap { keys(forURL: $0) })).sorted())], "prefix")
         }
-        let count: PurgeCount
+        var count = PurgeCount()
         do {
-            count = try await proxy.tier.purge(selector, soft: soft, now: proxy.clock.now(), waitForDisk: wait)
+            for selector in selectors {
+                let one = try await proxy.tier.purge(selector, soft: soft, now: proxy.clock.now(), waitForDisk: wait)
+                count.memory += one.memory
+                count.entries += one.entries
+                count.disk = count.disk.flatMap { sum in one.disk.map { sum + $0 } }
+            }
         } catch {
             return .error(.internalServerError, "purge-not-persisted", error.description)
         }
         let metrics = proxy.metrics
-        metrics.count("moxy_purges_total", [("kind", kind), ("soft", soft ? "true" : "false")], help: "Purges made, by kind.")
+        metrics.count(
+            "moxy_purges_total", [("kind", kind), ("soft", soft ? "true" : "false")], by: Int64(selectors.count), help: "Purges made, by kind.")
         metrics.count("moxy_purged_entries_total", [("kind", kind)], by: Int64(count.entries), help: "Entries purged.")
         return .json(
             JSONWriter.object([

@@ -288,7 +288,8 @@ final class CacheExchange: Sendable {
             return .complete(response, status)
         case .store(let freshness, var status):
             guard let answer, case .complete(let body) = read else { preconditionFailure("store without a body") }
-            let response = renderer.response(answer, body: body, freshness: freshness, source: request.source)
+            let transformed = transform(answer, body: body, request: request)
+            let response = renderer.response(answer, body: body, freshness: freshness, source: request.source, transformed: transformed)
             if let storable = tier.unlessPurged(response, after: purgeMark, key: request.key) {
                 let stored = tier.save(request.key, storable, requestHeaders: request.headers, keepLastGood: request.source.validation?.keepLastGood)
                 status.outcome = stored ? .stored(nil) : .notStored(.tooLargeForMemory)
@@ -299,7 +300,7 @@ final class CacheExchange: Sendable {
             // The fields a qualified no-cache / private names are sent with the answer that came
             // from the upstream; only reuse goes without them.
             var outcome = ProxyOutcome.complete(
-                renderer.response(answer, body: body, freshness: freshness, source: request.source, withholding: false),
+                renderer.response(answer, body: body, freshness: freshness, source: request.source, withholding: false, transformed: transformed),
                 status
             )
             outcome.shared = response

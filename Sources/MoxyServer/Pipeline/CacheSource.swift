@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import MoxyCache
+import MoxySigning
 import MoxyValidation
 
 /// What really differs between signed URLs and one origin route, built once at start-up: the
@@ -42,6 +43,8 @@ final class CacheSource: Sendable {
     let upstreamHost: String?
     /// Its fields of an access log line, encoded once.
     let logFields: AccessLogFields
+    /// A route's tags and image rewriting of bodies it stores (`nil`: none).
+    let transform: BodyTransform?
 
     /// The source of signed URLs.
     init(signed configuration: ServerConfiguration, counters: RequestCounters) {
@@ -57,10 +60,11 @@ final class CacheSource: Sendable {
         self.keyUsesHost = false
         self.upstreamHost = nil
         self.logFields = AccessLogFields(mode: .signed, route: "signed", host: nil)
+        self.transform = nil
     }
 
     /// The source of one origin route.
-    init(route: RouteConfiguration, counters: RequestCounters) {
+    init(route: RouteConfiguration, counters: RequestCounters, signer: URLSigner? = nil) {
         self.counters = counters
         self.kind = .route(route)
         self.name = route.name
@@ -73,6 +77,7 @@ final class CacheSource: Sendable {
         self.keyUsesHost = Router.keyUsesHost(route)
         self.upstreamHost = route.upstream.host
         self.logFields = AccessLogFields(mode: .route, route: route.name, host: route.upstream.host)
+        self.transform = BodyTransform(route: route, signer: signer)
     }
 
     /// The route, for a route's source.

@@ -26,7 +26,8 @@ final class ProxySettings: Sendable {
             routes: configuration.routes,
             signedPrefix: configuration.signedPrefix,
             servesSigned: signer != nil || configuration.camoSigner != nil,
-            metrics: metrics
+            metrics: metrics,
+            signer: signer
         )
         self.signedSource = CacheSource(signed: configuration, counters: metrics.requestCounters(.signed, route: "signed"))
         self.limits = RequestPlanner.ClientLimits(configuration)

@@ -19,11 +19,14 @@ struct ResponseRenderer: Sendable {
     /// A complete answer as stored (or passed on uncached with `freshness` `.uncached`).
     /// - Parameter withholding: Whether the fields the freshness withholds are left out (`false`
     ///   for the answer sent to the request that fetched it).
-    func response(_ answer: UpstreamAnswer, body: ByteBuffer, freshness: Freshness, source: CacheSource, withholding: Bool = true)
-        -> CachedResponse
-    {
+    /// - Parameter transformed: What the route's ``BodyTransform`` made of the body (its tags, its
+    ///   rewritten body), when it has one.
+    func response(
+        _ answer: UpstreamAnswer, body: ByteBuffer, freshness: Freshness, source: CacheSource, withholding: Bool = true,
+        transformed: BodyTransform.Outcome? = nil
+    ) -> CachedResponse {
         let withheld = withholding ? freshness.withheldFields : []
-        let fields: [(name: String, value: String)]
+        var fields: [(name: String, value: String)]
         let downstreamMaxAge: Int64
         if let route = source.route {
             fields = [Self.date(answer.fields, responseTime: answer.responseTime)] + routeFields(answer.fields, withheld: withheld, route: route)
@@ -31,8 +34,14 @@ struct ResponseRenderer: Sendable {
         } else {
             (fields, downstreamMaxAge) = signedFields(answer, freshness: freshness, withheld: withheld)
         }
-        // Tags come from what the upstream sent, whatever of it goes downstream.
-        let tags = SurrogateKeys.parse(answer.fields)
+        // Tags come from what the upstream sent, whatever of it goes downstream (and the route's
+        // own, when it has tag rules).
+        let tags = transformed?.tags ?? SurrogateKeys.parse(answer.fields)
+        var body = body
+        if let transformed, transformed.rewrittenStrings > 0 {
+            body = transformed.body
+            fields = BodyTransform.weakened(fields)
+        }
         // Only what is stored gets its encodings (once); the answer with withheld fields is for one client.
         guard withholding else {
             return CachedResponse(

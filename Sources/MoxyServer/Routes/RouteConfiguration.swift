@@ -41,6 +41,10 @@ public struct RouteConfiguration: Sendable {
     public var methodOverride = MethodOverride.bypass
     /// Rules a response must pass to be stored or to replace the stored one (`nil`: none).
     public var validation: ValidationConfiguration?
+    /// Tags for purges by tag, fixed and read from the JSON body (`nil`: the upstream's only).
+    public var tags: BodyTagRules?
+    /// Image URLs inside the JSON body rewritten into signed Moxy URLs before storing (`nil`: none).
+    public var jsonImages: JSONImageRewrite?
 
     /// Creates a route.
     /// - Parameters:

@@ -2,6 +2,7 @@
 
 import MoxyHTTP
 import MoxyCache
+import MoxySigning
 
 /// Tells routes and signed URLs apart and names a route request's cache key.
 ///
@@ -27,9 +28,9 @@ final class Router: Sendable {
     /// Whether signed (or camo) URLs are served at all.
     let servesSigned: Bool
 
-    init(routes: [RouteConfiguration], signedPrefix: String?, servesSigned: Bool, metrics: MoxyMetrics) {
+    init(routes: [RouteConfiguration], signedPrefix: String?, servesSigned: Bool, metrics: MoxyMetrics, signer: URLSigner? = nil) {
         self.table = RouteTable(routes)
-        self.sources = table.routes.map { CacheSource(route: $0, counters: metrics.requestCounters(.route, route: $0.name)) }
+        self.sources = table.routes.map { CacheSource(route: $0, counters: metrics.requestCounters(.route, route: $0.name), signer: signer) }
         self.signedPrefix = signedPrefix
         self.servesSigned = servesSigned
     }
