@@ -96,6 +96,19 @@ import Testing
         }
     }
 
+    @Test func aPurgeThatFailsIsLoggedAndTheSaveStillSucceeds() async throws {
+        try await Self.withMoxy { site, moxy in
+            let adminPort = try #require(moxy.server.adminPort)
+            try site.configureMoxy(adminURL: "http://127.0.0.1:\(adminPort)", token: "a-wrong-token-0123456789")
+            let before = site.pluginErrors.count  // the install's own, before Moxy was configured
+            let id = try await Self.publish(site, title: "Saved anyway")
+            let failures = site.pluginErrors.dropFirst(before)
+            #expect(failures.count == 1 && failures.first?.contains("answered 401") == true, "\(failures)")
+            #expect(failures.first?.contains("post-\(id)") == true)
+            #expect(try await site.run("echo get_post(\(id))->post_title;") == "Saved anyway")
+        }
+    }
+
     @Test func aPublishWithTheDatabaseDownRightAfterKeepsTheLastGoodAnswer() async throws {
         try await Self.withMoxy { site, moxy in
             let id = try await Self.publish(site, title: "Before")
