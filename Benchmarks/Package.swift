@@ -22,6 +22,8 @@ let package = Package(
             name: "validation-cost",
             dependencies: [
                 .product(name: "MoxyValidation", package: "moxy"),
+                .product(name: "MoxyRewrite", package: "moxy"),
+                .product(name: "MoxySigning", package: "moxy"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/ValidationCost",

@@ -174,12 +174,11 @@ final class Moxy_Purge
             error_log('moxy-purge: MOXY_ADMIN_URL and MOXY_ADMIN_TOKEN are not defined in wp-config.php; not purging ' . implode(' ', $tags));
             return;
         }
-        // Under PHP-FPM the editor's page is complete before Moxy is asked (nothing waits on it).
-        if (function_exists('fastcgi_finish_request')) {
-            fastcgi_finish_request();
-        }
+        // Under PHP-FPM the editor's page is complete before Moxy is asked, so nobody waits on
+        // it; elsewhere (mod_php, the CLI) the wait is bounded by a short timeout.
+        $finished = function_exists('fastcgi_finish_request') && fastcgi_finish_request();
         $response = wp_remote_post(rtrim(MOXY_ADMIN_URL, '/') . '/purge', [
-            'timeout' => 3,
+            'timeout' => $finished ? 5 : 1,
             'redirection' => 0,
             'headers' => [
                 'Authorization' => 'Bearer ' . MOXY_ADMIN_TOKEN,

@@ -14,7 +14,7 @@ func posts(_ count: Int) -> String {
         items.append(
             #"{"id":\#(id),"date":"2026-11-26T10:00:00","slug":"post-\#(id)","status":"publish","type":"post","#
                 + #""link":"https:\/\/example.com\/post-\#(id)\/","title":{"rendered":"Post number \#(id)"},"#
-                + #""content":{"rendered":"<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. \u00e9\u00e8 Ut enim ad minim veniam.<\/p>\n","protected":false},"#
+                + #""content":{"rendered":"<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. \u00e9\u00e8 Ut enim ad minim veniam.<\/p>\n<img src=\"https:\/\/example.com\/wp-content\/uploads\/\#(id).jpg\" srcset=\"https:\/\/example.com\/wp-content\/uploads\/\#(id)-300.jpg 300w, https:\/\/example.com\/wp-content\/uploads\/\#(id).jpg 1024w\">","protected":false},"#
                 + #""author":1,"featured_media":0,"sticky":false,"categories":[1,4],"tags":[7,9,12],"meta":{"footnotes":""}}"#
         )
     }
@@ -100,5 +100,33 @@ for size in [10 << 10, 1 << 20] {
     }
     measure("recipe + deny_body_regex", size: buffer.readableBytes) {
         precondition(withRegex.validate(status: 200, headers: headers, body: buffer) == nil)
+    }
+}
+
+// The recipe's tags and its image rewriting (examples/wordpress.yaml), as BodyTransform runs them.
+let tagRules = BodyTagRules(
+    fixed: ["wordpress"],
+    rules: [("/id", "post-{}"), ("/*/id", "post-{}"), ("/*/type", "type-{}"), ("/*/author", "author-{}"), ("/*/categories/*", "term-{}"),
+        ("/*/tags/*", "term-{}"), ("/*/taxonomy", "taxonomy-{}")].map { .init(pattern: try! JSONPattern($0.0), template: $0.1) },
+    maxCount: 100_000)
+let htmlFields = JSONSelector(["/content/rendered", "/*/content/rendered", "/excerpt/rendered", "/*/excerpt/rendered"].map { try! JSONPattern($0) })
+let signer = try! URLSigner(keys: [try! SigningKey(id: "default", secret: "benchmark-secret")])
+let rewriteOptions = RewriteOptions(base: "https://img.example.com")
+print("")
+print("| body transform (once per stored answer) | body | time per response (median) | throughput |")
+print("| --- | --- | --- | --- |")
+for size in [10 << 10, 1 << 20] {
+    let buffer = body(about: size)
+    measure("tags from the body (the recipe's 7 pointers)", size: buffer.readableBytes) {
+        let result = buffer.withUnsafeReadableBytes { tagRules.tags(upstream: [], body: $0) }
+        precondition(result.tags.count > 5)
+    }
+    measure("image URLs in content.rendered signed", size: buffer.readableBytes) {
+        let edited = buffer.withUnsafeReadableBytes { bytes in
+            try? JSONStringEditor.edit(bytes, selector: htmlFields) { _, text in
+                String(decoding: HTMLRewriter.rewrite(text.utf8, signer: signer, options: rewriteOptions), as: UTF8.self)
+            }
+        }
+        precondition(edited != nil)
     }
 }
