@@ -173,7 +173,12 @@ let package = Package(
         .executableTarget(
             name: "moxy",
             dependencies: ["MoxyCLI"],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // SwiftPM exports every symbol of an executable (for dlsym and backtraces): 3.4 MB of
+            // dynamic symbols the loader maps and reads at start, 1.3-1.5 MiB of idle RSS
+            // (docs/performance.md, Footprint). Nothing here looks a symbol up by name, and crash
+            // backtraces read the symbol table, which stays.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
         ),
         .target(
             name: "MoxyTestSupport",

@@ -10,12 +10,47 @@ public struct BodyTagRules: Sendable {
         /// Where the values are (`/*/id`).
         public var pattern: JSONPattern
         /// The tag, with `{}` standing for the value (`post-{}`).
-        public var template: String
+        public var template: String {
+            didSet { pieces = Self.pieces(of: template) }
+        }
+        /// The template's text around each `{}`, split once.
+        private(set) var pieces: [Substring]
 
         /// Creates a rule.
         public init(pattern: JSONPattern, template: String) {
             self.pattern = pattern
             self.template = template
+            pieces = Self.pieces(of: template)
+        }
+
+        /// `post-{}` as `["post-", ""]`: the value goes between each two pieces.
+        static func pieces(of template: String) -> [Substring] {
+            var pieces: [Substring] = []
+            var start = template.utf8.startIndex
+            var index = start
+            let utf8 = template.utf8
+            while index < utf8.endIndex {
+                let next = utf8.index(after: index)
+                if utf8[index] == UInt8(ascii: "{"), next < utf8.endIndex, utf8[next] == UInt8(ascii: "}") {
+                    pieces.append(template[start..<index])
+                    index = utf8.index(after: next)
+                    start = index
+                } else {
+                    index = next
+                }
+            }
+            pieces.append(template[start...])
+            return pieces
+        }
+
+        /// The tag for one value.
+        func tag(_ value: String) -> String {
+            var tag = String(pieces[0])
+            for piece in pieces.dropFirst() {
+                tag += value
+                tag += piece
+            }
+            return tag
         }
     }
 
@@ -84,7 +119,7 @@ public struct BodyTagRules: Sendable {
         guard let body, !rules.isEmpty, let matches = try? selector.matches(in: body) else { return result }
         for match in matches {
             guard let text = Self.text(of: match, in: body) else { continue }
-            add(Self.fill(rules[match.pattern].template, with: text))
+            add(rules[match.pattern].tag(text))
         }
         return result
     }
@@ -98,18 +133,5 @@ public struct BodyTagRules: Sendable {
         case .bool(let flag): flag ? "true" : "false"
         case .null, .array, .object: nil
         }
-    }
-
-    /// The template with every `{}` replaced by the value.
-    static func fill(_ template: String, with value: String) -> String {
-        guard template.contains("{}") else { return template }
-        var result = ""
-        var rest = template[...]
-        while let range = rest.firstRange(of: "{}") {
-            result += rest[..<range.lowerBound]
-            result += value
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

@@ -2,8 +2,12 @@
 //
 // What validating an upstream JSON response costs (it happens once per upstream response, never on
 // a cache hit): the strict parse alone, the WordPress recipe's rules, and the recipe plus a body
-// regular expression, for a 10 KiB and a 1 MiB body of WordPress-like posts.
+// regular expression, for a 10 KiB and a 1 MiB body of WordPress-like posts; and what a route's
+// body transform adds when an answer is stored (the recipe's tags from the body, the image URLs of
+// each post's content.rendered rewritten into signed Moxy URLs).
 
+import MoxyRewrite
+import MoxySigning
 import MoxyValidation
 import NIOCore
 
