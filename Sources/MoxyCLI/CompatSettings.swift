@@ -66,6 +66,10 @@ enum CompatSettings {
             // go-camo stops at len(via) >= N, so --max-redirects N follows N - 1 hops.
             let redirects = environment["GOCAMO_MAX_REDIRECTS"] ?? "3"
             values["upstream.max_redirects"] = Int(redirects).map { String(max(0, $0 - 1)) } ?? redirects
+            // go-camo's TLS listener (--ssl-listen, --ssl-cert, --ssl-key; `:8443` is every address).
+            if let listen = environment["GOCAMO_SSL_LISTEN"] { values["tls.listen"] = listen }
+            if let cert = environment["GOCAMO_SSL_CERT"] { values["tls.cert"] = cert }
+            if let key = environment["GOCAMO_SSL_KEY"] { values["tls.key"] = key }
             // --max-size is in KB; its default 0 (unlimited) keeps Moxy's bound.
             if let size = environment["GOCAMO_MAX_SIZE"] {
                 if let kilobytes = Int(size) {

@@ -49,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String?
     @Option(name: .customLong("admin-listen"), help: "HOST:PORT of the admin API (off by default), e.g. 127.0.0.1:8081.")
     var adminListen: String?
+    @Option(name: [.customLong("tls-listen"), .customLong("ssl-listen")], help: "HOST:PORT of the TLS listener (go-camo's --ssl-listen too).")
+    var tlsListen: String?
+    @Option(name: [.customLong("tls-cert"), .customLong("ssl-cert")], help: "The TLS certificate file: PEM, the certificate then its chain.")
+    var tlsCert: String?
+    @Option(name: [.customLong("tls-key"), .customLong("ssl-key")], help: "The TLS private key file (PEM).")
+    var tlsKey: String?
     @Option(name: .customLong("access-log"), help: "Access log file (reopened on SIGUSR1), - for standard output, off for none.")
     var accessLog: String?
 
@@ -61,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
             (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix), (.compatProfile, compatProfile),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),
-            (.adminListen, adminListen), (.accessLogPath, accessLog == "off" ? nil : accessLog),
+            (.adminListen, adminListen), (.tlsListen, tlsListen), (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.accessLogPath, accessLog == "off" ? nil : accessLog),
             (.accessLogEnabled, accessLog == "off" ? "false" : nil),
         ]
         for (key, value) in strings { if let value { values[key.path] = .string(value) } }

@@ -3,9 +3,19 @@
 import MoxyServer
 
 extension ServerConfiguration {
-    /// Reads the admin listener and the access log (`admin.*`, `access_log.*`).
+    /// Reads the admin listener, the TLS listener and the access log (`admin.*`, `tls.*`, `access_log.*`).
     /// - Throws: ``SettingsError`` naming the key and the bad value.
     mutating func readOperations(_ settings: SettingsReader) throws {
+        let certificate = settings.text(.tlsCert).flatMap { $0.isEmpty ? nil : $0 }
+        let key = settings.text(.tlsKey).flatMap { $0.isEmpty ? nil : $0 }
+        if let (host, port) = try settings.parsed(.tlsListen, ValueParsers.listenAddress) {
+            guard let certificate, let key else {
+                throw SettingsError(.invalidValue, "tls.listen needs tls.cert and tls.key (PEM files)")
+            }
+            tls = TLSListenerConfiguration(host: host, port: port, certificatePath: certificate, keyPath: key)
+        } else if certificate != nil || key != nil {
+            throw SettingsError(.invalidValue, "tls.cert and tls.key serve only with tls.listen (HOST:PORT)")
+        }
         if let (host, port) = try settings.parsed(.adminListen, ValueParsers.listenAddress) {
             let token = settings.text(.adminToken).flatMap { $0.isEmpty ? nil : $0 }
             if let token, token.utf8.count < 16 {

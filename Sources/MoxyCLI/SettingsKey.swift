@@ -140,6 +140,11 @@ public struct SettingsKey: Sendable, Hashable {
     static let adminToken = SettingsKey(
         "admin.token", flag: nil, "(none)", secret: true,
         "bearer token of the admin API; without one only /healthz, /readyz and /metrics answer")
+    static let tlsListen = SettingsKey(
+        "tls.listen", flag: "--tls-listen", "(off)", "HOST:PORT of the TLS listener (HTTPS, TLS 1.2 and 1.3), beside or instead of listen")
+    static let tlsCert = SettingsKey(
+        "tls.cert", flag: "--tls-cert", "(none)", "the TLS listener's certificate file: PEM, the certificate then its chain (reloaded on SIGHUP)")
+    static let tlsKey = SettingsKey("tls.key", flag: "--tls-key", "(none)", "the TLS listener's private key file (PEM)")
     static let accessLogEnabled = SettingsKey("access_log.enabled", flag: nil, "true", "write one line per request")
     static let accessLogPath = SettingsKey(
         "access_log.path", flag: "--access-log", "-", "file to append the access log to (reopened on SIGUSR1); - for standard output")
@@ -165,7 +170,7 @@ public struct SettingsKey: Sendable, Hashable {
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,
-        cacheStatusKey, compatKeys, compatFormats, compatProfile, serverName, adminListen, adminToken, accessLogEnabled, accessLogPath,
+        cacheStatusKey, compatKeys, compatFormats, compatProfile, serverName, adminListen, adminToken, tlsListen, tlsCert, tlsKey, accessLogEnabled, accessLogPath,
         accessLogFormat, accessLogFullURLs,
     ] + signedCacheKnobs
 }

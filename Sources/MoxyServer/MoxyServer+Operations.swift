@@ -33,11 +33,23 @@ extension MoxyServer {
     public func reload(configuration new: ServerConfiguration, signer: URLSigner?) -> ReloadResult {
         var notes: [String] = []
         let old = configuration
+        // The certificate first (an ACME client renewed it): one that does not load refuses the
+        // whole reload, and the old one keeps serving.
+        if let tls = new.tls, let context = tlsContext.withLockedValue({ $0 }) {
+            do {
+                try context.reload(tls)
+                notes.append("tls: certificate reloaded from \(tls.certificatePath)")
+            } catch {
+                logger.error("moxy reload refused: the running configuration and certificate stay", metadata: ["reason": "\(error)"])
+                return ReloadResult(error: error.description)
+            }
+        }
         func restart(_ name: String, _ changed: Bool) { if changed { notes.append("\(name) changes only with a restart") } }
         restart("listen", old.host != new.host || old.port != new.port)
         restart("threads", old.eventLoopThreads != new.eventLoopThreads)
         restart("cache.memory_size", old.memoryCacheSize != new.memoryCacheSize || old.memoryCachePolicy != new.memoryCachePolicy)
         restart("cache.disk", old.diskCachePath != new.diskCachePath || old.diskCacheMaxSize != new.diskCacheMaxSize)
+        restart("tls.listen", old.tls?.host != new.tls?.host || old.tls?.port != new.tls?.port)
         restart("admin", old.admin?.host != new.admin?.host || old.admin?.port != new.admin?.port || old.admin?.token != new.admin?.token)
         restart("access_log", old.accessLog != new.accessLog)
         restart(

@@ -33,7 +33,10 @@ public final class MoxyServer: Service, Sendable {
     let logger: Logger
     private let threads: Int
     private let listener = NIOLockedValueBox<(any Channel)?>(nil)
-    private let connections = ConnectionRegistry()
+    /// The TLS listener and its context, when `tls` is configured.
+    let tlsListener = NIOLockedValueBox<(any Channel)?>(nil)
+    let tlsContext = NIOLockedValueBox<TLSContextBox?>(nil)
+    let connections = ConnectionRegistry()
     private let stop = StopSignal()
     /// The server's metrics (`/metrics` on the admin listener).
     public let metrics: MoxyMetrics
@@ -88,35 +91,10 @@ public final class MoxyServer: Service, Sendable {
         }
         // Before serving too: no purged entry may be read back.
         await proxy.tier.loadPurges()
-        let proxy = self.proxy
-        let connections = self.connections
-        let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
-        // Past the client limits (answered 414/431 by the planner, with the request read) the
-        // decoder itself refuses, so that memory per connection stays bounded.
-        let maxHeadBytes = max(80 << 10, configuration.maxURIBytes + configuration.maxHeaderBytes + 4096)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 512)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            // Each connection keeps its receive buffer between reads (NIO's pooled allocator), so
-            // NIO's first size, 2 KiB, was held by every idle keep-alive connection (massif: 2 MB
-            // of the 6.2 MB heap with 1,000 of them). A request head is a few hundred bytes, and
-            // the size doubles after a read that fills the buffer.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
-            // A 100 KiB hit (head and the stored body, which is never copied) stays under the high
-            // mark: with NIO's 64 KiB default each one turned the channel unwritable and waited
-            // for it to drain before the next request was read (0.75x nginx at 100 KiB, 1.07x
-            // with these). Streams still stop reading their source at 256 KiB per connection.
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 128 << 10, high: 256 << 10))
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
-                    connections.add(channel)
-                    channel.closeFuture.whenComplete { _ in connections.remove(channel) }
-                }
-            }
+        // The TLS context first: a certificate that does not load stops the start with its reason.
+        let tls = try configuration.tls.map { configuration throws(TLSCertificateError) in try TLSContextBox(configuration) }
+        tlsContext.withLockedValue { $0 = tls }
+        let bootstrap = makeBootstrap(tls: nil)
         let bound = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         listener.withLockedValue { $0 = bound }
         let port = bound.localAddress?.port ?? configuration.port
@@ -128,6 +106,7 @@ public final class MoxyServer: Service, Sendable {
             metadata["compat"] = "\(camo.formats.names.joined(separator: ",")) profile=\(configuration.compatProfile.rawValue)"
         }
         logger.info("moxy listening", metadata: metadata)
+        try await startTLS()
         try await startAdmin()
         admin?.ready.withLockedValue { $0 = true }
         return port
@@ -198,6 +177,7 @@ public final class MoxyServer: Service, Sendable {
             let deadline = ContinuousClock.now + .milliseconds(Int64(configuration.shutdownTimeout * 1000))
             // Stop accepting; connections close once their requests in progress are answered.
             try? await listener.withLockedValue({ $0 })?.close()
+            try? await tlsListener.withLockedValue({ $0 })?.close()
             connections.drain()
             tasks.addTask {
                 await self.connections.waitUntilClosed()
@@ -284,6 +264,11 @@ public final class MoxyServer: Service, Sendable {
             return value
         }
         try? await bound?.close()
+        let secure = tlsListener.withLockedValue { value -> (any Channel)? in
+            defer { value = nil }
+            return value
+        }
+        try? await secure?.close()
         let admin = adminListener.withLockedValue { value -> (any Channel)? in
             defer { value = nil }
             return value

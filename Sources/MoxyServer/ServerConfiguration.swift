@@ -72,6 +72,8 @@ public struct ServerConfiguration: Sendable {
     public var accessLog: AccessLogConfiguration?
     /// The admin listener (`nil`: none).
     public var admin: AdminConfiguration?
+    /// The TLS listener (`nil`: none).
+    public var tls: TLSListenerConfiguration?
 
     /// Creates a configuration.
     /// - Parameters:

@@ -46,8 +46,13 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// - Parameters:
     ///   - idleTimeout: How long a connection may stay quiet (no read, no write, no drained buffer).
     ///   - maxHeadBytes: The bound on a request head (see ``RequestDecoder``).
-    init(proxy: Proxy, idleTimeout: TimeAmount, maxHeadBytes: Int) {
+    /// Whether the connection is TLS: no `sendfile` (the bytes are encrypted in user space), and
+    /// `X-Forwarded-Proto: https` upstream.
+    let secure: Bool
+
+    init(proxy: Proxy, idleTimeout: TimeAmount, maxHeadBytes: Int, secure: Bool = false) {
         self.proxy = proxy
+        self.secure = secure
         self.decoder = RequestDecoder(maxHeadBytes: maxHeadBytes)
         self.dispatcher = RequestDispatcher(proxy: proxy)
         self.idleTimer = IdleTimer(timeout: idleTimeout)
@@ -56,6 +61,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         remoteAddress = context.channel.remoteAddress?.ipAddress
         dispatcher.remoteAddress = remoteAddress
+        dispatcher.secure = secure
         accessLog = proxy.accessLog?.buffer(for: context.eventLoop)
         if accessLog != nil { logClient = remoteAddress.map(AccessLogClient.init) }
         lane = proxy.metrics.lane(for: context.eventLoop)

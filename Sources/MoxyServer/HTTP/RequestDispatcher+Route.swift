@@ -80,6 +80,7 @@ extension RequestDispatcher {
             headers: fields,
             directives: directives(request, route.cache),
             clientAddress: remoteAddress,
+            clientSecure: secure,
             trace: record.startTrace(proxy.accessLog != nil)
         )
         return fromCache(request, cacheRequest, lookup: lookup, now: now, lifetimeCap: nil, record: &record, eventLoop: eventLoop, interim: interim)
@@ -107,6 +108,7 @@ extension RequestDispatcher {
             host: host,
             headers: request.fields,
             clientAddress: remoteAddress,
+            clientSecure: secure,
             body: request.body,
             contentLength: request.contentLength,
             interim: interim(route),

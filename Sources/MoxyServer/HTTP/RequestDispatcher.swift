@@ -13,6 +13,8 @@ final class RequestDispatcher {
     let proxy: Proxy
     /// The client's address (`X-Forwarded-For`, the access log).
     var remoteAddress: String?
+    /// Whether the client connected over TLS (`X-Forwarded-Proto`).
+    var secure = false
     /// The settings the request being handled is answered under (read once per request, so a
     /// reload never changes them halfway).
     private(set) var settings: ProxySettings

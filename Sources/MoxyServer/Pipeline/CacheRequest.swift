@@ -18,6 +18,8 @@ struct CacheRequest: Sendable {
     var directives: RequestDirectives
     /// The client's address, for `X-Forwarded-For`.
     var clientAddress: String?
+    /// Whether the client connected over TLS, for `X-Forwarded-Proto`.
+    var clientSecure = false
     /// Where the upstream's interim responses go (the client connection), when the route forwards them.
     var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
     /// Where the upstream client notes its status and time, for the access log.

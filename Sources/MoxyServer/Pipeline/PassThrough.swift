@@ -27,6 +27,7 @@ struct PassThrough: Sendable {
         var host: String?
         var headers: [(name: String, value: String)]
         var clientAddress: String?
+        var clientSecure = false
         var body: RequestBodyStream?
         var contentLength: Int?
         var interim: (@Sendable (HTTPResponseHead) -> Void)? = nil
@@ -44,7 +45,7 @@ struct PassThrough: Sendable {
         guard let route = request.source.route else { preconditionFailure("only routes pass through") }
         let url = route.upstreamURL(for: request.target)
         let outgoing = UpstreamClient.forwardedFields(
-            request.headers, route: route, clientAddress: request.clientAddress, serverName: renderer.serverName
+            request.headers, route: route, clientAddress: request.clientAddress, secure: request.clientSecure, serverName: renderer.serverName
         ).filter { $0.name.lowercased() != "expect" }
         let response: HTTPClientResponse
         let started = NIODeadline.now()

@@ -79,7 +79,8 @@ struct UpstreamClient: Sendable {
         case .route(let route):
             let startedMilliseconds = clock.nowMilliseconds()
             let headers =
-                Self.forwardedFields(request.headers, route: route, clientAddress: request.clientAddress, serverName: serverName)
+                Self.forwardedFields(
+                    request.headers, route: route, clientAddress: request.clientAddress, secure: request.clientSecure, serverName: serverName)
                 .filter { !Self.clientConditionals.contains($0.name.lowercased()) && $0.name.lowercased() != "accept-encoding" } + validators
             let response = try await forwarder.send(
                 ForwardRequest(method: method, url: request.url, headers: headers, body: nil, contentLength: nil, interim: request.interim),
@@ -103,6 +104,7 @@ struct UpstreamClient: Sendable {
         _ client: [(name: String, value: String)],
         route: RouteConfiguration,
         clientAddress: String?,
+        secure: Bool = false,
         serverName: String
     ) -> [(name: String, value: String)] {
         let clientHost = client.first(named: "host")
@@ -121,7 +123,7 @@ struct UpstreamClient: Sendable {
                     fields.append(("X-Forwarded-For", clientAddress))
                 }
             }
-            fields.append(("X-Forwarded-Proto", "http"))
+            fields.append(("X-Forwarded-Proto", secure ? "https" : "http"))
             if let clientHost { fields.append(("X-Forwarded-Host", clientHost)) }
         }
         return HeaderFields.setting(route.setRequestHeaders, in: fields)
