@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "MoxyServer", targets: ["MoxyServer"]),
         .library(name: "MoxyRedis", targets: ["MoxyRedis"]),
         .library(name: "MoxySharedTier", targets: ["MoxySharedTier"]),
+        .library(name: "MoxyCompression", targets: ["MoxyCompression"]),
         .executable(name: "moxy", targets: ["moxy"]),
     ],
     dependencies: [
@@ -78,6 +79,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CMoxyCRC32C"),
+        // Debian's C libraries (apt-get install libbrotli-dev libzstd-dev): the brotli and zstd
+        // forms of stored text.
+        .systemLibrary(name: "CBrotliEncoder", pkgConfig: "libbrotlienc", providers: [.apt(["libbrotli-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "MoxyCompression",
+            dependencies: ["CBrotliEncoder", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "MoxyStorage",
             dependencies: [
@@ -134,6 +144,7 @@ let package = Package(
                 "MoxyCache",
                 "MoxyValidation",
                 "MoxyRewrite",
+                "MoxyCompression",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -33,6 +33,7 @@ let package = Package(
             name: "compression-cost",
             dependencies: [
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "MoxyCompression", package: "moxy"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/CompressionCost",

@@ -9,7 +9,9 @@
 # filter), python3 with python3-jinja2, nodejs, golang-go, php-cli, and openssl for the POSIX
 # shell one; redis-server (the Redis client's tests start their own servers); wordpress,
 # mariadb-server, php-mysql and curl (a real WordPress 6.1 with its own throw-away MariaDB, served
-# by PHP's built-in server, installed over HTTP: Tests/MoxyTestSupport/WordPressSite.swift). Origin servers,
+# by PHP's built-in server, installed over HTTP: Tests/MoxyTestSupport/WordPressSite.swift);
+# libbrotli-dev and libzstd-dev to build (the brotli and zstd forms of stored text), and the
+# brotli and zstd tools that decode them in the tests. Origin servers,
 # Redis, Moxy and clients all run on 127.0.0.1; the CLI tests start the freshly built `moxy`
 # binary. (The benchmarks in bench/ need nginx and wrk; not the tests.)
 set -euo pipefail
@@ -42,6 +44,10 @@ needs=(
     "mariadb-server|test -x /usr/sbin/mariadbd"
     "php-mysql|/usr/bin/php -r 'exit(extension_loaded(\"mysqli\") ? 0 : 1);'"
     "curl|test -x /usr/bin/curl"
+    "libbrotli-dev|test -r /usr/include/brotli/encode.h"
+    "libzstd-dev|test -r /usr/include/zstd.h"
+    "brotli|test -x /usr/bin/brotli"
+    "zstd|test -x /usr/bin/zstd"
 )
 present() { eval "${1#*|}" >/dev/null 2>&1; }
 missing=()

@@ -20,7 +20,7 @@ extension CacheOverrides {
         ("heuristic_max_ttl", "cap on heuristic freshness (10 % of the time since Last-Modified)"),
         ("honor_request_cache_control", "obey request Cache-Control / Pragma (no-cache, max-age, max-stale, min-fresh, only-if-cached)"),
         ("hit_for_miss", "how long a key whose response was not storable skips request coalescing (0 turns it off)"),
-        ("compress", "keep a gzip form of stored text, JSON, XML, JavaScript and SVG responses (once per entry) for clients that accept gzip"),
+        ("compress", "keep gzip, brotli and zstd forms of stored text, JSON, XML, JavaScript and SVG responses (once per entry); each client gets the smallest it accepts"),
         ("targeted_cache_control", "the field that targets Moxy (RFC 9213): decides storage and freshness over CDN-Cache-Control and Cache-Control; not sent downstream"),
     ]
 

@@ -40,7 +40,7 @@ public struct CacheOverrides: Sendable, Hashable {
     /// decides storage and freshness instead of `Cache-Control` (and before `CDN-Cache-Control`),
     /// and it is not sent downstream.
     public var targetedCacheControl = "moxy-cache-control"
-    /// Keep a gzip form of stored responses worth compressing, for clients that accept gzip.
+    /// Keep gzip, brotli and zstd forms of stored responses worth compressing; each client gets the smallest it accepts.
     public var compress = true
 
     /// Creates overrides; the defaults are plain RFC 9111.

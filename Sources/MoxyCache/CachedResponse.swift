@@ -42,9 +42,12 @@ public final class CachedResponse: Sendable {
     /// the marker's generation, part of every variant's key so that invalidating the primary key
     /// orphans all variants at once. `nil` for ordinary responses.
     public let variantGeneration: UInt64?
-    /// The same response gzip-encoded, computed once when it was stored, for clients that accept
-    /// gzip (`nil` when the type is not worth compressing or the encoding would not be smaller).
-    public let gzipped: CachedResponse?
+    /// The same response in other content codings (gzip, brotli, zstd), computed once when it was
+    /// stored, smallest first; empty when the type is not worth compressing or no coding would be
+    /// smaller.
+    public let encoded: [CachedResponse]
+    /// The content coding of this form (`nil`: the identity form).
+    public let coding: ContentCoding?
     /// The keys purges by tag find it under, read from the upstream's fields (which a source
     /// may not pass downstream: signed URLs keep an allow-list).
     public let surrogateKeys: [String]
@@ -59,7 +62,8 @@ public final class CachedResponse: Sendable {
     ///   - downstreamMaxAge: The `max-age` announced by the `Cache-Control` in `fields`.
     ///   - varyNames: The names the stored response varies on, when not those of its `Vary` field
     ///     (a cache that chooses the content coding itself does not vary on `Accept-Encoding`).
-    ///   - gzipped: The gzip-encoded form, if any.
+    ///   - encoded: The forms in other content codings, smallest first.
+    ///   - coding: This form's content coding (`nil` for the identity form).
     ///   - surrogateKeys: Its surrogate keys (`nil`: read from `fields`).
     ///   - allocator: The allocator for the pre-encoded heads.
     public init(
@@ -70,7 +74,8 @@ public final class CachedResponse: Sendable {
         freshness: Freshness,
         downstreamMaxAge: Int64,
         varyNames: [String]? = nil,
-        gzipped: CachedResponse? = nil,
+        encoded: [CachedResponse] = [],
+        coding: ContentCoding? = nil,
         externalBody: (any BodySource)? = nil,
         surrogateKeys: [String]? = nil,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
@@ -112,7 +117,8 @@ public final class CachedResponse: Sendable {
         self.lastModified = fields.first(named: "last-modified").flatMap { HTTPDate.parse($0) }
         self.varyNames = varyNames ?? VaryKey.names(fields.values(named: "vary")) ?? ["*"]
         self.variantGeneration = nil
-        self.gzipped = gzipped
+        self.encoded = encoded
+        self.coding = coding
         self.surrogateKeys = surrogateKeys ?? SurrogateKeys.parse(fields)
     }
 
@@ -132,7 +138,8 @@ public final class CachedResponse: Sendable {
         self.lastModified = nil
         self.varyNames = names
         self.variantGeneration = generation
-        self.gzipped = nil
+        self.encoded = []
+        self.coding = nil
         self.surrogateKeys = []
     }
 
@@ -151,7 +158,7 @@ public final class CachedResponse: Sendable {
         freshness: Freshness? = nil,
         responseTime: Int64? = nil,
         varyNames: [String],
-        gzipped: CachedResponse?
+        encoded: [CachedResponse]
     ) -> CachedResponse {
         // An external body keeps its source (a freshened large entry still reads the same file).
         CachedResponse(
@@ -162,7 +169,8 @@ public final class CachedResponse: Sendable {
             freshness: freshness ?? self.freshness,
             downstreamMaxAge: downstreamMaxAge,
             varyNames: varyNames,
-            gzipped: gzipped,
+            encoded: encoded,
+            coding: coding,
             externalBody: externalBody,
             surrogateKeys: surrogateKeys
         )
@@ -206,14 +214,14 @@ public final class CachedResponse: Sendable {
 
     /// Bytes this response holds in memory, used to bound the memory tier: the buffers' allocated
     /// storage, the field strings that live on the heap (those longer than 15 bytes), and the fixed
-    /// overhead; a gzip form counts too.
+    /// overhead; the encoded forms count too.
     public var cost: Int {
         var total = storageBytes + Self.fixedOverhead + fields.count * 32
         for (name, value) in fields {
             if name.utf8.count > 15 { total += 32 + name.utf8.count }
             if value.utf8.count > 15 { total += 32 + value.utf8.count }
         }
-        return total + (gzipped?.cost ?? 0)
+        return encoded.reduce(total) { $0 + $1.cost }
     }
 
     /// The same response made stale from `moment` on (a soft purge): its lifetime ends at the age
@@ -230,7 +238,8 @@ public final class CachedResponse: Sendable {
         freshness.staleWhileRevalidate = 0
         return CachedResponse(
             status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped?.staled(at: moment), externalBody: externalBody,
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, encoded: encoded.map { $0.staled(at: moment) }, coding: coding,
+            externalBody: externalBody,
             surrogateKeys: surrogateKeys)
     }
 }

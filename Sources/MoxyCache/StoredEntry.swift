@@ -92,7 +92,7 @@ public struct StoredEntry: Sendable {
         return response.responseTime - freshness.initialAge + freshness.lifetime + min(keepLastGood, freshness.maxStale ?? .max)
     }
 
-    /// The response again (its gzip form is not stored: the caller encodes it anew if it wants one).
+    /// The response again (its encoded forms are not stored: the caller encodes them anew if it wants them).
     public var response: CachedResponse {
         if let generation = variantGeneration { return .variantMarker(names: varyNames, generation: generation) }
         return CachedResponse(

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// What the gzip form of a stored response costs: it is computed once, when the entry is stored
-// (never per request), with the same call and level as `ResponseCompression.gzip` (zlib's default,
-// 6), for WordPress-like JSON of 1 KiB, 10 KiB, 100 KiB and 1 MiB. Prints time per entry, the
-// compressed size, and the bytes a client of the gzip form no longer downloads.
+// What the encoded forms of a stored response cost: they are computed once, when the entry is
+// stored (never per request), with the same calls and levels as `ResponseCompression` (gzip at
+// zlib's default, 6; brotli and zstd through `MoxyCompression.Compressors`), for WordPress-like
+// JSON of 1 KiB, 10 KiB, 100 KiB and 1 MiB. Prints time per entry, the compressed size, and the
+// bytes a client of that form no longer downloads.
 
 import CompressNIO
+import MoxyCompression
 import NIOCore
 
 func posts(about bytes: Int) -> ByteBuffer {
@@ -37,21 +39,26 @@ func median(_ work: () -> Void) -> Double {
     return samples.sorted()[samples.count / 2]
 }
 
-print("| body | gzip per stored entry (median) | throughput | gzip size | saved per gzip client |")
-print("| --- | --- | --- | --- | --- |")
+let coders: [(String, (ByteBuffer) -> ByteBuffer?)] = [
+    ("gzip", { body in
+        var input = body
+        return try? input.compress(with: .gzip())
+    }),
+    ("brotli q\(Compressors.brotliQuality)", { Compressors.brotli($0) }),
+    ("zstd \(Compressors.zstdLevel)", { Compressors.zstd($0) }),
+]
+print("| body | coding | per stored entry (median) | throughput | size | saved per client of the form |")
+print("| --- | --- | --- | --- | --- | --- |")
 for size in [1 << 10, 10 << 10, 100 << 10, 1 << 20] {
     let body = posts(about: size)
-    var sample = body
-    let encoded = try! sample.compress(with: .gzip())
-    let seconds = median {
-        var input = body
-        let output = try! input.compress(with: .gzip())
-        precondition(output.readableBytes > 0)
+    for (name, coder) in coders {
+        let encoded = coder(body)!
+        let seconds = median { precondition(coder(body)!.readableBytes > 0) }
+        let micros = seconds * 1e6
+        print(
+            "| \(body.readableBytes / 1024) KiB | \(name) | \(micros < 100 ? String(Double(Int(micros * 10)) / 10) : String(Int(micros))) µs "
+                + "| \(Int(Double(body.readableBytes) / seconds / 1e6)) MB/s | \(encoded.readableBytes) B "
+                + "(\(encoded.readableBytes * 100 / body.readableBytes) %) | \(body.readableBytes - encoded.readableBytes) B |"
+        )
     }
-    let micros = seconds * 1e6
-    print(
-        "| \(body.readableBytes / 1024) KiB | \(micros < 100 ? String(Double(Int(micros * 10)) / 10) : String(Int(micros))) µs "
-            + "| \(Int(Double(body.readableBytes) / seconds / 1e6)) MB/s | \(encoded.readableBytes) B "
-            + "(\(encoded.readableBytes * 100 / body.readableBytes) %) | \(body.readableBytes - encoded.readableBytes) B |"
-    )
 }

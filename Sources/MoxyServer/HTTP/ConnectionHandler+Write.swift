@@ -71,12 +71,13 @@ extension ConnectionHandler {
         response.fields + [("Content-Range", "bytes \(first)-\(last)/\(length)")]
     }
 
-    /// The form of a stored response a request gets: gzip when it accepts it and asks for no range
-    /// (ranges are of the identity form).
+    /// The form of a stored response a request gets: the smallest encoded form whose coding it
+    /// accepts, when it asks for no range (ranges are of the identity form).
     @inline(__always)
     static func encoding(_ response: CachedResponse, _ flags: RequestFlags) -> CachedResponse {
-        guard flags.contains(.gzip), !flags.contains(.range), let gzipped = response.gzipped else { return response }
-        return gzipped
+        guard !response.encoded.isEmpty, !flags.isDisjoint(with: .codings), !flags.contains(.range) else { return response }
+        for form in response.encoded where flags.accepts(form.coding) { return form }
+        return response
     }
 
     /// Writes a response whose head is built for this request (304, 206, 416) from a stored one.

@@ -110,7 +110,7 @@ final class CacheExchange: Sendable {
     /// The request's entry in a slower tier after a memory miss (promoted to memory when it fits).
     func slowerLookup(_ request: CacheRequest) async -> CacheLookup? {
         let found = await tier.slowerLookup(request.key, headers: request.headers) { response in
-            // Encoded again as when it was stored: its gzip form comes back.
+            // Encoded again as when it was stored: its gzip, brotli and zstd forms come back.
             ResponseRenderer.stored(
                 status: response.status, fields: response.fields, body: response.body, responseTime: response.responseTime,
                 freshness: response.freshness, downstreamMaxAge: response.downstreamMaxAge, isSigned: request.source.isSigned,

@@ -62,7 +62,7 @@ extension ExchangeMachine {
     static func expired(_ entry: CachedResponse, now: Int64) -> CachedResponse {
         var freshness = entry.freshness
         freshness.lifetime = min(freshness.lifetime, entry.age(at: now))
-        let gzipped = entry.gzipped.map { $0.with(fields: $0.fields, freshness: freshness, varyNames: $0.varyNames, gzipped: nil) }
-        return entry.with(fields: entry.fields, freshness: freshness, varyNames: entry.varyNames, gzipped: gzipped)
+        let encoded = entry.encoded.map { $0.with(fields: $0.fields, freshness: freshness, varyNames: $0.varyNames, encoded: []) }
+        return entry.with(fields: entry.fields, freshness: freshness, varyNames: entry.varyNames, encoded: encoded)
     }
 }

@@ -325,16 +325,18 @@ extension ExchangeMachine {
         )
         let freshness = decision.freshness ?? .uncached
         let downstreamMaxAge = decision.isStore ? entry.downstreamMaxAge : 0
-        // The gzip form keeps its body and takes the merged fields and the new freshness too.
-        let gzipped = entry.gzipped.map { encoded in
-            CachedResponse(
+        // The encoded forms keep their bodies and take the merged fields and the new freshness too.
+        let encoded = entry.encoded.compactMap { form -> CachedResponse? in
+            guard let coding = form.coding else { return nil }
+            return CachedResponse(
                 status: entry.status,
-                fields: ResponseCompression.encodedFields(merged),
-                body: encoded.body,
+                fields: ResponseCompression.encodedFields(merged, coding),
+                body: form.body,
                 responseTime: responseTime,
                 freshness: freshness,
                 downstreamMaxAge: downstreamMaxAge,
                 varyNames: entry.varyNames,
+                coding: coding,
                 surrogateKeys: entry.surrogateKeys
             )
         }
@@ -346,7 +348,7 @@ extension ExchangeMachine {
             freshness: freshness,
             downstreamMaxAge: downstreamMaxAge,
             varyNames: entry.varyNames,
-            gzipped: gzipped,
+            encoded: encoded,
             externalBody: entry.externalBody,
             surrogateKeys: entry.surrogateKeys
         )

@@ -2,16 +2,18 @@
 
 import CompressNIO
 import MoxyCache
+import MoxyCompression
 import MoxyHTTP
 import NIOCore
 
-/// gzip for stored responses: which ones are worth it, the encoded form computed once when a
-/// response is stored (never per request), and which requests get it.
+/// gzip, brotli and zstd for stored responses: which ones are worth it, the encoded forms
+/// computed once when a response is stored (never per request), and which requests get them.
 ///
 /// The cache asks the upstream for the identity form (so validation rules read the real body and
-/// one entry serves every client); the encoded form shares the entry's freshness and carries its
-/// own `ETag` (`"tag-gzip"`), `Content-Encoding` and `Content-Length`. Ranges are served from the
-/// identity form only. (No brotli: the package mirror has no brotli library.)
+/// one entry serves every client); each encoded form shares the entry's freshness and carries its
+/// own `ETag` (`"tag-gzip"`, `"tag-br"`, `"tag-zstd"`), `Content-Encoding` and `Content-Length`.
+/// A client gets the smallest form it accepts (``RequestFlags/accepted(_:)``). Ranges are served
+/// from the identity form only.
 enum ResponseCompression {
     /// Smaller bodies are sent as they are: gzip's header and trailer (18 bytes) and the client's
     /// inflate cost more than they save.
@@ -32,7 +34,7 @@ enum ResponseCompression {
         }
     }
 
-    /// Whether a response that is being stored gets a gzip form: a `200` of a compressible type,
+    /// Whether a response that is being stored gets encoded forms: a `200` of a compressible type,
     /// not encoded already, not `no-transform` (RFC 9110 §7.7), large enough.
     static func isWorthIt(status: Int, fields: [(name: String, value: String)], bodyLength: Int) -> Bool {
         guard status == 200, bodyLength >= minimumBytes, fields.first(named: "content-encoding") == nil,
@@ -41,28 +43,43 @@ enum ResponseCompression {
         return !CacheControl(fields.values(named: "cache-control")).has("no-transform")
     }
 
-    /// The body gzip-encoded (zlib's default level), or `nil` when that is not smaller.
-    static func gzip(_ body: ByteBuffer) -> ByteBuffer? {
-        var input = body
-        guard let encoded = try? input.compress(with: .gzip()), encoded.readableBytes < body.readableBytes else { return nil }
-        return encoded
+    /// The encoded forms worth keeping, smallest first: each coding whose output is smaller than
+    /// the identity body. A coding that fails is left out, never stored broken.
+    static func forms(_ body: ByteBuffer) -> [(ContentCoding, ByteBuffer)] {
+        var forms: [(ContentCoding, ByteBuffer)] = []
+        for coding in ContentCoding.allCases {
+            let encoded: ByteBuffer? =
+                switch coding {
+                case .gzip: gzip(body)
+                case .brotli: Compressors.brotli(body)
+                case .zstd: Compressors.zstd(body)
+                }
+            if let encoded, encoded.readableBytes < body.readableBytes { forms.append((coding, encoded)) }
+        }
+        return forms.sorted { $0.1.readableBytes < $1.1.readableBytes }
     }
 
-    /// The fields of the encoded form: `Content-Encoding: gzip`, a suffixed `ETag` (a different
+    /// The body gzip-encoded (zlib's default level), or `nil` when that fails.
+    static func gzip(_ body: ByteBuffer) -> ByteBuffer? {
+        var input = body
+        return try? input.compress(with: .gzip())
+    }
+
+    /// The fields of an encoded form: its `Content-Encoding`, a suffixed `ETag` (a different
     /// representation needs a different validator, RFC 9110 §8.8.3), `Vary: Accept-Encoding`.
-    static func encodedFields(_ identity: [(name: String, value: String)]) -> [(name: String, value: String)] {
+    static func encodedFields(_ identity: [(name: String, value: String)], _ coding: ContentCoding) -> [(name: String, value: String)] {
         var fields = identity.map { field -> (name: String, value: String) in
             guard field.name.lowercased() == "etag" else { return field }
-            return (field.name, suffixed(field.value))
+            return (field.name, suffixed(field.value, coding))
         }
-        fields.append(("Content-Encoding", "gzip"))
+        fields.append(("Content-Encoding", coding.token))
         return fields
     }
 
-    /// `"abc"` → `"abc-gzip"`, `W/"abc"` → `W/"abc-gzip"` (a malformed tag is left as it is).
-    static func suffixed(_ etag: String) -> String {
+    /// `"abc"` → `"abc-gzip"` (`-br`, `-zstd`), `W/"abc"` → `W/"abc-gzip"` (a malformed tag is left as it is).
+    static func suffixed(_ etag: String, _ coding: ContentCoding) -> String {
         guard etag.hasSuffix("\""), etag.utf8.count >= 2 else { return etag }
-        return String(etag.dropLast()) + "-gzip\""
+        return String(etag.dropLast()) + "-" + coding.token + "\""
     }
 
     /// The fields with `Accept-Encoding` in `Vary` (added to the field the upstream sent, or a new one).
@@ -76,23 +93,5 @@ enum ResponseCompression {
             fields.append(("Vary", "Accept-Encoding"))
         }
         return fields
-    }
-
-    /// Whether an `Accept-Encoding` value accepts gzip (`gzip` or `x-gzip` or `*` with a weight
-    /// above 0, RFC 9110 §12.5.3).
-    static func acceptsGzip(_ value: some StringProtocol) -> Bool {
-        var star = false
-        for part in value.split(separator: ",") {
-            let pieces = part.split(separator: ";")
-            guard let coding = pieces.first?.trimmingSpaces.lowercased() else { continue }
-            var weight = 1.0
-            for parameter in pieces.dropFirst() {
-                let pair = parameter.trimmingSpaces.lowercased()
-                if pair.hasPrefix("q=") { weight = Double(pair.dropFirst(2)) ?? 0 }
-            }
-            if coding == "gzip" || coding == "x-gzip" { return weight > 0 }
-            if coding == "*" { star = weight > 0 }
-        }
-        return star
     }
 }

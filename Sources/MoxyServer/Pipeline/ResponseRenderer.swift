@@ -54,9 +54,9 @@ struct ResponseRenderer: Sendable {
     }
 
     /// A response about to be stored, with the names it is stored under and, when worth it, its
-    /// gzip form, each encoded once. The cache fetched the identity form whatever the client
-    /// accepts, so the entry does not vary on `Accept-Encoding` (signed URLs vary on nothing);
-    /// downstream it says `Vary: Accept-Encoding` when it has a gzip form.
+    /// gzip, brotli and zstd forms, each encoded once. The cache fetched the identity form whatever
+    /// the client accepts, so the entry does not vary on `Accept-Encoding` (signed URLs vary on
+    /// nothing); downstream it says `Vary: Accept-Encoding` when it has an encoded form.
     static func stored(
         status: Int,
         fields: [(name: String, value: String)],
@@ -70,18 +70,20 @@ struct ResponseRenderer: Sendable {
     ) -> CachedResponse {
         let varyNames = isSigned ? [] : (VaryKey.names(fields.values(named: "vary")) ?? ["*"]).filter { $0 != "accept-encoding" }
         var fields = fields
-        var gzipped: CachedResponse? = nil
-        if compress, ResponseCompression.isWorthIt(status: status, fields: fields, bodyLength: body.readableBytes),
-            let encoded = ResponseCompression.gzip(body)
-        {
-            fields = ResponseCompression.varyingOnEncoding(fields)
-            gzipped = CachedResponse(
-                status: status, fields: ResponseCompression.encodedFields(fields), body: encoded, responseTime: responseTime,
-                freshness: freshness, downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, surrogateKeys: surrogateKeys)
+        var encoded: [CachedResponse] = []
+        if compress, ResponseCompression.isWorthIt(status: status, fields: fields, bodyLength: body.readableBytes) {
+            let forms = ResponseCompression.forms(body)
+            if !forms.isEmpty { fields = ResponseCompression.varyingOnEncoding(fields) }
+            encoded = forms.map { coding, bytes in
+                CachedResponse(
+                    status: status, fields: ResponseCompression.encodedFields(fields, coding), body: bytes, responseTime: responseTime,
+                    freshness: freshness, downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, coding: coding,
+                    surrogateKeys: surrogateKeys)
+            }
         }
         return CachedResponse(
             status: status, fields: fields, body: body, responseTime: responseTime, freshness: freshness,
-            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, gzipped: gzipped, surrogateKeys: surrogateKeys)
+            downstreamMaxAge: downstreamMaxAge, varyNames: varyNames, encoded: encoded, surrogateKeys: surrogateKeys)
     }
 
     /// An answer passed on uncached, streamed: what was read so far, then the rest.

@@ -156,7 +156,7 @@ final class TieredCache: Sendable {
     /// Looks a request up in the slower tiers in order (after a memory miss): the primary key,
     /// and the variant its marker points to. What is found is promoted to memory (when it fits)
     /// and written to the slower tiers before the one that had it.
-    /// - Parameter promote: Makes the in-memory form of a response read back (its gzip form is
+    /// - Parameter promote: Makes the in-memory form of a response read back (its encoded forms are
     ///   not stored in the slower tiers); applied only to responses small enough for memory.
     /// - Returns: The lookup with the entry and the tier it came from, or nil when none has one.
     func slowerLookup(

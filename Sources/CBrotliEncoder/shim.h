@@ -1,0 +1,2 @@
+// Debian's libbrotli-dev: the one-shot encoder (BrotliEncoderCompress).
+#include <brotli/encode.h>
