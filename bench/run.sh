@@ -10,6 +10,8 @@
 #                                .build-static, if MOXY_BIN is not set)
 # Knobs: ROUNDS=5 DURATION=10 CONNECTIONS=50 SERVER_CPU=0 CLIENT_CPU=1 MOXY_BIN=path MODE=signed|route
 #        TIER=memory|disk SIZES="1k 100k" (disk: "100k 1m")
+#        TLS=1: both over HTTPS (TLS 1.3, a P-256 certificate made here; wrk keeps its connections,
+#        so this is the cost of encrypting hits, not of handshakes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +34,17 @@ source bench/common.sh
 require_tools nginx wrk taskset python3
 build_moxy
 make_workdir moxy-bench
+SCHEME=http
+TLS_ARGS=()
+if [ -n "${TLS:-}" ]; then
+    require_tools openssl
+    SCHEME=https
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.pem" \
+        -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+    chmod a+r "$WORK/tls.key" "$WORK/tls.pem"
+    TLS_ARGS=(--tls-listen "127.0.0.1:$MOXY_PORT" --tls-cert "$WORK/tls.pem" --tls-key "$WORK/tls.key")
+    MOXY_PLAIN_PORT=$((MOXY_PORT + 100))
+fi
 
 # Origin: static files with an image type and a long max-age (both proxies may cache them).
 make_origin_files
@@ -44,12 +57,15 @@ ROUTE_ARGS=()
 TIER_ENV=("MOXY_CACHE_DISK_PATH=$WORK/moxy-cache")
 [ "$TIER" = disk ] && TIER_ENV=(MOXY_CACHE_DISK_ENABLED=true "MOXY_CACHE_DISK_PATH=$WORK/moxy-cache" MOXY_CACHE_MEMORY_MAX_OBJECT=64KiB)
 env "${TIER_ENV[@]}" MOXY_KEY=bench-key MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
-    --listen "127.0.0.1:$MOXY_PORT" --threads 1 --log-level warning "${ROUTE_ARGS[@]}" &
+    --listen "127.0.0.1:${MOXY_PLAIN_PORT:-$MOXY_PORT}" --threads 1 --log-level warning "${ROUTE_ARGS[@]}" "${TLS_ARGS[@]}" &
 MOXY_PID=$!
 PIDS+=($MOXY_PID)
 
 # nginx: proxy_cache (bench/common.sh).
 write_nginx_conf "$NGINX_PORT" "$ORIGIN_PORT"
+if [ -n "${TLS:-}" ]; then
+    sed -i "s|listen 127.0.0.1:$NGINX_PORT;|listen 127.0.0.1:$NGINX_PORT ssl; ssl_certificate $WORK/tls.pem; ssl_certificate_key $WORK/tls.key; ssl_protocols TLSv1.2 TLSv1.3;|" "$WORK/nginx.conf"
+fi
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
 PIDS+=($!)
 
@@ -71,21 +87,21 @@ for size in $SIZES; do
     else
         path=$(MOXY_KEY=bench-key "$MOXY_BIN" sign "http://127.0.0.1:$ORIGIN_PORT/$size.png")
     fi
-    URL[moxy-$size]="http://127.0.0.1:$MOXY_PORT$path"
-    URL[nginx-$size]="http://127.0.0.1:$NGINX_PORT/$size.png"
+    URL[moxy-$size]="$SCHEME://127.0.0.1:$MOXY_PORT$path"
+    URL[nginx-$size]="$SCHEME://127.0.0.1:$NGINX_PORT/$size.png"
 done
 
 # Warm both caches and check that the second request is a hit.
 for key in "${!URL[@]}"; do
-    curl -s -o /dev/null "${URL[$key]}"; curl -s -o /dev/null "${URL[$key]}"
+    curl -sk -o /dev/null "${URL[$key]}"; curl -sk -o /dev/null "${URL[$key]}"
 done
 FIRST_SIZE=${SIZES%% *}
-curl -s -D - -o /dev/null "${URL[moxy-$FIRST_SIZE]}" | grep -qi "cache-status: moxy; hit" || { echo "moxy did not hit" >&2; exit 1; }
+curl -sk -D - -o /dev/null "${URL[moxy-$FIRST_SIZE]}" | grep -qi "cache-status: moxy; hit" || { echo "moxy did not hit" >&2; exit 1; }
 if [ "$TIER" = disk ]; then
-    curl -s -D - -o /dev/null "${URL[moxy-$FIRST_SIZE]}" | grep -qi "detail=disk" || { echo "moxy did not hit on disk" >&2; exit 1; }
+    curl -sk -D - -o /dev/null "${URL[moxy-$FIRST_SIZE]}" | grep -qi "detail=disk" || { echo "moxy did not hit on disk" >&2; exit 1; }
 fi
 for size in $SIZES; do
-    curl -sf -o /dev/null "${URL[nginx-$size]}" || { echo "nginx failed: $(tail -3 "$WORK/nginx-error.log")" >&2; exit 1; }
+    curl -skf -o /dev/null "${URL[nginx-$size]}" || { echo "nginx failed: $(tail -3 "$WORK/nginx-error.log")" >&2; exit 1; }
 done
 
 to_ms() {  # wrk latency like 812.00us, 1.20ms, 1.01s -> ms
@@ -111,7 +127,7 @@ MOXY_RSS=$(rss_kib "$MOXY_PID")
 NGINX_RSS=$(nginx_rss_kib)
 
 echo
-echo "Cache hits ($MODE, $TIER tier), $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
+echo "Cache hits ($MODE, $TIER tier${TLS:+, over TLS}), $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
 printf "%-6s %14s %14s %12s %12s %8s\n" size "moxy req/s" "nginx req/s" "moxy p99 ms" "nginx p99 ms" ratio
 for size in $SIZES; do
     m=$(echo "${RPS[moxy-$size]}" | median); n=$(echo "${RPS[nginx-$size]}" | median)

@@ -11,7 +11,8 @@
 # mariadb-server, php-mysql and curl (a real WordPress 6.1 with its own throw-away MariaDB, served
 # by PHP's built-in server, installed over HTTP: Tests/MoxyTestSupport/WordPressSite.swift);
 # libbrotli-dev and libzstd-dev to build (the brotli and zstd forms of stored text), and the
-# brotli and zstd tools that decode them in the tests. Origin servers,
+# brotli and zstd tools that decode them in the tests; python3-h2 (HTTP/2 protocol attacks sent
+# to the TLS listener). Origin servers,
 # Redis, Moxy and clients all run on 127.0.0.1; the CLI tests start the freshly built `moxy`
 # binary. (The benchmarks in bench/ need nginx and wrk; not the tests.)
 set -euo pipefail
@@ -48,6 +49,7 @@ needs=(
     "libzstd-dev|test -r /usr/include/zstd.h"
     "brotli|test -x /usr/bin/brotli"
     "zstd|test -x /usr/bin/zstd"
+    "python3-h2|/usr/bin/python3 -c 'import h2, hpack'"
 )
 present() { eval "${1#*|}" >/dev/null 2>&1; }
 missing=()

@@ -4,7 +4,21 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOHTTP2
 import NIOSSL
+
+/// Closes a connection on its idle event (an HTTP/2 connection with no frame for the idle timeout).
+final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
 
 extension MoxyServer {
     /// The bootstrap of a public listener: the plain one (`tls` nil) or the TLS one, whose
@@ -32,17 +46,64 @@ extension MoxyServer {
             // with these). Streams still stop reading their source at 256 KiB per connection.
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 128 << 10, high: 256 << 10))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let tls {
-                        try sync.addHandler(NIOSSLServerHandler(context: tls.context))
+                guard let tls else {
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
+                        connections.add(channel)
+                        channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                     }
-                    // Files go out with sendfile on plain connections only: TLS encrypts in user space.
-                    try sync.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes, secure: tls != nil))
-                    connections.add(channel)
-                    channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                }
+                do {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                connections.add(channel)
+                channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                // Files go out with sendfile on plain connections only: TLS encrypts in user space.
+                let handler: @Sendable () -> ConnectionHandler = {
+                    ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes, secure: true)
+                }
+                return channel.configureHTTP2SecureUpgrade(
+                    h2ChannelConfigurator: { channel in
+                        Self.configureHTTP2(channel, idle: idle, maxHeadBytes: maxHeadBytes, handler: handler)
+                    },
+                    http1ChannelConfigurator: { channel in
+                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
+                    })
+            }
+    }
+
+    /// The settings Moxy announces on an HTTP/2 connection: at most 100 streams at once, a header
+    /// list no larger than an HTTP/1.1 head may be.
+    static func http2Settings(maxHeadBytes: Int) -> [HTTP2Setting] {
+        [HTTP2Setting(parameter: .maxConcurrentStreams, value: 100), HTTP2Setting(parameter: .maxHeaderListSize, value: maxHeadBytes)]
+    }
+
+    /// An HTTP/2 connection (ALPN `h2`): each stream gets the HTTP/1.1 `ConnectionHandler` behind an
+    /// ``HTTP2StreamAdapter``; the connection closes after `idle` without a frame either way. NIOHTTP2's own
+    /// limits stand against the known attacks (rapid reset: at most 200 resets in 30 s;
+    /// CONTINUATION floods: 5 in a row; HPACK bombs: the header list size).
+    static func configureHTTP2(
+        _ channel: any Channel, idle: TimeAmount, maxHeadBytes: Int, handler: @escaping @Sendable () -> ConnectionHandler
+    ) -> EventLoopFuture<Void> {
+        do {
+            // Idle means nothing read and nothing written: a long download keeps its connection
+            // while its frames go out, a peer that never opens its window does not.
+            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
+            try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return channel.configureHTTP2Pipeline(
+            mode: .server, initialLocalSettings: http2Settings(maxHeadBytes: maxHeadBytes),
+            inboundStreamInitializer: { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandler(HTTP2StreamAdapter())
+                    try stream.pipeline.syncOperations.addHandler(handler())
                 }
             }
+        ).map { _ in }
     }
 
     /// Binds the TLS listener, when `tls` is configured (called by ``start()``).

@@ -38,7 +38,7 @@ public struct TLSCertificateError: Error, Sendable, CustomStringConvertible {
 final class TLSContextBox: Sendable {
     private let current: NIOLockedValueBox<NIOSSLContext>
     /// The application protocols offered (ALPN).
-    static let protocols = ["http/1.1"]
+    static let protocols = ["h2", "http/1.1"]
 
     /// Loads the certificate and key.
     /// - Throws: ``TLSCertificateError`` with the reason.

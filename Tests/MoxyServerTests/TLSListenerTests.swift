@@ -6,7 +6,7 @@ import MoxyTestSupport
 import NIOHTTP1
 import Testing
 
-/// Moxy's own TLS listener against curl and openssl: TLS 1.2 and 1.3 only, HTTP/1.1 by ALPN,
+/// Moxy's own TLS listener against curl and openssl: TLS 1.2 and 1.3 only, HTTP/1.1 by ALPN (HTTP/2: HTTP2Tests),
 /// stored and disk bodies over TLS, and certificates reloaded without dropping a download.
 @Suite struct TLSListenerTests {
     static func configure(_ files: (certificate: String, key: String), disk: String? = nil) -> (inout ServerConfiguration) -> Void {
@@ -24,16 +24,15 @@ import Testing
         ["--resolve", "localhost:\(try #require(moxy.server.tlsPort)):127.0.0.1"]
     }
 
-    @Test func hitsAndMissesOverTLSWithHTTP1ByALPN() async throws {
+    @Test func hitsAndMissesOverTLSWithHTTP1() async throws {
         let directory = try TLSFiles.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let files = try await TLSFiles.makeCertificate("first", in: directory)
         try await MoxyHarness.run(configure: Self.configure(files), routes: { [try originRoute($0)] }) { moxy in
             moxy.origin.route("/a", text("over tls", [("Cache-Control", "max-age=600")]))
             for expected in ["fwd=uri-miss", "moxy; hit"] {
-                // curl offers h2 and http/1.1: the listener chooses http/1.1.
                 let result = try await TLSFiles.curl(
-                    try Self.resolve(moxy) + ["--cacert", files.certificate, "--http2", "-D", "-", "-w", "\n%{http_version}", try Self.url(moxy, "/a")])
+                    try Self.resolve(moxy) + ["--cacert", files.certificate, "--http1.1", "-D", "-", "-w", "\n%{http_version}", try Self.url(moxy, "/a")])
                 #expect(result.status == 0, "\(result.err)")
                 #expect(result.out.contains("over tls\n1.1"), "\(result.out)")
                 #expect(result.out.lowercased().contains("cache-status: moxy; " + expected.replacingOccurrences(of: "moxy; ", with: "")), "\(result.out)")
