@@ -55,6 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsCert: String?
     @Option(name: [.customLong("tls-key"), .customLong("ssl-key")], help: "The TLS private key file (PEM).")
     var tlsKey: String?
+    @Flag(name: .customLong("h2c"), help: "Also take HTTP/2 with prior knowledge (h2c) on the plain listener.")
+    var cleartextHTTP2 = false
     @Option(name: .customLong("access-log"), help: "Access log file (reopened on SIGUSR1), - for standard output, off for none.")
     var accessLog: String?
 
@@ -67,7 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
             (.connectTimeout, connectTimeout), (.readTimeout, readTimeout), (.totalTimeout, totalTimeout),
             (.maxObjectSize, maxObjectSize), (.maxRedirects, maxRedirects), (.logLevel, logLevel), (.signedPrefix, signedPrefix), (.compatProfile, compatProfile),
             (.allowLoopback, allowLoopback.map { String($0) }), (.allowPrivate, allowPrivate.map { String($0) }),
-            (.adminListen, adminListen), (.tlsListen, tlsListen), (.tlsCert, tlsCert), (.tlsKey, tlsKey), (.accessLogPath, accessLog == "off" ? nil : accessLog),
+            (.adminListen, adminListen), (.tlsListen, tlsListen), (.tlsCert, tlsCert), (.tlsKey, tlsKey),
+            (.http2Cleartext, cleartextHTTP2 ? "true" : nil), (.accessLogPath, accessLog == "off" ? nil : accessLog),
             (.accessLogEnabled, accessLog == "off" ? "false" : nil),
         ]
         for (key, value) in strings { if let value { values[key.path] = .string(value) } }

@@ -16,6 +16,7 @@ extension ServerConfiguration {
         } else if certificate != nil || key != nil {
             throw SettingsError(.invalidValue, "tls.cert and tls.key serve only with tls.listen (HOST:PORT)")
         }
+        if let cleartext = try settings.parsed(.http2Cleartext, ValueParsers.bool) { cleartextHTTP2 = cleartext }
         if let (host, port) = try settings.parsed(.adminListen, ValueParsers.listenAddress) {
             let token = settings.text(.adminToken).flatMap { $0.isEmpty ? nil : $0 }
             if let token, token.utf8.count < 16 {

@@ -145,6 +145,8 @@ public struct SettingsKey: Sendable, Hashable {
     static let tlsCert = SettingsKey(
         "tls.cert", flag: "--tls-cert", "(none)", "the TLS listener's certificate file: PEM, the certificate then its chain (reloaded on SIGHUP)")
     static let tlsKey = SettingsKey("tls.key", flag: "--tls-key", "(none)", "the TLS listener's private key file (PEM)")
+    static let http2Cleartext = SettingsKey(
+        "http2.cleartext", flag: "--h2c", "false", "the plain listener also takes HTTP/2 with prior knowledge (h2c), for a CDN or load balancer that speaks it")
     static let accessLogEnabled = SettingsKey("access_log.enabled", flag: nil, "true", "write one line per request")
     static let accessLogPath = SettingsKey(
         "access_log.path", flag: "--access-log", "-", "file to append the access log to (reopened on SIGUSR1); - for standard output")
@@ -170,7 +172,7 @@ public struct SettingsKey: Sendable, Hashable {
         connectTimeout, readTimeout, totalTimeout, maxObjectSize, maxRedirects, contentTypes, userAgent, allowClasses,
         allowCredentials, forwardClientAddress, maxConcurrentFetches, filterAllow, filterDeny, maxURIBytes, maxHeaderCount,
         maxHeaderBytes, routes, signedPrefix,
-        cacheStatusKey, compatKeys, compatFormats, compatProfile, serverName, adminListen, adminToken, tlsListen, tlsCert, tlsKey, accessLogEnabled, accessLogPath,
+        cacheStatusKey, compatKeys, compatFormats, compatProfile, serverName, adminListen, adminToken, tlsListen, tlsCert, tlsKey, http2Cleartext, accessLogEnabled, accessLogPath,
         accessLogFormat, accessLogFullURLs,
     ] + signedCacheKnobs
 }

@@ -30,6 +30,7 @@ extension MoxyServer {
         // Past the client limits (answered 414/431 by the planner, with the request read) the
         // decoder itself refuses, so that memory per connection stays bounded.
         let maxHeadBytes = max(80 << 10, configuration.maxURIBytes + configuration.maxHeaderBytes + 4096)
+        let cleartextHTTP2 = configuration.cleartextHTTP2
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -48,9 +49,24 @@ extension MoxyServer {
             .childChannelInitializer { channel in
                 guard let tls else {
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
                         connections.add(channel)
                         channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                        guard cleartextHTTP2 else {
+                            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
+                            return
+                        }
+                        // HTTP/2 with prior knowledge beside HTTP/1.1: the first bytes decide. Its
+                        // streams send no files (the adapter carries bytes) and are not TLS.
+                        let sniffer = H2CPrefaceSniffer(
+                            http1: { channel in
+                                try channel.pipeline.syncOperations.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
+                            },
+                            http2: { channel in
+                                Self.configureHTTP2(channel, idle: idle, maxHeadBytes: maxHeadBytes) {
+                                    ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes, sendsFiles: false)
+                                }
+                            })
+                        try channel.pipeline.syncOperations.addHandler(sniffer)
                     }
                 }
                 do {

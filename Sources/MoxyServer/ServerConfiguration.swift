@@ -74,6 +74,9 @@ public struct ServerConfiguration: Sendable {
     public var admin: AdminConfiguration?
     /// The TLS listener (`nil`: none).
     public var tls: TLSListenerConfiguration?
+    /// Whether the plain listener also takes HTTP/2 with prior knowledge (`h2c`, for a CDN or a
+    /// load balancer that speaks it), told from HTTP/1.1 by the connection preface.
+    public var cleartextHTTP2 = false
 
     /// Creates a configuration.
     /// - Parameters:

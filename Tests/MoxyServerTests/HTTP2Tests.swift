@@ -81,6 +81,60 @@ import Testing
         }
     }
 
+    /// `http2.cleartext`: the plain listener takes HTTP/2 with prior knowledge beside HTTP/1.1,
+    /// whatever pieces the preface arrives in; without the setting it is refused.
+    @Test func priorKnowledgeOnThePlainListener() async throws {
+        try await MoxyHarness.run(configure: { $0.cleartextHTTP2 = true }, routes: { [try originRoute($0)] }) { moxy in
+            moxy.origin.route("/c", text("cleartext", [("Cache-Control", "max-age=600")]))
+            let url = "http://127.0.0.1:\(moxy.port)/c"
+            let h2 = try await TLSFiles.curl(["--http2-prior-knowledge", "-w", "%{http_version}", url])
+            #expect(h2.out == "cleartext2", "\(h2.out) \(h2.err)")
+            let h1 = try await TLSFiles.curl(["--http1.1", "-w", "%{http_version}", url])
+            #expect(h1.out == "cleartext1.1", "\(h1.out) \(h1.err)")
+            // The preface in pieces (1 byte, then the rest after a pause) is still told apart.
+            let script = NSTemporaryDirectory() + "moxy-h2c-\(UInt32.random(in: 0...UInt32.max)).py"
+            try Self.piecesScript.write(toFile: script, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: script) }
+            let pieces = try await Spawn.run("/usr/bin/python3", [script, String(moxy.port)], environment: ["PATH": "/usr/bin:/bin"], timeout: 30)
+            #expect(pieces.out == "200 cleartext\n", "\(pieces.out) \(pieces.err)")
+            #expect(try await moxy.request("/c").text == "cleartext")
+        }
+        try await MoxyHarness.run(routes: { [try originRoute($0)] }) { moxy in
+            let refused = try await TLSFiles.curl(["--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(moxy.port)/c"])
+            #expect(refused.out != "200", "no h2c without the setting: \(refused.out)")
+        }
+    }
+
+    static let piecesScript = #"""
+        import socket, sys, time
+        import h2.config, h2.connection, h2.events
+        sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        conn.initiate_connection()
+        conn.send_headers(1, [(":method", "GET"), (":path", "/c"), (":scheme", "http"), (":authority", "localhost")], end_stream=True)
+        data = conn.data_to_send()
+        sock.sendall(data[:1])
+        time.sleep(0.2)
+        sock.sendall(data[1:])
+        status, body = None, b""
+        sock.settimeout(10)
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            for event in conn.receive_data(chunk):
+                if isinstance(event, h2.events.ResponseReceived):
+                    status = dict(event.headers)[":status"]
+                elif isinstance(event, h2.events.DataReceived):
+                    body += event.data
+                    conn.acknowledge_received_data(len(event.data), event.stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    print(status, body.decode())
+                    sys.exit(0)
+            sock.sendall(conn.data_to_send())
+        print("closed", status, body)
+        """#
+
     /// A download that outlasts the idle timeout keeps its connection while its frames go out
     /// (the client, whose window is open, sends nothing meanwhile).
     @Test func aSlowDownloadOutlastsTheIdleTimeout() async throws {

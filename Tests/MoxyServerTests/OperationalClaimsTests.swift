@@ -63,10 +63,13 @@ import Testing
     /// A client that sends half a request head and then nothing holds no resources past the idle
     /// timeout, and other clients are served meanwhile.
     @Test func aClientThatStallsMidRequestIsClosedAtTheIdleTimeout() async throws {
-        try await MoxyHarness.run(configure: { $0.idleTimeout = 0.5 }, routes: { [try originRoute($0)] }) { moxy in
+        // 2 s: every fresh connection below must deliver its request within the idle timeout, and
+        // 0.5 s was too short a window on a machine running two test suites at once (five
+        // attempts in a row were closed before their bytes were read).
+        try await MoxyHarness.run(configure: { $0.idleTimeout = 2 }, routes: { [try originRoute($0)] }) { moxy in
             moxy.origin.route("/ok", text("ok", [("Cache-Control", "max-age=60")]))
             async let stalled = RawClient.exchangeClosing(port: moxy.port, request: "GET /ok HTTP/1.1\r\nHost: a\r\nX-Half: ", timeout: .seconds(30))
-            // Each on a new connection: a kept-alive one reused as the 0.5 s idle timeout closes it
+            // Each on a new connection: a kept-alive one reused as the idle timeout closes it
             // is reset (the client's usual keep-alive race, not what is tested here). A request
             // that a stalled machine delivers after the timeout finds its connection rightly closed
             // with no answer, and is sent again.

@@ -53,7 +53,7 @@ extension ConnectionHandler {
             if !framing.keepAlive { closeAfterWrites(context: context) }
             return finishedAsync(context: context)
         }
-        if !secure, let end, let file = body.fileRegions(from: first, to: end) {
+        if sendsFiles, let end, let file = body.fileRegions(from: first, to: end) {
             return sendFile(file, body: body, bytes: end - first, keepAlive: framing.keepAlive, context: context)
         }
         context.flush()

@@ -46,13 +46,16 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// - Parameters:
     ///   - idleTimeout: How long a connection may stay quiet (no read, no write, no drained buffer).
     ///   - maxHeadBytes: The bound on a request head (see ``RequestDecoder``).
-    /// Whether the connection is TLS: no `sendfile` (the bytes are encrypted in user space), and
-    /// `X-Forwarded-Proto: https` upstream.
+    /// Whether the connection is TLS (`X-Forwarded-Proto: https` upstream).
     let secure: Bool
+    /// Whether stored files may go out with `sendfile`: not over TLS (the bytes are encrypted in
+    /// user space) nor on an HTTP/2 stream (its adapter carries bytes).
+    let sendsFiles: Bool
 
-    init(proxy: Proxy, idleTimeout: TimeAmount, maxHeadBytes: Int, secure: Bool = false) {
+    init(proxy: Proxy, idleTimeout: TimeAmount, maxHeadBytes: Int, secure: Bool = false, sendsFiles: Bool? = nil) {
         self.proxy = proxy
         self.secure = secure
+        self.sendsFiles = sendsFiles ?? !secure
         self.decoder = RequestDecoder(maxHeadBytes: maxHeadBytes)
         self.dispatcher = RequestDispatcher(proxy: proxy)
         self.idleTimer = IdleTimer(timeout: idleTimeout)
