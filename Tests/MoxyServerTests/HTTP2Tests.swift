@@ -138,14 +138,15 @@ import Testing
     /// A download that outlasts the idle timeout keeps its connection while its frames go out
     /// (the client, whose window is open, sends nothing meanwhile).
     @Test func aSlowDownloadOutlastsTheIdleTimeout() async throws {
-        // 16 pieces 250 ms apart: 4 s in all against an idle timeout of 3 s (wide gaps either
-        // way, so that a busy machine does not decide the outcome).
-        try await Self.run(idle: 3) { moxy, files in
-            let body = [UInt8](repeating: 9, count: 64 << 10)
+        // 24 pieces 250 ms apart: 6 s in all against an idle timeout of 4 s, so that only a gap of
+        // 16 pieces' time without a frame closes it (a CI machine that also compiled stalled one
+        // of 3 s against 16 x 250 ms).
+        try await Self.run(idle: 4) { moxy, files in
+            let body = [UInt8](repeating: 9, count: 96 << 10)
             moxy.origin.route(
-                "/slow", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store")], body: body, chunks: 16, chunkDelay: .milliseconds(250)))
+                "/slow", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store")], body: body, chunks: 24, chunkDelay: .milliseconds(250)))
             let result = try await Self.curl(moxy, files, ["--http2", "-o", "/dev/null", "-w", "%{http_code} %{size_download}"], "/slow")
-            #expect(result.out == "200 65536", "\(result.out) \(result.err)")
+            #expect(result.out == "200 98304", "\(result.out) \(result.err)")
         }
     }
 
