@@ -53,7 +53,7 @@ for round in $(seq "$ROUNDS"); do
         for system in moxy nginx; do
             out=$(taskset -c "$CLIENT_CPU" h2load -n "$REQUESTS" -c "$CONNECTIONS" -m "$STREAMS" "${URL[$system-$size]}" 2>&1)
             rps=$(echo "$out" | awk '/^finished in/ {print $4}')
-            failed=$(echo "$out" | awk '/^requests:/ {print $8 " failed, " $12 " errored"}')
+            failed=$(echo "$out" | awk '/^requests:/ {print $8 " succeeded, " $10 " failed, " $12 " errored"}')
             protocol=$(echo "$out" | awk '/Application protocol:/ {print $3}')
             RPS[$system-$size]+="$rps "
             echo "round $round $size $system: $rps req/s ($protocol; $failed)" >&2

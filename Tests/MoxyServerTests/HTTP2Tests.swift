@@ -10,7 +10,9 @@ import Testing
 /// HTTP/2 over TLS (ALPN `h2`) against curl, and its protocol edges against Python's `h2`
 /// package: each stream takes the same dispatcher and writers as an HTTP/1.1 request.
 @Suite struct HTTP2Tests {
-    static func run(idle: Double = 75, _ body: @escaping (MoxyHarness, (certificate: String, key: String)) async throws -> Void) async throws {
+    static func run(
+        idle: Double = 75, memoryMaxObject: Int? = nil, _ body: @escaping (MoxyHarness, (certificate: String, key: String)) async throws -> Void
+    ) async throws {
         let directory = try TLSFiles.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let files = try await TLSFiles.makeCertificate("h2", in: directory)
@@ -19,6 +21,7 @@ import Testing
                 $0.tls = TLSListenerConfiguration(host: "127.0.0.1", port: 0, certificatePath: files.certificate, keyPath: files.key)
                 $0.diskCachePath = directory + "/cache"
                 $0.idleTimeout = idle
+                if let memoryMaxObject { $0.memoryMaxObjectSize = memoryMaxObject }
             }, realTime: true, routes: { [try originRoute($0)] }
         ) { moxy in try await body(moxy, files) }
     }
@@ -81,6 +84,25 @@ import Testing
         }
     }
 
+    /// A body kept on disk only (over the memory tier's entry limit) is read block by block and
+    /// sent as DATA frames as the stream's window allows: the first request streams it while it
+    /// downloads, the next reads the stored file.
+    @Test func aDiskBodyGoesOutAsFrames() async throws {
+        try await Self.run(memoryMaxObject: 64 << 10) { moxy, files in
+            let body = (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 10) }
+            moxy.origin.route("/disk", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "max-age=600")], body: body, chunks: 16))
+            let saved = NSTemporaryDirectory() + "moxy-h2-disk-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: saved) }
+            for expected in ["fwd=uri-miss", "hit"] {
+                let result = try await Self.curl(moxy, files, ["--http2", "-o", saved, "-D", "-"], "/disk")
+                #expect(result.status == 0 && result.out.contains("cache-status: moxy; \(expected)"), "\(result.out) \(result.err)")
+                #expect(Array(try Data(contentsOf: URL(fileURLWithPath: saved))) == body)
+                try await moxy.waitForUpstreamWork()
+            }
+            #expect(moxy.origin.count("/disk") == 1)
+        }
+    }
+
     /// `http2.cleartext`: the plain listener takes HTTP/2 with prior knowledge beside HTTP/1.1,
     /// whatever pieces the preface arrives in; without the setting it is refused.
     @Test func priorKnowledgeOnThePlainListener() async throws {
@@ -138,15 +160,15 @@ import Testing
     /// A download that outlasts the idle timeout keeps its connection while its frames go out
     /// (the client, whose window is open, sends nothing meanwhile).
     @Test func aSlowDownloadOutlastsTheIdleTimeout() async throws {
-        // 24 pieces 250 ms apart: 6 s in all against an idle timeout of 4 s, so that only a gap of
-        // 16 pieces' time without a frame closes it (a CI machine that also compiled stalled one
-        // of 3 s against 16 x 250 ms).
-        try await Self.run(idle: 4) { moxy, files in
-            let body = [UInt8](repeating: 9, count: 96 << 10)
+        // 40 pieces 250 ms apart: 10 s in all against an idle timeout of 8 s, so that only a gap of
+        // 32 pieces' time without a frame closes it (16 x 250 ms against 3 s, and 24 x 250 ms
+        // against 4 s, each failed once while the whole suite ran beside it).
+        try await Self.run(idle: 8) { moxy, files in
+            let body = [UInt8](repeating: 9, count: 160 << 10)
             moxy.origin.route(
-                "/slow", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store")], body: body, chunks: 24, chunkDelay: .milliseconds(250)))
+                "/slow", OriginRoute(headers: [("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store")], body: body, chunks: 40, chunkDelay: .milliseconds(250)))
             let result = try await Self.curl(moxy, files, ["--http2", "-o", "/dev/null", "-w", "%{http_code} %{size_download}"], "/slow")
-            #expect(result.out == "200 98304", "\(result.out) \(result.err)")
+            #expect(result.out == "200 163840", "\(result.out) \(result.err)")
         }
     }
 
