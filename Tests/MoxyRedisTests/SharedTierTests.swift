@@ -150,7 +150,9 @@ import Glibc
     @Test func oneNodeFillsAColdKeyWhileTheOthersWaitForItsEntry() async throws {
         try await RedisServer.with { redis in
             let a = Self.tier(redis)
-            let b = Self.tier(redis) { $0.coalesceWait = 5 }
+            // B's wait starts before the test sees it waiting and has A write: 30 s, since with 5 s
+            // a CI run whose suites held the shared event loops busy gave up before A's write came.
+            let b = Self.tier(redis) { $0.coalesceWait = 30 }
             defer { Task { await a.close(); await b.close() } }
             let key = "https://a.example/cold"
             guard case .fetch(let token?) = await a.awaitFill(key) else {
