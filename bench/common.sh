@@ -147,6 +147,20 @@ http {
 NGX
 }
 
+# make_tls_cert: $WORK/tls.pem and $WORK/tls.key, a self-signed P-256 certificate for 127.0.0.1.
+make_tls_cert() {
+    require_tools openssl
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.pem" \
+        -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+    chmod a+r "$WORK/tls.key" "$WORK/tls.pem"
+}
+
+# nginx_tls PORT [EXTRA]: turns the nginx.conf listener on PORT into TLS 1.2/1.3 with that
+# certificate (EXTRA: more listen parameters, e.g. http2).
+nginx_tls() {
+    sed -i "s|listen 127.0.0.1:$1;|listen 127.0.0.1:$1 ssl ${2:-}; ssl_certificate $WORK/tls.pem; ssl_certificate_key $WORK/tls.key; ssl_protocols TLSv1.2 TLSv1.3;|" "$WORK/nginx.conf"
+}
+
 # start_origin PORT: a Python origin on 127.0.0.1:PORT serving $WORK/origin (HTTP/1.1 keep-alive,
 # Cache-Control: public, max-age=86400, so both proxies may cache); its PID goes to PIDS.
 start_origin() {

@@ -20,21 +20,19 @@ MOXY_PORT=${MOXY_PORT:-18281}
 NGINX_PORT=${NGINX_PORT:-18282}
 
 source bench/common.sh
-require_tools nginx h2load openssl taskset python3
+require_tools nginx h2load taskset python3
 build_moxy
 make_workdir moxy-h2
 make_origin_files
 start_origin "$ORIGIN_PORT"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.pem" \
-    -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-chmod a+r "$WORK/tls.key" "$WORK/tls.pem"
+make_tls_cert
 
 MOXY_CACHE_DISK_PATH="$WORK/moxy-cache" MOXY_ALLOW_LOOPBACK=true taskset -c "$SERVER_CPU" "$MOXY_BIN" serve \
     --listen "127.0.0.1:$((MOXY_PORT + 100))" --tls-listen "127.0.0.1:$MOXY_PORT" --tls-cert "$WORK/tls.pem" --tls-key "$WORK/tls.key" \
     --threads 1 --log-level warning --route "/=http://127.0.0.1:$ORIGIN_PORT" &
 PIDS+=($!)
 write_nginx_conf "$NGINX_PORT" "$ORIGIN_PORT"
-sed -i "s|listen 127.0.0.1:$NGINX_PORT;|listen 127.0.0.1:$NGINX_PORT ssl http2; ssl_certificate $WORK/tls.pem; ssl_certificate_key $WORK/tls.key; ssl_protocols TLSv1.2 TLSv1.3;|" "$WORK/nginx.conf"
+nginx_tls "$NGINX_PORT" http2
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
 PIDS+=($!)
 wait_port "$ORIGIN_PORT"; wait_port "$MOXY_PORT"; wait_port "$NGINX_PORT"

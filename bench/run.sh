@@ -37,11 +37,8 @@ make_workdir moxy-bench
 SCHEME=http
 TLS_ARGS=()
 if [ -n "${TLS:-}" ]; then
-    require_tools openssl
     SCHEME=https
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls.key" -out "$WORK/tls.pem" \
-        -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-    chmod a+r "$WORK/tls.key" "$WORK/tls.pem"
+    make_tls_cert
     TLS_ARGS=(--tls-listen "127.0.0.1:$MOXY_PORT" --tls-cert "$WORK/tls.pem" --tls-key "$WORK/tls.key")
     MOXY_PLAIN_PORT=$((MOXY_PORT + 100))
 fi
@@ -63,9 +60,7 @@ PIDS+=($MOXY_PID)
 
 # nginx: proxy_cache (bench/common.sh).
 write_nginx_conf "$NGINX_PORT" "$ORIGIN_PORT"
-if [ -n "${TLS:-}" ]; then
-    sed -i "s|listen 127.0.0.1:$NGINX_PORT;|listen 127.0.0.1:$NGINX_PORT ssl; ssl_certificate $WORK/tls.pem; ssl_certificate_key $WORK/tls.key; ssl_protocols TLSv1.2 TLSv1.3;|" "$WORK/nginx.conf"
-fi
+if [ -n "${TLS:-}" ]; then nginx_tls "$NGINX_PORT"; fi
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" &
 PIDS+=($!)
 

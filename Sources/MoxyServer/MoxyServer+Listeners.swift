@@ -31,6 +31,11 @@ extension MoxyServer {
         // decoder itself refuses, so that memory per connection stays bounded.
         let maxHeadBytes = max(80 << 10, configuration.maxURIBytes + configuration.maxHeaderBytes + 4096)
         let cleartextHTTP2 = configuration.cleartextHTTP2
+        // Files go out with sendfile on plain HTTP/1.1 connections only: TLS encrypts in user
+        // space, and an HTTP/2 stream's adapter carries bytes.
+        let handler: @Sendable (_ secure: Bool, _ sendsFiles: Bool) -> ConnectionHandler = { secure, sendsFiles in
+            ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes, secure: secure, sendsFiles: sendsFiles)
+        }
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -52,20 +57,13 @@ extension MoxyServer {
                         connections.add(channel)
                         channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                         guard cleartextHTTP2 else {
-                            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
+                            try channel.pipeline.syncOperations.addHandler(handler(false, true))
                             return
                         }
-                        // HTTP/2 with prior knowledge beside HTTP/1.1: the first bytes decide. Its
-                        // streams send no files (the adapter carries bytes) and are not TLS.
+                        // HTTP/2 with prior knowledge beside HTTP/1.1: the first bytes decide.
                         let sniffer = H2CPrefaceSniffer(
-                            http1: { channel in
-                                try channel.pipeline.syncOperations.addHandler(ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes))
-                            },
-                            http2: { channel in
-                                Self.configureHTTP2(channel, idle: idle, maxHeadBytes: maxHeadBytes) {
-                                    ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes, sendsFiles: false)
-                                }
-                            })
+                            http1: { channel in try channel.pipeline.syncOperations.addHandler(handler(false, true)) },
+                            http2: { channel in Self.configureHTTP2(channel, idle: idle, maxHeadBytes: maxHeadBytes) { handler(false, false) } })
                         try channel.pipeline.syncOperations.addHandler(sniffer)
                     }
                 }
@@ -76,16 +74,12 @@ extension MoxyServer {
                 }
                 connections.add(channel)
                 channel.closeFuture.whenComplete { _ in connections.remove(channel) }
-                // Files go out with sendfile on plain connections only: TLS encrypts in user space.
-                let handler: @Sendable () -> ConnectionHandler = {
-                    ConnectionHandler(proxy: proxy, idleTimeout: idle, maxHeadBytes: maxHeadBytes, secure: true)
-                }
                 return channel.configureHTTP2SecureUpgrade(
                     h2ChannelConfigurator: { channel in
-                        Self.configureHTTP2(channel, idle: idle, maxHeadBytes: maxHeadBytes, handler: handler)
+                        Self.configureHTTP2(channel, idle: idle, maxHeadBytes: maxHeadBytes) { handler(true, false) }
                     },
                     http1ChannelConfigurator: { channel in
-                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
+                        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(true, false)) }
                     })
             }
     }

@@ -91,11 +91,8 @@ public final class WordPressSite: Sendable {
             guard installed == "200" else { throw StartError(description: "install.php answered \(installed) (log in \(directory)/php.log)") }
             return WordPressSite(url: url, directory: directory, php: server, database: database)
         } catch {
-            if let php { _ = try? await shell("pkill -KILL -P \(php.processIdentifier) || true", in: "/tmp") }
-            php?.signal(SIGKILL)
-            database.signal(SIGKILL)
-            _ = await php?.waitForExit()
-            _ = await database.waitForExit()
+            if let php { await kill(php) }
+            await kill(database)
             throw error
         }
     }
@@ -146,13 +143,17 @@ public final class WordPressSite: Sendable {
 
     /// Stops PHP and the database and removes the directory.
     public func stop() async {
-        // The built-in server's workers are its children: they go first, or they would outlive it.
-        _ = try? await Self.shell("pkill -KILL -P \(php.processIdentifier) || true", in: "/tmp")
-        php.signal(SIGKILL)
-        database.signal(SIGKILL)
-        _ = await php.waitForExit()
-        _ = await database.waitForExit()
+        await Self.kill(php)
+        await Self.kill(database)
         _ = try? await Self.shell("rm -rf \(directory)", in: "/tmp")
+    }
+
+    /// Kills a process and its children (the built-in server's workers are its children: they go
+    /// first, or they would outlive it).
+    static func kill(_ process: SpawnedProcess) async {
+        _ = try? await shell("pkill -KILL -P \(process.processIdentifier) || true", in: "/tmp")
+        process.signal(SIGKILL)
+        _ = await process.waitForExit()
     }
 
     static func announcedPort(_ log: String) -> Int? {
